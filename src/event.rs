@@ -1,0 +1,431 @@
+//! Turning an invocation payload into a request, or into an error that says what was wrong and
+//! what is accepted. Every payload, of any JSON shape, ends in one or the other: nothing here
+//! panics.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::limits::Limits;
+
+/// The fields an event may carry; anything else is refused so that a typo (`"digit"`) is
+/// reported instead of silently ignored.
+pub const ACCEPTED_FIELDS: [&str; 2] = ["digits", "algorithm"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Algorithm {
+    /// Gibbons' unbounded spigot: the benchmark workload.
+    #[default]
+    Spigot,
+    /// Chudnovsky's series with binary splitting: for large N.
+    Chudnovsky,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 2] = [Algorithm::Spigot, Algorithm::Chudnovsky];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Spigot => "spigot",
+            Algorithm::Chudnovsky => "chudnovsky",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PiRequest {
+    pub digits: u64,
+    pub algorithm: Algorithm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventError {
+    /// The payload is valid JSON but not an object.
+    NotAnObject {
+        found: &'static str,
+    },
+    UnknownField {
+        field: String,
+    },
+    MissingDigits,
+    NullDigits,
+    /// `digits` is present but not a whole number (wrong type, fraction, text, negative…).
+    InvalidDigits {
+        found: String,
+        reason: &'static str,
+    },
+    /// A whole number outside 1..=max for the chosen algorithm.
+    DigitsOutOfRange {
+        requested: String,
+        max: u64,
+        algorithm: Algorithm,
+    },
+    InvalidAlgorithm {
+        found: String,
+    },
+}
+
+impl EventError {
+    /// The Lambda `errorType` reported for this error.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            EventError::NotAnObject { .. } => "InvalidEvent",
+            EventError::UnknownField { .. } => "UnknownField",
+            EventError::MissingDigits | EventError::NullDigits => "MissingDigits",
+            EventError::InvalidDigits { .. } => "InvalidDigits",
+            EventError::DigitsOutOfRange { .. } => "DigitsOutOfRange",
+            EventError::InvalidAlgorithm { .. } => "InvalidAlgorithm",
+        }
+    }
+}
+
+const DIGITS_ACCEPTED: &str =
+    "a whole number of digits, as a JSON number (10000) or a string with optional _ separators (\"10_000\")";
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventError::NotAnObject { found } => write!(
+                f,
+                "the event must be a JSON object such as {{\"digits\": \"10_000\"}}, got {found}"
+            ),
+            EventError::UnknownField { field } => write!(
+                f,
+                "unknown field {field:?}; accepted fields: {}",
+                ACCEPTED_FIELDS.join(", ")
+            ),
+            EventError::MissingDigits => {
+                write!(f, "the event has no \"digits\" field; send {DIGITS_ACCEPTED}")
+            }
+            EventError::NullDigits => write!(f, "\"digits\" is null; send {DIGITS_ACCEPTED}"),
+            EventError::InvalidDigits { found, reason } => {
+                write!(f, "\"digits\" is {found}, which {reason}; send {DIGITS_ACCEPTED}")
+            }
+            EventError::DigitsOutOfRange { requested, max, algorithm } => write!(
+                f,
+                "\"digits\" is {requested}, outside the accepted range 1 to {max} for the {} algorithm",
+                algorithm.name()
+            ),
+            EventError::InvalidAlgorithm { found } => write!(
+                f,
+                "\"algorithm\" is {found}; accepted: \"spigot\" (default) or \"chudnovsky\""
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EventError {}
+
+/// Parses an invocation payload into a request within `limits`.
+pub fn parse_event(event: &Value, limits: &Limits) -> Result<PiRequest, EventError> {
+    let object = match event {
+        Value::Object(object) => object,
+        other => {
+            return Err(EventError::NotAnObject {
+                found: json_kind(other),
+            })
+        }
+    };
+    if let Some(field) = object
+        .keys()
+        .find(|key| !ACCEPTED_FIELDS.contains(&key.as_str()))
+    {
+        return Err(EventError::UnknownField {
+            field: field.clone(),
+        });
+    }
+    let algorithm = parse_algorithm(object)?;
+    let digits = parse_digits(object)?;
+    let max = limits.max_digits(algorithm);
+    match digits {
+        Some(n) if (1..=max).contains(&n) => Ok(PiRequest {
+            digits: n,
+            algorithm,
+        }),
+        _ => Err(EventError::DigitsOutOfRange {
+            requested: digits.map_or_else(|| "too large".to_string(), |n| n.to_string()),
+            max,
+            algorithm,
+        }),
+    }
+}
+
+fn parse_algorithm(object: &Map<String, Value>) -> Result<Algorithm, EventError> {
+    match object.get("algorithm") {
+        None | Some(Value::Null) => Ok(Algorithm::default()),
+        Some(Value::String(name)) => Algorithm::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| EventError::InvalidAlgorithm {
+                found: format!("{name:?}"),
+            }),
+        Some(other) => Err(EventError::InvalidAlgorithm {
+            found: describe(other),
+        }),
+    }
+}
+
+/// `Ok(None)` is a whole, non-negative number too large for `u64`: out of range, not invalid.
+fn parse_digits(object: &Map<String, Value>) -> Result<Option<u64>, EventError> {
+    let value = match object.get("digits") {
+        None => return Err(EventError::MissingDigits),
+        Some(Value::Null) => return Err(EventError::NullDigits),
+        Some(value) => value,
+    };
+    let invalid = |reason| EventError::InvalidDigits {
+        found: describe(value),
+        reason,
+    };
+    match value {
+        Value::Number(number) => {
+            if let Some(n) = number.as_u64() {
+                Ok(Some(n))
+            } else if number.as_i64().is_some() {
+                Err(invalid("is negative"))
+            } else {
+                // A float: accept 1e4 or 10000.0, refuse 10.5 and negatives.
+                let f = number.as_f64().unwrap_or(f64::NAN);
+                if f < 0.0 {
+                    Err(invalid("is negative"))
+                } else if f.fract() != 0.0 {
+                    Err(invalid("is not a whole number"))
+                } else if f >= u64::MAX as f64 {
+                    Ok(None)
+                } else {
+                    Ok(Some(f as u64))
+                }
+            }
+        }
+        Value::String(text) => match parse_digit_string(text) {
+            Ok(n) => Ok(Some(n)),
+            Err(DigitStringError::TooLarge) => Ok(None),
+            Err(DigitStringError::Negative) => Err(invalid("is negative")),
+            Err(DigitStringError::Fraction) => Err(invalid("is not a whole number")),
+            Err(DigitStringError::Empty) => Err(invalid("is empty")),
+            Err(DigitStringError::NotANumber) => Err(invalid("is not a number")),
+        },
+        Value::Bool(_) => Err(invalid("is a boolean, not a number")),
+        Value::Array(_) => Err(invalid("is an array, not a number")),
+        Value::Object(_) => Err(invalid("is an object, not a number")),
+        Value::Null => Err(EventError::NullDigits),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigitStringError {
+    Empty,
+    Negative,
+    Fraction,
+    NotANumber,
+    TooLarge,
+}
+
+/// Parses `"10000"`, `"10_000"` or `" 10_000 "`: ASCII digits with single `_` separators
+/// between them (as in Rust and Python literals), surrounding white space ignored.
+pub fn parse_digit_string(text: &str) -> Result<u64, DigitStringError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(DigitStringError::Empty);
+    }
+    if let Some(rest) = text.strip_prefix('-') {
+        return Err(match parse_digit_string(rest) {
+            Ok(_) | Err(DigitStringError::Fraction) | Err(DigitStringError::TooLarge) => {
+                DigitStringError::Negative
+            }
+            Err(_) => DigitStringError::NotANumber,
+        });
+    }
+    let body = text.strip_prefix('+').unwrap_or(text);
+    if let Some((whole, fraction)) = body.split_once('.') {
+        // "10000.0" is a whole number written with a point; "10.5" is not.
+        let whole = parse_digit_string(whole)?;
+        if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') {
+            return Ok(whole);
+        }
+        return Err(
+            if fraction.bytes().all(|b| b.is_ascii_digit()) && !fraction.is_empty() {
+                DigitStringError::Fraction
+            } else {
+                DigitStringError::NotANumber
+            },
+        );
+    }
+    let bytes = body.as_bytes();
+    let separators_ok = !bytes.is_empty()
+        && bytes[0] != b'_'
+        && bytes[bytes.len() - 1] != b'_'
+        && !body.contains("__");
+    if !separators_ok || !bytes.iter().all(|b| b.is_ascii_digit() || *b == b'_') {
+        return Err(DigitStringError::NotANumber);
+    }
+    let mut n: u64 = 0;
+    for digit in bytes.iter().filter(|b| b.is_ascii_digit()) {
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(digit - b'0')))
+            .ok_or(DigitStringError::TooLarge)?;
+    }
+    Ok(n)
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The offending value as JSON, cut short so that a huge payload does not become a huge error.
+fn describe(value: &Value) -> String {
+    const MAX: usize = 60;
+    let text = value.to_string();
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(event: Value) -> Result<PiRequest, EventError> {
+        parse_event(&event, &Limits::default())
+    }
+
+    fn digits(event: Value) -> u64 {
+        parse(event).expect("valid event").digits
+    }
+
+    #[test]
+    fn accepts_the_benchmark_event_and_plain_numbers() {
+        assert_eq!(digits(json!({"digits": "10_000"})), 10_000);
+        assert_eq!(digits(json!({"digits": "10000"})), 10_000);
+        assert_eq!(
+            digits(json!({"digits": " 1_000_000 ", "algorithm": "chudnovsky"})),
+            1_000_000
+        );
+        assert_eq!(digits(json!({"digits": 10000})), 10_000);
+        assert_eq!(digits(json!({"digits": 1e4})), 10_000);
+        assert_eq!(digits(json!({"digits": 1})), 1);
+        assert_eq!(digits(json!({"digits": "+42"})), 42);
+        assert_eq!(digits(json!({"digits": "42.0"})), 42);
+        assert_eq!(
+            parse(json!({"digits": 5, "algorithm": "Chudnovsky"}))
+                .unwrap()
+                .algorithm,
+            Algorithm::Chudnovsky
+        );
+        assert_eq!(
+            parse(json!({"digits": 5, "algorithm": null}))
+                .unwrap()
+                .algorithm,
+            Algorithm::Spigot
+        );
+    }
+
+    fn error_of(event: Value) -> EventError {
+        parse(event).expect_err("invalid event")
+    }
+
+    #[test]
+    fn every_bad_event_has_a_specific_error_type_and_says_what_is_accepted() {
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (json!({}), "MissingDigits", "no \"digits\""),
+            (json!({"digits": null}), "MissingDigits", "null"),
+            (json!({"digits": 0}), "DigitsOutOfRange", "1 to 100000"),
+            (json!({"digits": "0"}), "DigitsOutOfRange", "1 to 100000"),
+            (json!({"digits": -5}), "InvalidDigits", "negative"),
+            (json!({"digits": "-5"}), "InvalidDigits", "negative"),
+            (json!({"digits": -0.5}), "InvalidDigits", "negative"),
+            (
+                json!({"digits": 10.5}),
+                "InvalidDigits",
+                "not a whole number",
+            ),
+            (
+                json!({"digits": "10.5"}),
+                "InvalidDigits",
+                "not a whole number",
+            ),
+            (json!({"digits": "ten"}), "InvalidDigits", "not a number"),
+            (json!({"digits": "1__0"}), "InvalidDigits", "not a number"),
+            (json!({"digits": "_10"}), "InvalidDigits", "not a number"),
+            (json!({"digits": "10_"}), "InvalidDigits", "not a number"),
+            (json!({"digits": "1e4"}), "InvalidDigits", "not a number"),
+            (json!({"digits": ""}), "InvalidDigits", "empty"),
+            (json!({"digits": true}), "InvalidDigits", "boolean"),
+            (json!({"digits": [10]}), "InvalidDigits", "array"),
+            (json!({"digits": {"n": 10}}), "InvalidDigits", "object"),
+            (
+                json!({"digits": 100_001}),
+                "DigitsOutOfRange",
+                "1 to 100000",
+            ),
+            (
+                json!({"digits": "99999999999999999999999"}),
+                "DigitsOutOfRange",
+                "too large",
+            ),
+            (json!({"digits": 1e300}), "DigitsOutOfRange", "too large"),
+            (
+                json!({"digits": 2_000_000, "algorithm": "chudnovsky"}),
+                "DigitsOutOfRange",
+                "1 to 1000000 for the chudnovsky",
+            ),
+            (
+                json!({"digits": 10, "digit": 5}),
+                "UnknownField",
+                "\"digit\"",
+            ),
+            (
+                json!({"digits": 10, "algorithm": "monte-carlo"}),
+                "InvalidAlgorithm",
+                "monte-carlo",
+            ),
+            (
+                json!({"digits": 10, "algorithm": 7}),
+                "InvalidAlgorithm",
+                "7",
+            ),
+            (json!([1, 2]), "InvalidEvent", "an array"),
+            (json!("10000"), "InvalidEvent", "a string"),
+            (json!(10000), "InvalidEvent", "a number"),
+            (Value::Null, "InvalidEvent", "null"),
+        ];
+        for (event, error_type, says) in cases {
+            let err = error_of(event.clone());
+            assert_eq!(err.error_type(), error_type, "{event}");
+            let message = err.to_string();
+            assert!(message.contains(says), "{event}: {message}");
+            if let "InvalidDigits" | "MissingDigits" = error_type {
+                assert!(message.contains("\"10_000\""), "{event}: {message}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_values_are_cut_short_in_messages() {
+        let huge = "9".repeat(10_000) + "x";
+        let message = error_of(json!({ "digits": huge })).to_string();
+        assert!(message.len() < 400, "{message}");
+    }
+
+    #[test]
+    fn limits_bound_each_algorithm() {
+        let limits = Limits {
+            max_digits_spigot: 10,
+            max_digits_chudnovsky: 20,
+        };
+        assert!(parse_event(&json!({"digits": 10}), &limits).is_ok());
+        assert!(parse_event(&json!({"digits": 11}), &limits).is_err());
+        assert!(parse_event(&json!({"digits": 20, "algorithm": "chudnovsky"}), &limits).is_ok());
+    }
+}
