@@ -20,8 +20,8 @@ pub fn digits(n: usize) -> String {
         out.push(char::from(b'0' + y_digit));
         // r − yt is never negative: y is the floor of a value r/t bounds from above.
         r = &u * 10u32 * (&q * (5 * i - 2) + &r - &y * &t);
-        q = q * (10 * i * (2 * i - 1));
-        t = t * &u;
+        q *= 10 * i * (2 * i - 1);
+        t *= &u;
         i += 1;
     }
     out

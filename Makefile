@@ -1,0 +1,21 @@
+# Thin wrappers: every target is one call of `cargo xtask`, with no Unix-only tools, so this
+# Makefile works the same from Linux, macOS and Windows (Git Bash / MSYS2 make).
+.PHONY: help build build-x86 build-arm test clean
+
+help:
+	cargo xtask help-make
+
+build-x86:
+	cargo xtask package --arch x86_64
+
+build-arm:
+	cargo xtask package --arch arm64
+
+build:
+	cargo xtask package-all
+
+test:
+	cargo xtask test
+
+clean:
+	cargo xtask clean

@@ -1,0 +1,236 @@
+//! The `aws` CLI commands the kit prints and runs. One renderer serves both, so that the
+//! command a user copies is the very command `deploy` runs and the tests exercise.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use clap::Args;
+
+use crate::arch::Arch;
+use crate::runtime::Runtime;
+use crate::validate;
+
+/// Settings of the Lambda function, shared by every task that prints or runs AWS commands.
+#[derive(Debug, Clone, Args, serde::Serialize)]
+pub struct FunctionSettings {
+    /// Lambda function name.
+    #[arg(long, default_value = "calculate-pi", value_parser = validate::function_name)]
+    pub function_name: String,
+    /// Execution role ARN for create-function; without it the printed command reads
+    /// $LAMBDA_ROLE_ARN.
+    #[arg(long, value_parser = validate::role_arn)]
+    pub role: Option<String>,
+    /// OS-only runtime the function runs on.
+    #[arg(long, value_enum, default_value_t = Runtime::ProvidedAl2)]
+    pub runtime: Runtime,
+    /// Memory in MB (128 to 10240); CPU share grows with it.
+    #[arg(long, default_value_t = 128, value_parser = validate::memory_size)]
+    pub memory_size: u32,
+    /// Timeout in seconds (1 to 900).
+    #[arg(long, default_value_t = 30, value_parser = validate::timeout)]
+    pub timeout: u32,
+}
+
+/// The shell variable the printed create-function command reads when no `--role` was given.
+pub const ROLE_VARIABLE: &str = "LAMBDA_ROLE_ARN";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A literal, shell-quoted when printed.
+    Literal(String),
+    /// A shell expansion printed as it stands; such a command can be printed but not run.
+    Shell(String),
+}
+
+/// An `aws` command: subcommand words, then `--option value` pairs in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsCommand {
+    pub subcommand: Vec<String>,
+    pub options: Vec<(String, Option<Value>)>,
+}
+
+impl AwsCommand {
+    pub fn new(subcommand: &[&str]) -> Self {
+        AwsCommand {
+            subcommand: subcommand.iter().map(|s| s.to_string()).collect(),
+            options: Vec::new(),
+        }
+    }
+
+    pub fn option(mut self, flag: &str, value: impl Into<String>) -> Self {
+        self.options
+            .push((flag.to_string(), Some(Value::Literal(value.into()))));
+        self
+    }
+
+    pub fn shell_option(mut self, flag: &str, expansion: impl Into<String>) -> Self {
+        self.options
+            .push((flag.to_string(), Some(Value::Shell(expansion.into()))));
+        self
+    }
+
+    pub fn flag(mut self, flag: &str) -> Self {
+        self.options.push((flag.to_string(), None));
+        self
+    }
+
+    /// The command for a POSIX shell: one option per line, continued with a trailing backslash,
+    /// every literal value quoted where the shell needs it.
+    pub fn render(&self) -> String {
+        let mut lines = vec![format!("aws {}", self.subcommand.join(" "))];
+        for (flag, value) in &self.options {
+            lines.push(match value {
+                None => format!("  {flag}"),
+                Some(Value::Literal(text)) => format!("  {flag} {}", shell_quote(text)),
+                Some(Value::Shell(expansion)) => format!("  {flag} {expansion}"),
+            });
+        }
+        lines.join(" \\\n")
+    }
+
+    /// The arguments to run `aws` with, as the shell would pass them for [`Self::render`].
+    pub fn argv(&self) -> Result<Vec<String>> {
+        let mut argv = self.subcommand.clone();
+        for (flag, value) in &self.options {
+            argv.push(flag.clone());
+            match value {
+                None => {}
+                Some(Value::Literal(text)) => argv.push(text.clone()),
+                Some(Value::Shell(expansion)) => bail!(
+                    "{flag} is {expansion}, a value the shell fills in; pass it explicitly \
+                     (for create-function: --role arn:aws:iam::ACCOUNT:role/NAME)"
+                ),
+            }
+        }
+        Ok(argv)
+    }
+}
+
+/// Quotes a word for a POSIX shell, leaving plain words as they are.
+pub fn shell_quote(word: &str) -> String {
+    // Only a NUL byte cannot be quoted; no value the kit prints can hold one.
+    shlex::try_quote(word).map_or_else(
+        |_| format!("'{}'", word.replace('\0', "")),
+        |q| q.into_owned(),
+    )
+}
+
+/// `fileb://` URL for a zip, relative to `cwd` when the zip is below it (so that the printed
+/// command reads `fileb://dist/lambda-x86_64.zip` from the project root).
+pub fn fileb_url(zip: &Path, cwd: &Path) -> String {
+    let shown = zip.strip_prefix(cwd).unwrap_or(zip);
+    // The AWS CLI accepts forward slashes on every OS.
+    format!("fileb://{}", shown.to_string_lossy().replace('\\', "/"))
+}
+
+pub fn create_function(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {
+    let command = AwsCommand::new(&["lambda", "create-function"])
+        .option("--function-name", &settings.function_name)
+        .option("--runtime", settings.runtime.name())
+        .option("--architectures", arch.lambda_name())
+        .option("--handler", "bootstrap")
+        .option("--memory-size", settings.memory_size.to_string())
+        .option("--timeout", settings.timeout.to_string())
+        .option("--zip-file", zip_url);
+    match &settings.role {
+        Some(role) => command.option("--role", role),
+        None => command.shell_option(
+            "--role",
+            format!("\"${{{ROLE_VARIABLE}:?set {ROLE_VARIABLE} to the function's execution role ARN}}\""),
+        ),
+    }
+}
+
+pub fn update_function_code(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {
+    AwsCommand::new(&["lambda", "update-function-code"])
+        .option("--function-name", &settings.function_name)
+        .option("--architectures", arch.lambda_name())
+        .option("--zip-file", zip_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(role: Option<&str>) -> FunctionSettings {
+        FunctionSettings {
+            function_name: "calculate-pi".into(),
+            role: role.map(str::to_string),
+            runtime: Runtime::ProvidedAl2,
+            memory_size: 128,
+            timeout: 30,
+        }
+    }
+
+    #[test]
+    fn create_function_renders_as_a_copyable_multi_line_command() {
+        let role = "arn:aws:iam::123456789012:role/lambda-basic";
+        let command = create_function(
+            &settings(Some(role)),
+            Arch::Arm64,
+            "fileb://dist/lambda-arm64.zip",
+        );
+        let text = command.render();
+        assert_eq!(
+            text,
+            "aws lambda create-function \\\n  --function-name calculate-pi \\\n  --runtime provided.al2 \\\n  \
+             --architectures arm64 \\\n  --handler bootstrap \\\n  --memory-size 128 \\\n  --timeout 30 \\\n  \
+             --zip-file fileb://dist/lambda-arm64.zip \\\n  --role arn:aws:iam::123456789012:role/lambda-basic"
+        );
+        // No prompt characters, every continued line ends in a backslash.
+        assert!(!text.starts_with('$'));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[..lines.len() - 1].iter().all(|l| l.ends_with(" \\")));
+        let argv = command.argv().unwrap();
+        assert_eq!(&argv[..2], ["lambda", "create-function"]);
+        assert_eq!(argv.last().unwrap(), role);
+    }
+
+    #[test]
+    fn without_a_role_the_command_reads_a_variable_and_cannot_be_run() {
+        let command = create_function(
+            &settings(None),
+            Arch::X86_64,
+            "fileb://dist/lambda-x86_64.zip",
+        );
+        assert!(command.render().ends_with(
+            "--role \"${LAMBDA_ROLE_ARN:?set LAMBDA_ROLE_ARN to the function's execution role ARN}\""
+        ));
+        assert!(command.argv().unwrap_err().to_string().contains("--role"));
+    }
+
+    #[test]
+    fn values_are_shell_quoted() {
+        assert_eq!(shell_quote("plain-word_1.zip"), "plain-word_1.zip");
+        assert_eq!(
+            shell_quote("fileb://dist/lambda-x86_64.zip"),
+            "fileb://dist/lambda-x86_64.zip"
+        );
+        assert_eq!(shell_quote("with space"), "'with space'");
+        assert_eq!(shell_quote("it's"), "\"it's\"");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+        assert_eq!(shell_quote(""), "''");
+        let command =
+            update_function_code(&settings(None), Arch::X86_64, "fileb://my dir/lambda.zip");
+        assert!(command
+            .render()
+            .contains("--zip-file 'fileb://my dir/lambda.zip'"));
+        assert_eq!(
+            command.argv().unwrap().last().unwrap(),
+            "fileb://my dir/lambda.zip"
+        );
+    }
+
+    #[test]
+    fn fileb_urls_are_relative_to_the_working_directory() {
+        let cwd = Path::new("/work/project");
+        assert_eq!(
+            fileb_url(Path::new("/work/project/dist/lambda-arm64.zip"), cwd),
+            "fileb://dist/lambda-arm64.zip"
+        );
+        assert_eq!(
+            fileb_url(Path::new("/elsewhere/lambda-arm64.zip"), cwd),
+            "fileb:///elsewhere/lambda-arm64.zip"
+        );
+    }
+}

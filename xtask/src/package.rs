@@ -1,0 +1,174 @@
+//! `cargo xtask package`: build the function, check the binary, zip it as `bootstrap` into
+//! `dist/lambda-<arch>.zip` and print the commands that create or update the function.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use crate::arch::Arch;
+use crate::atomic_file;
+use crate::aws_cli::{self, FunctionSettings};
+use crate::build::{self, BuildArgs, Builder};
+use crate::elf_check;
+use crate::lambda_zip;
+use crate::project;
+use crate::runtime::Runtime;
+
+#[derive(Debug, Clone, Args)]
+pub struct PackageArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
+    pub function: FunctionSettings,
+    /// Where to write the zip [default: dist/lambda-<arch>.zip].
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Print one JSON object (path, arch, target, runtime, size, sha256, commands) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A deployment package written to disk and checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Package {
+    pub path: PathBuf,
+    pub arch: Arch,
+    pub target: String,
+    pub builder: Builder,
+    pub runtime: Runtime,
+    /// Bytes of the zip.
+    pub size: u64,
+    /// Bytes of the bootstrap, unzipped.
+    pub binary_size: u64,
+    /// CodeSha256 as Lambda reports it: base64 of the SHA-256 of the zip.
+    pub sha256: String,
+    /// "static" or "dynamic, needs GLIBC_x.y".
+    pub linkage: String,
+}
+
+pub fn run(args: &PackageArgs) -> Result<()> {
+    let package = build_and_package(&args.build, args.function.runtime, args.output.as_deref())?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let commands = Commands::for_package(&package, &args.function, &cwd);
+    if args.json {
+        let report = serde_json::json!({
+            "path": package.path,
+            "arch": package.arch,
+            "target": package.target,
+            "builder": package.builder,
+            "runtime": package.runtime,
+            "size": package.size,
+            "binary_size": package.binary_size,
+            "sha256": package.sha256,
+            "linkage": package.linkage,
+            "commands": {
+                "create_function": commands.create_function.render(),
+                "update_function_code": commands.update_function_code.render(),
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render_summary(&package, &commands, &cwd));
+    }
+    Ok(())
+}
+
+/// Builds for `build.arch` and packages the binary: the step every other task starts from.
+pub fn build_and_package(
+    build: &BuildArgs,
+    runtime: Runtime,
+    output: Option<&Path>,
+) -> Result<Package> {
+    let built = build::build(build)?;
+    let output = output.map_or_else(|| project::default_zip_path(build.arch), Path::to_path_buf);
+    package_binary(
+        &built.binary,
+        build.arch,
+        runtime,
+        &built.target,
+        built.builder,
+        &output,
+    )
+}
+
+/// Checks `binary` for Lambda on `arch`/`runtime`, zips it and writes the zip atomically to
+/// `output`. Nothing is written when a check fails.
+pub fn package_binary(
+    binary: &Path,
+    arch: Arch,
+    runtime: Runtime,
+    target: &str,
+    builder: Builder,
+    output: &Path,
+) -> Result<Package> {
+    let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
+    let info =
+        elf_check::inspect(&bytes).with_context(|| format!("checking {}", binary.display()))?;
+    elf_check::check_for_lambda(&info, arch, runtime)
+        .with_context(|| format!("checking {} for Lambda", binary.display()))?;
+    let zip = lambda_zip::bootstrap_zip(&bytes)?;
+    atomic_file::write(output, &zip)?;
+    Ok(Package {
+        path: output.to_path_buf(),
+        arch,
+        target: target.to_string(),
+        builder,
+        runtime,
+        size: zip.len() as u64,
+        binary_size: bytes.len() as u64,
+        sha256: lambda_zip::code_sha256(&zip),
+        linkage: info.linkage(),
+    })
+}
+
+/// The commands printed for a package.
+pub struct Commands {
+    pub create_function: aws_cli::AwsCommand,
+    pub update_function_code: aws_cli::AwsCommand,
+}
+
+impl Commands {
+    pub fn for_package(package: &Package, settings: &FunctionSettings, cwd: &Path) -> Self {
+        let settings = FunctionSettings {
+            runtime: package.runtime,
+            ..settings.clone()
+        };
+        let url = aws_cli::fileb_url(&package.path, cwd);
+        Commands {
+            create_function: aws_cli::create_function(&settings, package.arch, &url),
+            update_function_code: aws_cli::update_function_code(&settings, package.arch, &url),
+        }
+    }
+}
+
+pub fn render_summary(package: &Package, commands: &Commands, cwd: &Path) -> String {
+    let shown = package.path.strip_prefix(cwd).unwrap_or(&package.path);
+    let builder = match package.builder {
+        Builder::Cross => "cross",
+        _ => "cargo",
+    };
+    let mut out = format!(
+        "Packaged {path}\n  architecture: {arch} (target {target}, built with {builder})\n  \
+         bootstrap:    {binary_size} bytes, {linkage}\n  zip:          {size} bytes\n  \
+         CodeSha256:   {sha}\n",
+        path = shown.display(),
+        arch = package.arch,
+        target = package.target,
+        binary_size = package.binary_size,
+        linkage = package.linkage,
+        size = package.size,
+        sha = package.sha256,
+    );
+    if let Some(note) = package.runtime.deprecation_note() {
+        out.push_str(note);
+        out.push('\n');
+    }
+    out.push_str("\nCreate the function:\n\n");
+    out.push_str(&commands.create_function.render());
+    out.push_str("\n\nOr update the code of an existing one:\n\n");
+    out.push_str(&commands.update_function_code.render());
+    out.push('\n');
+    out
+}

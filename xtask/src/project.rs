@@ -1,0 +1,29 @@
+//! Where things are in this repository, whatever directory the kit is run from.
+
+use std::path::{Path, PathBuf};
+
+use crate::arch::Arch;
+
+/// The Lambda function's package and binary name (the binary becomes `bootstrap`).
+pub const FUNCTION_PACKAGE: &str = "calculate-pi";
+
+/// The workspace root: the parent of `xtask/`.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ lives inside the workspace")
+        .to_path_buf()
+}
+
+pub fn dist_dir() -> PathBuf {
+    root().join("dist")
+}
+
+/// `dist/lambda-<arch>.zip`.
+pub fn default_zip_path(arch: Arch) -> PathBuf {
+    dist_dir().join(arch.zip_file_name())
+}
+
+pub fn cross_toml() -> PathBuf {
+    root().join("Cross.toml")
+}

@@ -1,0 +1,134 @@
+//! Checks of user-supplied function settings, as the Lambda API itself would make them, so that a
+//! printed command is never one AWS will refuse. Each function is a clap value parser.
+
+/// Lambda's `FunctionName` for a function name (not an ARN): 1–64 of `[A-Za-z0-9_-]`.
+pub fn function_name(value: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "{value:?} is not a valid Lambda function name: use 1 to 64 letters, digits, '-' or '_'"
+        ))
+    }
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<optional path/>name`.
+pub fn role_arn(value: &str) -> Result<String, String> {
+    let error = || {
+        format!(
+            "{value:?} is not an IAM role ARN; expected arn:aws:iam::123456789012:role/NAME \
+             (the function's execution role)"
+        )
+    };
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        return Err(error());
+    };
+    let name = resource.strip_prefix("role/").ok_or_else(error)?;
+    let name_ok = !name.is_empty()
+        && name.len() <= 512
+        && !name.ends_with('/')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+    let ok = arn == "arn"
+        && partition.starts_with("aws")
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && name_ok;
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(error())
+    }
+}
+
+/// `--memory-size`: 128 to 10,240 MB.
+pub fn memory_size(value: &str) -> Result<u32, String> {
+    whole_in_range(value, 128, 10_240, "memory size", "MB")
+}
+
+/// `--timeout`: 1 to 900 seconds.
+pub fn timeout(value: &str) -> Result<u32, String> {
+    whole_in_range(value, 1, 900, "timeout", "seconds")
+}
+
+fn whole_in_range(value: &str, min: u32, max: u32, what: &str, unit: &str) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{value:?} is not a valid {what}: Lambda accepts a whole number from {min} to {max} {unit}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names() {
+        for good in ["calculate-pi", "a", "Pi_2", &"x".repeat(64)] {
+            assert!(function_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "pi calc",
+            "pi.calc",
+            "café",
+            &"x".repeat(65),
+            "arn:aws:lambda",
+        ] {
+            let err = function_name(bad).unwrap_err();
+            assert!(err.contains("1 to 64"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn role_arns() {
+        for good in [
+            "arn:aws:iam::123456789012:role/lambda-basic",
+            "arn:aws:iam::123456789012:role/service-role/pi+runner=1,.@_-",
+            "arn:aws-cn:iam::123456789012:role/r",
+            "arn:aws-us-gov:iam::123456789012:role/r",
+        ] {
+            assert!(role_arn(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "lambda-basic",
+            "arn:aws:iam::12345678901:role/r",
+            "arn:aws:iam::123456789012:user/r",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam:us-east-1:123456789012:role/r",
+            "arn:aws:s3::123456789012:role/r",
+            "arn:aws:iam::123456789012:role/has space",
+        ] {
+            let err = role_arn(bad).unwrap_err();
+            assert!(
+                err.contains("arn:aws:iam::123456789012:role/NAME"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn memory_and_timeout_ranges() {
+        assert_eq!(memory_size("128"), Ok(128));
+        assert_eq!(memory_size("10240"), Ok(10240));
+        assert!(memory_size("127").unwrap_err().contains("128 to 10240 MB"));
+        assert!(memory_size("10241").is_err());
+        assert!(memory_size("1e3").is_err());
+        assert_eq!(timeout("1"), Ok(1));
+        assert_eq!(timeout("900"), Ok(900));
+        assert!(timeout("0").unwrap_err().contains("1 to 900 seconds"));
+        assert!(timeout("901").is_err());
+        assert!(timeout("-3").is_err());
+    }
+}
