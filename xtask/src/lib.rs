@@ -12,4 +12,5 @@ pub mod package;
 pub mod process;
 pub mod project;
 pub mod runtime;
+pub mod tools;
 pub mod validate;
