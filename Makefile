@@ -3,7 +3,7 @@
 .PHONY: help build build-x86 build-arm test clean
 
 help:
-	cargo xtask help-make
+	cargo xtask help
 
 build-x86:
 	cargo xtask package --arch x86_64
@@ -11,8 +11,7 @@ build-x86:
 build-arm:
 	cargo xtask package --arch arm64
 
-build:
-	cargo xtask package-all
+build: build-x86 build-arm
 
 test:
 	cargo xtask test

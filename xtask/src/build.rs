@@ -64,6 +64,7 @@ pub fn build(args: &BuildArgs) -> Result<Built> {
         _ => {
             ensure_rustup_target(&target)?;
             let mut cargo = Command::new(cargo_program());
+            cargo.env("CARGO_ENCODED_RUSTFLAGS", reproducible_rustflags()?);
             if let Some((variable, linker)) = cross_linker_for(&target)? {
                 eprintln!("linking {target} with {linker} ({variable})");
                 cargo.env(variable, linker);
@@ -99,6 +100,47 @@ pub fn build(args: &BuildArgs) -> Result<Built> {
         target,
         builder,
     })
+}
+
+/// The user's rustflags plus prefix maps that take the checkout's and cargo home's paths out of
+/// the binary (panic locations name source files): the same sources give the same bootstrap
+/// from any folder. Cargo reads `CARGO_ENCODED_RUSTFLAGS` before `RUSTFLAGS`, so the user's
+/// flags are carried over from whichever is set.
+fn reproducible_rustflags() -> Result<String> {
+    let mut flags: Vec<String> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
+        Ok(encoded) => encoded
+            .split('\x1f')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Err(_) => std::env::var("RUSTFLAGS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    };
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => home_dir()?.join(".cargo"),
+    };
+    flags.extend(remap_flags(&project::root(), &cargo_home));
+    Ok(flags.join("\x1f"))
+}
+
+/// `--remap-path-prefix` flags mapping the workspace to `/calculate-pi` and cargo's home to
+/// `/cargo`.
+pub fn remap_flags(workspace: &Path, cargo_home: &Path) -> Vec<String> {
+    vec![
+        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+        format!("--remap-path-prefix={}=/calculate-pi", workspace.display()),
+    ]
+}
+
+fn home_dir() -> Result<PathBuf> {
+    std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(PathBuf::from)
+        .context("neither CARGO_HOME nor HOME is set, so cargo's home is unknown")
 }
 
 /// Refuses `--arch arm64 --target x86_64-…` before anything is built.

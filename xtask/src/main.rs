@@ -1,13 +1,23 @@
-//! `cargo xtask <task>`: see `cargo xtask --help`. This file only dispatches.
+//! `cargo xtask <task>`: see `cargo xtask help`. This file only dispatches.
 
 use clap::{Parser, Subcommand};
 
-use xtask::package;
+use xtask::{clean, package, setup, test_suite};
+
+const MAKE_TARGETS: &str = "\
+Make targets (each runs one task):
+  make build-x86    cargo xtask package --arch x86_64   -> dist/lambda-x86_64.zip
+  make build-arm    cargo xtask package --arch arm64    -> dist/lambda-arm64.zip
+  make build        both of the above
+  make test         cargo xtask test (installs the test tools, then fmt, clippy, all tests)
+  make clean        cargo xtask clean";
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
-    about = "Build, package and ship the calculate-pi Lambda function"
+    bin_name = "cargo xtask",
+    about = "Build, package and ship the calculate-pi Lambda function, without cargo-lambda",
+    after_help = MAKE_TARGETS
 )]
 struct Cli {
     #[command(subcommand)]
@@ -18,10 +28,19 @@ struct Cli {
 enum Task {
     /// Build the function and zip it as bootstrap into dist/lambda-<arch>.zip.
     Package(package::PackageArgs),
+    /// Install the test tools (rustup targets, Debian packages, .venv).
+    Setup(setup::SetupArgs),
+    /// Set up, then check formatting and lints and run all tests.
+    Test(test_suite::TestArgs),
+    /// Remove dist/ artifacts and the function's release builds.
+    Clean(clean::CleanArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Package(args) => package::run(&args),
+        Task::Setup(args) => setup::run(&args),
+        Task::Test(args) => test_suite::run(&args),
+        Task::Clean(args) => clean::run(&args),
     }
 }

@@ -1,0 +1,152 @@
+//! `cargo xtask setup`: install what the tests need and a fresh machine lacks. Each step checks
+//! first and says what it installs; `cargo xtask test` runs it before the tests.
+//!
+//! - rustup targets for both architectures (musl, and aarch64 glibc for the glibc checks);
+//! - Debian packages: `qemu-user` (runs arm64 bootstraps), `skopeo` (reads OCI images),
+//!   `gcc-aarch64-linux-gnu` (links the aarch64 glibc test build); with apt-get as root, else
+//!   the error names the packages to install;
+//! - `.venv/` with the pinned test tools of `xtask/test-requirements.txt` (awscli, moto).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use sha2::{Digest, Sha256};
+
+use crate::{process, project, tools};
+
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {}
+
+/// Rust targets the tests build.
+pub const RUST_TARGETS: [&str; 3] = [
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "aarch64-unknown-linux-gnu",
+];
+
+/// (program the tests run, Debian package that provides it).
+pub const DEBIAN_PACKAGES: [(&str, &str); 3] = [
+    ("qemu-aarch64", "qemu-user"),
+    ("skopeo", "skopeo"),
+    ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+];
+
+pub fn run(_args: &SetupArgs) -> Result<()> {
+    rust_targets()?;
+    debian_packages()?;
+    python_tools()?;
+    eprintln!("setup: everything the tests need is installed");
+    Ok(())
+}
+
+fn rust_targets() -> Result<()> {
+    let output = process::output(
+        Command::new("rustup").args(["target", "list", "--installed"]),
+        "listing installed rustup targets",
+    )
+    .context("the tests need rustup (https://rustup.rs) to add the Linux targets")?;
+    let installed = String::from_utf8_lossy(&output.stdout).into_owned();
+    let missing: Vec<&str> = RUST_TARGETS
+        .into_iter()
+        .filter(|t| !installed.lines().any(|line| line.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("setup: adding Rust targets {}", missing.join(", "));
+    process::run(
+        Command::new("rustup")
+            .args(["target", "add"])
+            .args(&missing),
+        "adding Rust targets",
+    )
+}
+
+fn debian_packages() -> Result<()> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .into_iter()
+        .filter(|(program, _)| which::which(program).is_err())
+        .map(|(_, package)| package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let can_install = cfg!(target_os = "linux") && is_root() && which::which("apt-get").is_ok();
+    if !can_install {
+        bail!(
+            "the tests need {}: install them (Debian/Ubuntu: sudo apt-get install -y {}) and run again",
+            missing.join(", "),
+            missing.join(" ")
+        );
+    }
+    eprintln!("setup: installing Debian packages {}", missing.join(", "));
+    process::run(
+        Command::new("apt-get").args(["update", "-q"]),
+        "updating the package lists",
+    )?;
+    process::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        "installing Debian packages",
+    )
+}
+
+fn is_root() -> bool {
+    process::output(Command::new("id").arg("-u"), "asking for the user id")
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Creates `.venv/` and installs the pinned requirements, again whenever the requirements file
+/// changes (a stamp inside the venv records the file's hash).
+fn python_tools() -> Result<()> {
+    let requirements = project::root().join("xtask").join("test-requirements.txt");
+    let wanted = hex_sha256(
+        &std::fs::read(&requirements)
+            .with_context(|| format!("reading {}", requirements.display()))?,
+    );
+    let venv = tools::venv_dir();
+    let stamp = venv.join("requirements.sha256");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == wanted)
+        && tools::venv_bin_dir().join("aws").exists()
+    {
+        return Ok(());
+    }
+    let python = ["python3", "python"]
+        .into_iter()
+        .find(|p| which::which(p).is_ok())
+        .context("the tests need Python 3 (python3) for the AWS CLI and moto")?;
+    if !venv.join("pyvenv.cfg").exists() {
+        eprintln!("setup: creating {}", venv.display());
+        process::run(
+            Command::new(python).arg("-m").arg("venv").arg(&venv),
+            "creating the test virtualenv (Debian/Ubuntu: apt-get install python3-venv)",
+        )?;
+    }
+    let pip = tools::venv_bin_dir().join("pip");
+    eprintln!(
+        "setup: installing the pinned test tools into {}",
+        venv.display()
+    );
+    process::run(
+        Command::new(&pip)
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+        "installing the test tools",
+    )?;
+    write_stamp(&stamp, &wanted)
+}
+
+fn write_stamp(stamp: &Path, hash: &str) -> Result<()> {
+    crate::atomic_file::write(stamp, format!("{hash}\n").as_bytes())
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,54 @@
+//! `cargo xtask test` (`make test`): set up the test tools, then check formatting and lints and
+//! run every test of the workspace, unit and end to end.
+
+use std::process::Command;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::setup::{self, SetupArgs};
+use crate::{process, project, tools};
+
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// Arguments passed on to `cargo test` (e.g. a test name filter), after `--`.
+    #[arg(last = true)]
+    pub cargo_test_args: Vec<String>,
+}
+
+pub fn run(args: &TestArgs) -> Result<()> {
+    setup::run(&SetupArgs {})?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let root = project::root();
+    process::run(
+        Command::new(&cargo)
+            .current_dir(&root)
+            .args(["fmt", "--all", "--", "--check"]),
+        "checking formatting (fix with `cargo fmt --all`)",
+    )?;
+    process::run(
+        Command::new(&cargo).current_dir(&root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "running clippy",
+    )?;
+    // The test tools of .venv come first on PATH, so tests and the programs they start find the
+    // pinned `aws` and `moto_server`.
+    let path = std::env::join_paths(std::iter::once(tools::venv_bin_dir()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))?;
+    process::run(
+        Command::new(&cargo)
+            .current_dir(&root)
+            .env("PATH", path)
+            .args(["test", "--workspace", "--locked"])
+            .args(&args.cargo_test_args),
+        "running the tests",
+    )
+}
