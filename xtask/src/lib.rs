@@ -4,6 +4,7 @@
 pub mod arch;
 pub mod atomic_file;
 pub mod aws_cli;
+pub mod bench;
 pub mod build;
 pub mod clean;
 pub mod cross_config;
