@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::package;
+use xtask::{image, package};
 
 #[derive(Parser)]
 #[command(
@@ -18,10 +18,13 @@ struct Cli {
 enum Task {
     /// Build the function and zip it as bootstrap into dist/lambda-<arch>.zip.
     Package(package::PackageArgs),
+    /// Write dist/lambda-<arch>-image.tar, an OCI image of the function, without Docker.
+    Image(image::ImageArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Package(args) => package::run(&args),
+        Task::Image(args) => image::run(&args),
     }
 }
