@@ -164,9 +164,10 @@ fn ensure_zip(args: &ImageArgs) -> Result<(PathBuf, bool)> {
     } else {
         "it is missing"
     };
+    let cwd = std::env::current_dir().context("reading the current directory")?;
     eprintln!(
         "packaging {} first ({why}): cargo xtask package --arch {arch}",
-        zip.display()
+        display_path(&zip, &cwd)
     );
     let build = BuildArgs {
         // A FROM-scratch image needs a static binary: musl unless the user says otherwise.
