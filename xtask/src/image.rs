@@ -388,6 +388,8 @@ impl Commands {
         };
         let push = [
             "skopeo copy".to_string(),
+            // Push the manifest as it is (or fail): the image keeps the digest printed here.
+            "  --preserve-digests".to_string(),
             format!("  --dest-creds \"AWS:$({login})\""),
             format!("  {}", shell_quote(&format!("oci-archive:{shown}"))),
             format!("  {destination}"),
@@ -717,6 +719,7 @@ mod tests {
         assert_eq!(
             commands.push,
             "skopeo copy \\\n  \
+             --preserve-digests \\\n  \
              --dest-creds \"AWS:$(aws ecr get-login-password --region eu-west-1)\" \\\n  \
              oci-archive:dist/lambda-arm64-image.tar \\\n  \
              docker://123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64"
