@@ -1,6 +1,6 @@
 # Thin wrappers: every target is one call of `cargo xtask`, with no Unix-only tools, so this
 # Makefile works the same from Linux, macOS and Windows (Git Bash / MSYS2 make).
-.PHONY: help build build-x86 build-arm test clean
+.PHONY: help build build-x86 build-arm image-x86 image-arm test clean
 
 help:
 	cargo xtask help
@@ -12,6 +12,12 @@ build-arm:
 	cargo xtask package --arch arm64
 
 build: build-x86 build-arm
+
+image-x86:
+	cargo xtask image --arch x86_64
+
+image-arm:
+	cargo xtask image --arch arm64
 
 test:
 	cargo xtask test

@@ -69,6 +69,11 @@ impl AwsCommand {
         self
     }
 
+    pub fn value_option(mut self, flag: &str, value: Value) -> Self {
+        self.options.push((flag.to_string(), Some(value)));
+        self
+    }
+
     pub fn flag(mut self, flag: &str) -> Self {
         self.options.push((flag.to_string(), None));
         self
@@ -148,6 +153,49 @@ pub fn update_function_code(settings: &FunctionSettings, arch: Arch, zip_url: &s
         .option("--zip-file", zip_url)
 }
 
+/// `create-function` for a container image (`--package-type Image`): no runtime and no handler,
+/// the image's entrypoint is the bootstrap. `image_uri` is a literal URI or a shell expansion.
+pub fn create_image_function(
+    settings: &FunctionSettings,
+    arch: Arch,
+    image_uri: &Value,
+) -> AwsCommand {
+    let command = AwsCommand::new(&["lambda", "create-function"])
+        .option("--function-name", &settings.function_name)
+        .option("--package-type", "Image")
+        .value_option("--code", image_uri_value("ImageUri=", image_uri))
+        .option("--architectures", arch.lambda_name())
+        .option("--memory-size", settings.memory_size.to_string())
+        .option("--timeout", settings.timeout.to_string());
+    match &settings.role {
+        Some(role) => command.option("--role", role),
+        None => command.shell_option(
+            "--role",
+            format!("\"${{{ROLE_VARIABLE}:?set {ROLE_VARIABLE} to the function's execution role ARN}}\""),
+        ),
+    }
+}
+
+/// `update-function-code` of an image function: points it at another image.
+pub fn update_function_image(
+    settings: &FunctionSettings,
+    arch: Arch,
+    image_uri: &Value,
+) -> AwsCommand {
+    AwsCommand::new(&["lambda", "update-function-code"])
+        .option("--function-name", &settings.function_name)
+        .option("--architectures", arch.lambda_name())
+        .value_option("--image-uri", image_uri_value("", image_uri))
+}
+
+/// `prefix` + the URI: one literal, or one shell word with the expansion left as it is.
+fn image_uri_value(prefix: &str, image_uri: &Value) -> Value {
+    match image_uri {
+        Value::Literal(uri) => Value::Literal(format!("{prefix}{uri}")),
+        Value::Shell(expansion) => Value::Shell(format!("{prefix}{expansion}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +266,50 @@ mod tests {
         assert_eq!(
             command.argv().unwrap().last().unwrap(),
             "fileb://my dir/lambda.zip"
+        );
+    }
+
+    #[test]
+    fn image_functions_have_a_package_type_and_no_runtime_or_handler() {
+        let uri = Value::Literal(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64".into(),
+        );
+        let role = "arn:aws:iam::123456789012:role/lambda-basic";
+        let command = create_image_function(&settings(Some(role)), Arch::Arm64, &uri);
+        assert_eq!(
+            command.render(),
+            "aws lambda create-function \\\n  --function-name calculate-pi \\\n  \
+             --package-type Image \\\n  \
+             --code 'ImageUri=123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64' \\\n  \
+             --architectures arm64 \\\n  --memory-size 128 \\\n  --timeout 30 \\\n  \
+             --role arn:aws:iam::123456789012:role/lambda-basic"
+        );
+        let argv = command.argv().unwrap();
+        assert!(!argv.iter().any(|a| a == "--runtime" || a == "--handler"));
+
+        let shell = Value::Shell("\"${ECR_REPOSITORY_URI:?set it}:x86_64\"".into());
+        let command = create_image_function(&settings(None), Arch::X86_64, &shell);
+        let text = command.render();
+        assert!(
+            text.contains("--code ImageUri=\"${ECR_REPOSITORY_URI:?set it}:x86_64\" \\\n"),
+            "{text}"
+        );
+        assert!(text.contains("--role \"${LAMBDA_ROLE_ARN:?"), "{text}");
+        assert!(command.argv().is_err());
+
+        let update = update_function_image(&settings(None), Arch::Arm64, &uri);
+        assert_eq!(
+            update.argv().unwrap(),
+            [
+                "lambda",
+                "update-function-code",
+                "--function-name",
+                "calculate-pi",
+                "--architectures",
+                "arm64",
+                "--image-uri",
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64"
+            ]
         );
     }
 

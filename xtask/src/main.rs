@@ -2,13 +2,15 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::{clean, package, setup, test_suite};
+use xtask::{clean, image, package, setup, test_suite};
 
 const MAKE_TARGETS: &str = "\
 Make targets (each runs one task):
   make build-x86    cargo xtask package --arch x86_64   -> dist/lambda-x86_64.zip
   make build-arm    cargo xtask package --arch arm64    -> dist/lambda-arm64.zip
   make build        both of the above
+  make image-x86    cargo xtask image --arch x86_64     -> dist/lambda-x86_64-image.tar
+  make image-arm    cargo xtask image --arch arm64      -> dist/lambda-arm64-image.tar
   make test         cargo xtask test (installs the test tools, then fmt, clippy, all tests)
   make clean        cargo xtask clean";
 
@@ -28,6 +30,8 @@ struct Cli {
 enum Task {
     /// Build the function and zip it as bootstrap into dist/lambda-<arch>.zip.
     Package(package::PackageArgs),
+    /// Write dist/lambda-<arch>-image.tar, an OCI image of the function, without Docker.
+    Image(image::ImageArgs),
     /// Install the test tools (rustup targets, Debian packages, .venv).
     Setup(setup::SetupArgs),
     /// Set up, then check formatting and lints and run all tests.
@@ -39,6 +43,7 @@ enum Task {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Package(args) => package::run(&args),
+        Task::Image(args) => image::run(&args),
         Task::Setup(args) => setup::run(&args),
         Task::Test(args) => test_suite::run(&args),
         Task::Clean(args) => clean::run(&args),
