@@ -4,8 +4,10 @@
 pub mod arch;
 pub mod atomic_file;
 pub mod aws_cli;
+pub mod aws_run;
 pub mod build;
 pub mod cross_config;
+pub mod deploy;
 pub mod elf_check;
 pub mod lambda_zip;
 pub mod package;

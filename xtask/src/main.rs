@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::package;
+use xtask::{deploy, package};
 
 #[derive(Parser)]
 #[command(
@@ -18,10 +18,14 @@ struct Cli {
 enum Task {
     /// Build the function and zip it as bootstrap into dist/lambda-<arch>.zip.
     Package(package::PackageArgs),
+    /// Package, then create the function or update its code with the aws CLI, and check the
+    /// CodeSha256 AWS reports.
+    Deploy(deploy::DeployArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Package(args) => package::run(&args),
+        Task::Deploy(args) => deploy::run(&args),
     }
 }
