@@ -16,9 +16,9 @@ pub struct FunctionSettings {
     /// Lambda function name.
     #[arg(long, default_value = "calculate-pi", value_parser = validate::function_name)]
     pub function_name: String,
-    /// Execution role ARN for create-function; without it the printed command reads
-    /// $LAMBDA_ROLE_ARN.
-    #[arg(long, value_parser = validate::role_arn)]
+    /// Execution role ARN for create-function [default: $LAMBDA_ROLE_ARN; when neither is set,
+    /// the printed command reads that variable].
+    #[arg(long, env = ROLE_VARIABLE, value_parser = validate::role_arn)]
     pub role: Option<String>,
     /// OS-only runtime the function runs on.
     #[arg(long, value_enum, default_value_t = Runtime::ProvidedAl2)]
@@ -196,6 +196,151 @@ fn image_uri_value(prefix: &str, image_uri: &Value) -> Value {
     }
 }
 
+/// Global options of the `aws` CLI that point it at an account's region or another endpoint.
+/// Absent ones are left to the user's own configuration (profile, `AWS_REGION`, …).
+#[derive(Debug, Clone, Default, Args, serde::Serialize)]
+pub struct GlobalOptions {
+    /// AWS region for the aws CLI [default: the CLI's own configuration].
+    #[arg(long, value_parser = validate::region)]
+    pub region: Option<String>,
+    /// Send the requests to this endpoint instead of AWS (a mock such as moto, LocalStack).
+    #[arg(long, value_parser = validate::endpoint_url)]
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsCommand {
+    /// A bare word after the options: a flag without a value, or a positional argument such as
+    /// `invoke`'s output file.
+    pub fn arg(self, word: &str) -> Self {
+        self.flag(word)
+    }
+
+    /// Appends the global options that are set (`--region`, `--endpoint-url`).
+    pub fn with_globals(mut self, globals: &GlobalOptions) -> Self {
+        if let Some(region) = &globals.region {
+            self = self.option("--region", region);
+        }
+        if let Some(url) = &globals.endpoint_url {
+            self = self.option("--endpoint-url", url);
+        }
+        self
+    }
+}
+
+pub fn get_function(function_name: &str) -> AwsCommand {
+    AwsCommand::new(&["lambda", "get-function"]).option("--function-name", function_name)
+}
+
+/// `aws lambda wait <waiter>`: `function-active-v2` after create-function,
+/// `function-updated-v2` after update-function-code (both poll GetFunction).
+pub fn wait(waiter: &str, function_name: &str) -> AwsCommand {
+    AwsCommand::new(&["lambda", "wait", waiter]).option("--function-name", function_name)
+}
+
+/// The major version of an installed AWS CLI; the two disagree on blob arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum CliMajor {
+    V1,
+    V2,
+}
+
+/// Reads the major version from `aws --version` output ("aws-cli/1.46.3 Python/3.11.7 …",
+/// "aws-cli/2.17.0 Python/3.11.9 …"); `None` for anything else.
+pub fn parse_cli_version(output: &str) -> Option<CliMajor> {
+    let rest = output
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("aws-cli/"))?;
+    let (major, rest) = rest.split_once('.')?;
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    match major {
+        "1" => Some(CliMajor::V1),
+        "2" => Some(CliMajor::V2),
+        _ => None,
+    }
+}
+
+/// The event the printed invoke command sends.
+pub const INVOKE_PAYLOAD: &str = r#"{"digits": 20}"#;
+/// Where the printed invoke command writes the function's response.
+pub const INVOKE_OUTFILE: &str = "response.json";
+
+/// `aws lambda invoke` with a JSON payload, in the form `major` accepts: v2 reads a blob
+/// argument as base64 unless told `--cli-binary-format raw-in-base64-out`, an option v1 refuses.
+/// The output file comes last, after `globals`.
+pub fn invoke(
+    function_name: &str,
+    payload: &str,
+    outfile: &str,
+    major: CliMajor,
+    globals: &GlobalOptions,
+) -> AwsCommand {
+    let command = AwsCommand::new(&["lambda", "invoke"]).option("--function-name", function_name);
+    let command = match major {
+        CliMajor::V2 => command.option("--cli-binary-format", "raw-in-base64-out"),
+        CliMajor::V1 => command,
+    };
+    command
+        .option("--payload", payload)
+        .with_globals(globals)
+        .arg(outfile)
+}
+
+/// How to invoke the function and read its answer, for the installed CLI, or both forms
+/// labelled when its version is unknown (`installed` is `None`).
+pub fn render_invoke(
+    function_name: &str,
+    globals: &GlobalOptions,
+    installed: Option<CliMajor>,
+) -> String {
+    let form = |major| {
+        invoke(
+            function_name,
+            INVOKE_PAYLOAD,
+            INVOKE_OUTFILE,
+            major,
+            globals,
+        )
+        .render()
+    };
+    let mut out = String::new();
+    match installed {
+        Some(major) => {
+            let label = if major == CliMajor::V2 { "v2" } else { "v1" };
+            out.push_str(&format!("Invoke it (AWS CLI {label}, as installed):\n\n"));
+            out.push_str(&form(major));
+        }
+        None => {
+            out.push_str("Invoke it, with AWS CLI v2:\n\n");
+            out.push_str(&form(CliMajor::V2));
+            out.push_str("\n\nor with AWS CLI v1:\n\n");
+            out.push_str(&form(CliMajor::V1));
+        }
+    }
+    out.push_str(&format!("\n\ncat {INVOKE_OUTFILE}\n"));
+    out
+}
+
+/// The trust policy that lets Lambda assume an execution role.
+pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+/// The AWS managed policy that lets a function write its logs to CloudWatch.
+pub const BASIC_EXECUTION_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+/// The two commands that make an execution role for the function: the role, trusted by
+/// Lambda, then the basic execution policy attached to it.
+pub fn create_execution_role(role_name: &str) -> [AwsCommand; 2] {
+    [
+        AwsCommand::new(&["iam", "create-role"])
+            .option("--role-name", role_name)
+            .option("--assume-role-policy-document", LAMBDA_TRUST_POLICY),
+        AwsCommand::new(&["iam", "attach-role-policy"])
+            .option("--role-name", role_name)
+            .option("--policy-arn", BASIC_EXECUTION_POLICY),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,5 +469,114 @@ mod tests {
             fileb_url(Path::new("/elsewhere/lambda-arm64.zip"), cwd),
             "fileb:///elsewhere/lambda-arm64.zip"
         );
+    }
+
+    #[test]
+    fn global_options_are_appended_when_set() {
+        let none = get_function("pi").with_globals(&GlobalOptions::default());
+        assert_eq!(
+            none.argv().unwrap(),
+            ["lambda", "get-function", "--function-name", "pi"]
+        );
+        let globals = GlobalOptions {
+            region: Some("eu-west-1".into()),
+            endpoint_url: Some("http://127.0.0.1:5000".into()),
+        };
+        let command = update_function_code(&settings(None), Arch::Arm64, "fileb://z.zip")
+            .with_globals(&globals);
+        assert!(command.render().ends_with(
+            "--zip-file fileb://z.zip \\\n  --region eu-west-1 \\\n  --endpoint-url http://127.0.0.1:5000"
+        ));
+        assert_eq!(
+            command.argv().unwrap()[8..],
+            [
+                "--region",
+                "eu-west-1",
+                "--endpoint-url",
+                "http://127.0.0.1:5000"
+            ]
+        );
+    }
+
+    #[test]
+    fn cli_versions() {
+        let v1 = "aws-cli/1.46.3 Python/3.11.7 Linux/6.1.0 botocore/1.43.62\n";
+        let v2 = "aws-cli/2.17.0 Python/3.11.9 Linux/6.1.0 exe/x86_64.ubuntu.24\n";
+        assert_eq!(parse_cli_version(v1), Some(CliMajor::V1));
+        assert_eq!(parse_cli_version(v2), Some(CliMajor::V2));
+        assert_eq!(
+            parse_cli_version("aws-cli/1.18.69 Python/2.7.18"),
+            Some(CliMajor::V1)
+        );
+        for other in [
+            "",
+            "aws: command not found",
+            "aws-cli/3.0.0 Python/3.13",
+            "aws-cli/2 Python/3.11",
+            "aws-cli/12.0.1",
+            "awscli/2.1.0",
+        ] {
+            assert_eq!(parse_cli_version(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn invoke_takes_the_form_each_cli_accepts() {
+        let v1 = invoke(
+            "pi",
+            INVOKE_PAYLOAD,
+            INVOKE_OUTFILE,
+            CliMajor::V1,
+            &GlobalOptions::default(),
+        );
+        assert_eq!(
+            v1.argv().unwrap(),
+            [
+                "lambda",
+                "invoke",
+                "--function-name",
+                "pi",
+                "--payload",
+                r#"{"digits": 20}"#,
+                "response.json"
+            ]
+        );
+        let v2 = invoke(
+            "pi",
+            INVOKE_PAYLOAD,
+            INVOKE_OUTFILE,
+            CliMajor::V2,
+            &GlobalOptions::default(),
+        )
+        .render();
+        assert_eq!(
+            v2,
+            "aws lambda invoke \\\n  --function-name pi \\\n  --cli-binary-format raw-in-base64-out \\\n  \
+             --payload '{\"digits\": 20}' \\\n  response.json"
+        );
+        let both = render_invoke("pi", &GlobalOptions::default(), None);
+        assert!(
+            both.contains("AWS CLI v2:") && both.contains("AWS CLI v1:"),
+            "{both}"
+        );
+        assert_eq!(both.matches("--cli-binary-format").count(), 1, "{both}");
+        let one = render_invoke("pi", &GlobalOptions::default(), Some(CliMajor::V1));
+        assert!(one.contains("AWS CLI v1, as installed") && !one.contains("--cli-binary-format"));
+        assert!(one.ends_with("cat response.json\n"));
+    }
+
+    #[test]
+    fn execution_role_commands() {
+        let [create, attach] = create_execution_role("calculate-pi-role");
+        let argv = create.argv().unwrap();
+        let policy: serde_json::Value = serde_json::from_str(&argv[5]).unwrap();
+        assert_eq!(
+            policy["Statement"][0]["Principal"]["Service"],
+            "lambda.amazonaws.com"
+        );
+        assert_eq!(policy["Statement"][0]["Action"], "sts:AssumeRole");
+        assert!(attach.render().ends_with(
+            "--policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        ));
     }
 }

@@ -4,10 +4,12 @@
 pub mod arch;
 pub mod atomic_file;
 pub mod aws_cli;
+pub mod aws_run;
 pub mod bench;
 pub mod build;
 pub mod clean;
 pub mod cross_config;
+pub mod deploy;
 pub mod elf_check;
 pub mod image;
 pub mod lambda_zip;

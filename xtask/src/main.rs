@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::{clean, image, package, setup, test_suite};
+use xtask::{clean, deploy, image, package, setup, test_suite};
 
 const MAKE_TARGETS: &str = "\
 Make targets (each runs one task):
@@ -30,6 +30,9 @@ struct Cli {
 enum Task {
     /// Build the function and zip it as bootstrap into dist/lambda-<arch>.zip.
     Package(package::PackageArgs),
+    /// Package, then create the function or update its code with the aws CLI, and check the
+    /// CodeSha256 AWS reports.
+    Deploy(deploy::DeployArgs),
     /// Write dist/lambda-<arch>-image.tar, an OCI image of the function, without Docker.
     Image(image::ImageArgs),
     /// Install the test tools (rustup targets, Debian packages, .venv).
@@ -41,8 +44,14 @@ enum Task {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Errors are for users: the context chain says what failed. A backtrace only when asked
+    // for in particular (RUST_LIB_BACKTRACE=1), not whenever RUST_BACKTRACE is set for panics.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     match Cli::parse().task {
         Task::Package(args) => package::run(&args),
+        Task::Deploy(args) => deploy::run(&args),
         Task::Image(args) => image::run(&args),
         Task::Setup(args) => setup::run(&args),
         Task::Test(args) => test_suite::run(&args),

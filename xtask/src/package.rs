@@ -66,13 +66,39 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             "commands": {
                 "create_function": commands.create_function.render(),
                 "update_function_code": commands.update_function_code.render(),
+                "invoke": invoke_json(&args.function.function_name),
             },
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", render_summary(&package, &commands, &cwd));
+        let installed = crate::aws_run::installed_version();
+        let invoke = aws_cli::render_invoke(
+            &args.function.function_name,
+            &aws_cli::GlobalOptions::default(),
+            installed,
+        );
+        print!("\nThen {}", invoke.replacen("Invoke", "invoke", 1));
     }
     Ok(())
+}
+
+/// Both forms of the invoke command, for `--json`.
+fn invoke_json(function_name: &str) -> serde_json::Value {
+    let form = |major| {
+        aws_cli::invoke(
+            function_name,
+            aws_cli::INVOKE_PAYLOAD,
+            aws_cli::INVOKE_OUTFILE,
+            major,
+            &aws_cli::GlobalOptions::default(),
+        )
+        .render()
+    };
+    serde_json::json!({
+        "aws_cli_v1": form(aws_cli::CliMajor::V1),
+        "aws_cli_v2": form(aws_cli::CliMajor::V2),
+    })
 }
 
 /// Builds for `build.arch` and packages the binary: the step every other task starts from.
@@ -135,10 +161,15 @@ impl Commands {
             runtime: package.runtime,
             ..settings.clone()
         };
-        let url = aws_cli::fileb_url(&package.path, cwd);
+        Self::for_zip(&package.path, package.arch, &settings, cwd)
+    }
+
+    /// The commands for a zip on disk (`deploy` runs these very commands).
+    pub fn for_zip(zip: &Path, arch: Arch, settings: &FunctionSettings, cwd: &Path) -> Self {
+        let url = aws_cli::fileb_url(zip, cwd);
         Commands {
-            create_function: aws_cli::create_function(&settings, package.arch, &url),
-            update_function_code: aws_cli::update_function_code(&settings, package.arch, &url),
+            create_function: aws_cli::create_function(settings, arch, &url),
+            update_function_code: aws_cli::update_function_code(settings, arch, &url),
         }
     }
 }

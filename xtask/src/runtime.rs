@@ -6,7 +6,7 @@ use clap::ValueEnum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize)]
 pub enum Runtime {
-    /// Amazon Linux 2, glibc 2.26. Deprecated: see [`Runtime::deprecation_note`].
+    /// Amazon Linux 2, glibc 2.26 (deprecated).
     #[default]
     #[value(name = "provided.al2")]
     #[serde(rename = "provided.al2")]

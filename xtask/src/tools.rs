@@ -18,7 +18,8 @@ pub fn venv_bin_dir() -> PathBuf {
     venv_dir().join(if cfg!(windows) { "Scripts" } else { "bin" })
 }
 
-/// A program from the test virtualenv (`aws`, `moto_server`, `python`), else from PATH.
+/// A program from the test virtualenv (`aws`, `moto_server`, `python`): the pinned version,
+/// never another one found on PATH.
 pub fn venv_program(name: &str) -> Result<PathBuf> {
     let in_venv = venv_bin_dir().join(if cfg!(windows) {
         format!("{name}.exe")
@@ -28,13 +29,11 @@ pub fn venv_program(name: &str) -> Result<PathBuf> {
     if in_venv.is_file() {
         return Ok(in_venv);
     }
-    match which::which(name) {
-        Ok(path) => Ok(path),
-        Err(_) => bail!(
-            "`{name}` is missing: run `cargo xtask setup` (it creates {} with the pinned test tools)",
-            venv_dir().display()
-        ),
-    }
+    bail!(
+        "`{name}` is missing from {}: run `cargo xtask setup` (it installs the test tools pinned in \
+         xtask/test-requirements.txt)",
+        venv_dir().display()
+    )
 }
 
 /// A program from PATH, or an error naming the package that provides it.

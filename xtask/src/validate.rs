@@ -68,6 +68,45 @@ fn whole_in_range(value: &str, min: u32, max: u32, what: &str, unit: &str) -> Re
     }
 }
 
+/// An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, …
+pub fn region(value: &str) -> Result<String, String> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty();
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "{value:?} is not an AWS region name; expected one such as us-east-1 or eu-west-1"
+        ))
+    }
+}
+
+/// An endpoint URL for the aws CLI: `http://` or `https://`, a host, no spaces.
+pub fn endpoint_url(value: &str) -> Result<String, String> {
+    let host = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match host {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !rest.starts_with(':')
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(value.to_string())
+        }
+        _ => Err(format!(
+            "{value:?} is not an endpoint URL; expected http://HOST[:PORT] or https://HOST[:PORT]"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +169,50 @@ mod tests {
         assert!(timeout("0").unwrap_err().contains("1 to 900 seconds"));
         assert!(timeout("901").is_err());
         assert!(timeout("-3").is_err());
+    }
+
+    #[test]
+    fn regions_and_endpoints() {
+        for good in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-5",
+        ] {
+            assert!(region(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "us-east-1a",
+            "us--1",
+            "us-east-1 ",
+        ] {
+            assert!(region(bad).unwrap_err().contains("us-east-1"), "{bad}");
+        }
+        for good in [
+            "http://127.0.0.1:5000",
+            "https://lambda.eu-west-1.amazonaws.com",
+            "http://localhost:4566/",
+        ] {
+            assert!(endpoint_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "127.0.0.1:5000",
+            "ftp://host",
+            "http://",
+            "http:///path",
+            "http://a b",
+            "http://:80",
+        ] {
+            assert!(
+                endpoint_url(bad).unwrap_err().contains("http://HOST"),
+                "{bad}"
+            );
+        }
     }
 }

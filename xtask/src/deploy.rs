@@ -1,0 +1,481 @@
+//! `cargo xtask deploy`: build and package the function, then create it or update its code
+//! with the user's `aws` CLI, running the very commands `cargo xtask package` prints, and check
+//! that AWS ends up with the CodeSha256 of the zip built here.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use serde::Deserialize;
+
+use crate::arch::Arch;
+use crate::aws_cli::{self, AwsCommand, FunctionSettings, GlobalOptions};
+use crate::aws_run::{self, CliError, ErrorKind};
+use crate::build::BuildArgs;
+use crate::elf_check::{self, BinaryInfo};
+use crate::lambda_zip;
+use crate::package::{self, Commands};
+use crate::runtime::Runtime;
+
+/// The execution role name the messages and the README suggest.
+pub const ROLE: &str = "calculate-pi-lambda";
+
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
+    pub function: FunctionSettings,
+    #[command(flatten)]
+    pub aws: GlobalOptions,
+    /// Deploy this zip (made by `cargo xtask package`) as it is, instead of building and
+    /// packaging first.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["target", "builder"])]
+    pub zip: Option<PathBuf>,
+    /// Print the aws commands deploy would run, and run none of them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The zip to deploy, read back from disk and checked.
+#[derive(Debug, Clone)]
+pub struct LocalZip {
+    pub path: PathBuf,
+    pub arch: Arch,
+    pub sha256: String,
+    pub binary: BinaryInfo,
+}
+
+/// The function as `aws lambda get-function` describes it (`Configuration`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Deployed {
+    #[serde(default)]
+    pub code_sha256: String,
+    /// Absent in old responses, which means x86_64.
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    pub runtime: Option<String>,
+    pub package_type: Option<String>,
+    pub state: Option<String>,
+    pub last_update_status: Option<String>,
+    pub memory_size: Option<u32>,
+    pub timeout: Option<u32>,
+}
+
+impl Deployed {
+    pub fn from_get_function(output: &serde_json::Value) -> Result<Self> {
+        serde_json::from_value(output["Configuration"].clone())
+            .context("reading Configuration from the get-function output")
+    }
+
+    pub fn architecture(&self) -> &str {
+        self.architectures.first().map_or("x86_64", String::as_str)
+    }
+}
+
+/// What to do, given what AWS has and what was built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Create,
+    Update,
+    Unchanged,
+    Refuse(Refusal),
+}
+
+/// Functions deploy will not touch, each for a reason it explains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A container image function: its code is an image, not a zip.
+    ImagePackage,
+    /// A managed runtime (python3.12, nodejs20.x, …), which would never start a bootstrap.
+    NotCustomRuntime(String),
+    /// Configured for the other architecture.
+    Architecture { deployed: String },
+}
+
+/// Decides between create, update, unchanged and refusal. Pure.
+pub fn decide(deployed: Option<&Deployed>, arch: Arch, sha256: &str) -> Decision {
+    let Some(deployed) = deployed else {
+        return Decision::Create;
+    };
+    if deployed.package_type.as_deref() == Some("Image") {
+        return Decision::Refuse(Refusal::ImagePackage);
+    }
+    if let Some(runtime) = &deployed.runtime {
+        if !runtime.starts_with("provided") {
+            return Decision::Refuse(Refusal::NotCustomRuntime(runtime.clone()));
+        }
+    }
+    if deployed.architecture() != arch.lambda_name() {
+        return Decision::Refuse(Refusal::Architecture {
+            deployed: deployed.architecture().to_string(),
+        });
+    }
+    if deployed.code_sha256 == sha256 {
+        Decision::Unchanged
+    } else {
+        Decision::Update
+    }
+}
+
+/// The message for a refusal: what was found, and the commands that change it.
+pub fn refusal_message(refusal: &Refusal, name: &str, arch: Arch, plan: &Plan) -> String {
+    let delete = AwsCommand::new(&["lambda", "delete-function"])
+        .option("--function-name", name)
+        .with_globals(&plan.globals)
+        .render();
+    match refusal {
+        Refusal::ImagePackage => format!(
+            "{name} is a container image function (PackageType Image); a zip cannot replace its \
+             code. Deploy under another --function-name, or delete it and deploy again:\n\n{delete}"
+        ),
+        Refusal::NotCustomRuntime(runtime) => {
+            let configure = AwsCommand::new(&["lambda", "update-function-configuration"])
+                .option("--function-name", name)
+                .option("--runtime", Runtime::ProvidedAl2023.name())
+                .option("--handler", "bootstrap")
+                .with_globals(&plan.globals)
+                .render();
+            format!(
+                "{name} runs {runtime}, which would not start a custom-runtime bootstrap; nothing \
+                 was uploaded. Move it to an OS-only runtime first:\n\n{configure}\n\nor delete it \
+                 and deploy again:\n\n{delete}"
+            )
+        }
+        Refusal::Architecture { deployed } => format!(
+            "{name} is configured for {deployed}, but this zip is for {arch}; deploy does not \
+             change a function's architecture on its own, so nothing was uploaded. Either deploy \
+             the {deployed} build (cargo xtask deploy --arch {deployed} …), or change the \
+             architecture together with the code:\n\n{update}\n\nor delete the function and \
+             deploy again (it is then created for {arch}):\n\n{delete}",
+            update = plan.update_printed.render(),
+        ),
+    }
+}
+
+/// Every aws command deploy may run, rendered by `aws_cli` exactly as `package` prints them,
+/// plus the global options and `--output json` where the output is read.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub globals: GlobalOptions,
+    pub get_function: AwsCommand,
+    pub create_function: AwsCommand,
+    pub update_function_code: AwsCommand,
+    /// update-function-code as a user would type it (no `--output json`), for messages.
+    pub update_printed: AwsCommand,
+    pub wait_active: AwsCommand,
+    pub wait_updated: AwsCommand,
+}
+
+impl Plan {
+    pub fn new(printed: &Commands, name: &str, globals: &GlobalOptions) -> Self {
+        let json = |c: AwsCommand| c.with_globals(globals).option("--output", "json");
+        Plan {
+            globals: globals.clone(),
+            get_function: json(aws_cli::get_function(name)),
+            create_function: json(printed.create_function.clone()),
+            update_function_code: json(printed.update_function_code.clone()),
+            update_printed: printed.update_function_code.clone().with_globals(globals),
+            wait_active: aws_cli::wait("function-active-v2", name).with_globals(globals),
+            wait_updated: aws_cli::wait("function-updated-v2", name).with_globals(globals),
+        }
+    }
+
+    pub fn render_dry_run(&self, local: &LocalZip) -> String {
+        format!(
+            "Dry run: nothing was sent. deploy would run:\n\n\
+             # Does the function exist?\n{get}\n\n\
+             # If not (ResourceNotFoundException): create it, then wait until it is active.\n\
+             {create}\n\n{wait_active}\n\n\
+             # If it does, for {arch}, with another CodeSha256: update its code, then wait until \
+             the update is applied.\n{update}\n\n{wait_updated}\n\n\
+             # Then check that AWS reports the zip's CodeSha256, {sha}:\n{get}\n\n",
+            get = self.get_function.render(),
+            create = self.create_function.render(),
+            wait_active = self.wait_active.render(),
+            update = self.update_function_code.render(),
+            wait_updated = self.wait_updated.render(),
+            arch = local.arch,
+            sha = local.sha256,
+        )
+    }
+}
+
+pub fn run(args: &DeployArgs) -> Result<()> {
+    // Before a build that may take minutes: is there a CLI to deploy with?
+    let aws = if args.dry_run {
+        None
+    } else {
+        Some(aws_run::program().context("deploy runs the aws CLI")?)
+    };
+    let arch = args.build.arch;
+    let path = match &args.zip {
+        Some(zip) => zip.clone(),
+        None => package::build_and_package(&args.build, args.function.runtime, None)?.path,
+    };
+    let local = check_zip(&path, arch, args.function.runtime)?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let printed = Commands::for_zip(&local.path, arch, &args.function, &cwd);
+    let name = &args.function.function_name;
+    let plan = Plan::new(&printed, name, &args.aws);
+    let invoke = |installed| aws_cli::render_invoke(name, &args.aws, installed);
+
+    let Some(aws) = aws else {
+        print!("{}", plan.render_dry_run(&local));
+        print!("{}", invoke(aws_run::installed_version()));
+        return Ok(());
+    };
+    let aws = aws.as_path();
+
+    let deployed = match aws_run::run(aws, &plan.get_function)? {
+        Ok(output) => Some(Deployed::from_get_function(&output)?),
+        Err(error) if error.kind == ErrorKind::NotFound => None,
+        Err(error) => return Err(cli_failure(&format!("asking AWS for {name}"), &error)),
+    };
+    let sha = &local.sha256;
+    match decide(deployed.as_ref(), arch, sha) {
+        Decision::Refuse(refusal) => bail!(refusal_message(&refusal, name, arch, &plan)),
+        Decision::Unchanged => {
+            println!(
+                "{name} is unchanged: its code already has CodeSha256 {sha} ({arch}), the \
+                 zip's; no upload needed."
+            );
+        }
+        Decision::Create => {
+            if args.function.role.is_none() {
+                let [create_role, attach] = aws_cli::create_execution_role(ROLE);
+                bail!(
+                    "{name} does not exist, and creating it needs its execution role: pass --role \
+                     arn:aws:iam::ACCOUNT:role/NAME (nothing was created). A role that lets the \
+                     function write its logs is made with:\n\n{}\n\n{}\n\nthen deploy with \
+                     --role set to the Role.Arn create-role prints \
+                     (arn:aws:iam::ACCOUNT:role/{ROLE}).",
+                    create_role.with_globals(&args.aws).render(),
+                    attach.with_globals(&args.aws).render()
+                );
+            }
+            eprintln!("{name} does not exist: creating it");
+            aws_run::run(aws, &plan.create_function)?
+                .map_err(|e| cli_failure(&format!("creating {name}"), &e))?;
+            wait(aws, &plan.wait_active, name, "become active")?;
+            let now = confirm(aws, &plan, name, sha)?;
+            println!(
+                "Created {name}: {arch}, {runtime}, handler bootstrap, CodeSha256 {sha}",
+                runtime = now.runtime.as_deref().unwrap_or("?"),
+            );
+        }
+        Decision::Update => {
+            let before = deployed.unwrap_or_default();
+            if let Some(runtime) = before.runtime.as_deref().and_then(runtime_named) {
+                elf_check::check_for_lambda(&local.binary, arch, runtime)
+                    .with_context(|| format!("{name} runs {runtime}; nothing was uploaded"))?;
+            }
+            // Lambda refuses a new upload while the function is still being set up or updated.
+            if before.state.as_deref() == Some("Pending") {
+                wait(aws, &plan.wait_active, name, "become active")?;
+            }
+            if before.last_update_status.as_deref() == Some("InProgress") {
+                wait(aws, &plan.wait_updated, name, "finish its update")?;
+            }
+            eprintln!(
+                "{name} exists with CodeSha256 {}: updating its code",
+                before.code_sha256
+            );
+            aws_run::run(aws, &plan.update_function_code)?
+                .map_err(|e| cli_failure(&format!("updating the code of {name}"), &e))?;
+            wait(aws, &plan.wait_updated, name, "apply the update")?;
+            let now = confirm(aws, &plan, name, sha)?;
+            println!(
+                "Updated {name}: CodeSha256 {} -> {sha} ({arch}); its configuration is kept \
+                 (runtime {}, {} MB, {} s timeout)",
+                before.code_sha256,
+                now.runtime.as_deref().unwrap_or("?"),
+                now.memory_size.map_or("?".to_string(), |m| m.to_string()),
+                now.timeout.map_or("?".to_string(), |t| t.to_string()),
+            );
+        }
+    }
+    println!();
+    print!("{}", invoke(aws_run::installed_version()));
+    Ok(())
+}
+
+/// Reads a zip, checks it is a Lambda zip whose bootstrap runs on `arch` and `runtime`, and
+/// computes its CodeSha256. Nothing is sent before this passes.
+pub fn check_zip(path: &Path, arch: Arch, runtime: Runtime) -> Result<LocalZip> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bootstrap = lambda_zip::read_bootstrap(path)?;
+    let binary = elf_check::inspect(&bootstrap.contents)
+        .with_context(|| format!("checking the bootstrap in {}", path.display()))?;
+    elf_check::check_for_lambda(&binary, arch, runtime).with_context(|| {
+        format!(
+            "checking the bootstrap in {} for --arch {arch}; nothing was sent",
+            path.display()
+        )
+    })?;
+    Ok(LocalZip {
+        path: path.to_path_buf(),
+        arch,
+        sha256: lambda_zip::code_sha256(&bytes),
+        binary,
+    })
+}
+
+fn runtime_named(name: &str) -> Option<Runtime> {
+    [Runtime::ProvidedAl2, Runtime::ProvidedAl2023]
+        .into_iter()
+        .find(|r| r.name() == name)
+}
+
+fn cli_failure(doing: &str, error: &CliError) -> anyhow::Error {
+    anyhow!("{doing} failed: the aws CLI said:\n{error}")
+}
+
+fn wait(aws: &Path, command: &AwsCommand, name: &str, what: &str) -> Result<()> {
+    aws_run::run(aws, command)?.map_err(|e| {
+        anyhow!(
+            "waiting for {name} to {what} failed: the aws CLI said:\n{}\nhint: `aws lambda \
+             get-function --function-name {name}` shows why (Configuration.StateReason, \
+             LastUpdateStatusReason)",
+            e.message
+        )
+    })?;
+    Ok(())
+}
+
+/// Asks AWS for the function again and checks that its CodeSha256 is the zip's.
+fn confirm(aws: &Path, plan: &Plan, name: &str, sha: &str) -> Result<Deployed> {
+    let output = aws_run::run(aws, &plan.get_function)?
+        .map_err(|e| cli_failure(&format!("checking {name} after the upload"), &e))?;
+    let now = Deployed::from_get_function(&output)?;
+    if now.code_sha256 != sha {
+        bail!(
+            "AWS reports CodeSha256 {} for {name}, but the zip sent has {sha}: the code AWS \
+             holds is not this zip (was it changed during the upload, or updated by someone \
+             else meanwhile?); deploy again",
+            now.code_sha256
+        );
+    }
+    Ok(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployed(arch: &str, sha: &str) -> Deployed {
+        Deployed {
+            code_sha256: sha.into(),
+            architectures: vec![arch.into()],
+            runtime: Some("provided.al2023".into()),
+            package_type: Some("Zip".into()),
+            state: Some("Active".into()),
+            last_update_status: Some("Successful".into()),
+            memory_size: Some(128),
+            timeout: Some(30),
+        }
+    }
+
+    #[test]
+    fn decisions() {
+        assert_eq!(decide(None, Arch::X86_64, "a"), Decision::Create);
+        let same = deployed("x86_64", "a");
+        assert_eq!(decide(Some(&same), Arch::X86_64, "a"), Decision::Unchanged);
+        assert_eq!(decide(Some(&same), Arch::X86_64, "b"), Decision::Update);
+        assert_eq!(
+            decide(Some(&same), Arch::Arm64, "a"),
+            Decision::Refuse(Refusal::Architecture {
+                deployed: "x86_64".into()
+            })
+        );
+        let image = Deployed {
+            package_type: Some("Image".into()),
+            runtime: None,
+            ..same.clone()
+        };
+        assert_eq!(
+            decide(Some(&image), Arch::X86_64, "b"),
+            Decision::Refuse(Refusal::ImagePackage)
+        );
+        let python = Deployed {
+            runtime: Some("python3.12".into()),
+            ..same.clone()
+        };
+        assert_eq!(
+            decide(Some(&python), Arch::X86_64, "b"),
+            Decision::Refuse(Refusal::NotCustomRuntime("python3.12".into()))
+        );
+        // No Architectures in the response: x86_64, as Lambda documents.
+        let old = Deployed {
+            architectures: vec![],
+            ..same
+        };
+        assert_eq!(decide(Some(&old), Arch::X86_64, "b"), Decision::Update);
+    }
+
+    #[test]
+    fn reads_get_function_output() {
+        let output = serde_json::json!({
+            "Configuration": {
+                "FunctionName": "pi", "CodeSha256": "abc=", "Architectures": ["arm64"],
+                "Runtime": "provided.al2", "PackageType": "Zip", "State": "Pending",
+                "MemorySize": 256, "Timeout": 30, "Handler": "bootstrap"
+            },
+            "Code": {"Location": "https://example"}
+        });
+        let d = Deployed::from_get_function(&output).unwrap();
+        assert_eq!(d.architecture(), "arm64");
+        assert_eq!(d.code_sha256, "abc=");
+        assert_eq!(d.state.as_deref(), Some("Pending"));
+        assert_eq!(d.last_update_status, None);
+        assert!(Deployed::from_get_function(&serde_json::json!({"Configuration": 3})).is_err());
+    }
+
+    #[test]
+    fn the_architecture_refusal_says_how_to_change_it() {
+        let settings = FunctionSettings {
+            function_name: "pi".into(),
+            role: None,
+            runtime: Runtime::ProvidedAl2023,
+            memory_size: 128,
+            timeout: 30,
+        };
+        let printed = Commands {
+            create_function: aws_cli::create_function(&settings, Arch::X86_64, "fileb://z.zip"),
+            update_function_code: aws_cli::update_function_code(
+                &settings,
+                Arch::X86_64,
+                "fileb://z.zip",
+            ),
+        };
+        let globals = GlobalOptions {
+            region: Some("eu-west-1".into()),
+            endpoint_url: None,
+        };
+        let plan = Plan::new(&printed, "pi", &globals);
+        let text = refusal_message(
+            &Refusal::Architecture {
+                deployed: "arm64".into(),
+            },
+            "pi",
+            Arch::X86_64,
+            &plan,
+        );
+        for says in [
+            "configured for arm64",
+            "zip is for x86_64",
+            "nothing was uploaded",
+            "aws lambda update-function-code \\\n  --function-name pi \\\n  --architectures x86_64",
+            "aws lambda delete-function \\\n  --function-name pi \\\n  --region eu-west-1",
+        ] {
+            assert!(text.contains(says), "{says}:\n{text}");
+        }
+        // The run commands read JSON; the printed ones stay as package prints them.
+        assert!(plan
+            .get_function
+            .render()
+            .ends_with("--region eu-west-1 \\\n  --output json"));
+        assert!(!plan.update_printed.render().contains("--output"));
+    }
+}

@@ -1,0 +1,640 @@
+//! `cargo xtask deploy` and the commands `cargo xtask package` prints, run with the real AWS CLI
+//! (from the test virtualenv) against a real AWS API mock (moto's server on 127.0.0.1).
+//!
+//! Needs the pinned test tools: `python3 -m venv .venv && .venv/bin/pip install -r
+//! xtask/test-requirements.txt` at the workspace root. Without them the tests fail, saying so.
+
+use std::fs::File;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use xtask::arch::Arch;
+use xtask::aws_cli;
+use xtask::build::Builder;
+use xtask::runtime::Runtime;
+use xtask::{lambda_zip, package, project, tools};
+
+/// moto's default account.
+const ROLE_NAME: &str = "calculate-pi-test";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/calculate-pi-test";
+const FUNCTION: &str = "calculate-pi";
+
+const HOW_TO_INSTALL: &str = "the deploy tests need the pinned AWS CLI and moto: at the workspace \
+     root run `python3 -m venv .venv && .venv/bin/pip install -r xtask/test-requirements.txt`";
+
+fn test_tool(name: &str) -> PathBuf {
+    tools::venv_program(name).unwrap_or_else(|e| panic!("{e:#}\n{HOW_TO_INSTALL}"))
+}
+
+/// The zips every test deploys, made once per test binary.
+struct Zips {
+    /// dist/lambda-x86_64.zip, as `cargo xtask package --json` made it.
+    built: PathBuf,
+    built_sha: String,
+    /// What `cargo xtask package --json` printed.
+    package_json: Value,
+    /// The same bootstrap with one byte appended (still a valid x86_64 ELF: the loader reads
+    /// only what the headers point at), packaged by the kit's own `package_binary`.
+    changed: PathBuf,
+    changed_sha: String,
+}
+
+fn zips() -> &'static Zips {
+    static ZIPS: OnceLock<Zips> = OnceLock::new();
+    ZIPS.get_or_init(|| {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .current_dir(project::root())
+            .args([
+                "package",
+                "--arch",
+                "x86_64",
+                "--builder",
+                "cargo",
+                "--json",
+            ])
+            .env("RUST_BACKTRACE", "0")
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("running cargo xtask package");
+        assert!(output.status.success(), "cargo xtask package failed");
+        let package_json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let built = PathBuf::from(package_json["path"].as_str().unwrap());
+        let built_sha = lambda_zip::code_sha256(&std::fs::read(&built).unwrap());
+        assert_eq!(package_json["sha256"], built_sha.as_str());
+
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("deploy-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut binary = lambda_zip::read_bootstrap(&built).unwrap().contents;
+        binary.push(0);
+        let binary_path = dir.join("bootstrap-changed");
+        std::fs::write(&binary_path, &binary).unwrap();
+        let changed = package::package_binary(
+            &binary_path,
+            Arch::X86_64,
+            Runtime::ProvidedAl2,
+            "x86_64-unknown-linux-musl",
+            Builder::Cargo,
+            &dir.join("lambda-x86_64-changed.zip"),
+        )
+        .unwrap();
+        assert_ne!(changed.sha256, built_sha);
+        Zips {
+            built,
+            built_sha,
+            package_json,
+            changed: changed.path,
+            changed_sha: changed.sha256,
+        }
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A moto server on a free port of 127.0.0.1, with a private AWS configuration for the CLI
+/// (dummy credentials, empty config files); killed when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let moto_server = test_tool("moto_server");
+        // Fail now, not halfway through a test, when the CLI is missing.
+        test_tool("aws");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config"), "").unwrap();
+        std::fs::write(dir.path().join("credentials"), "").unwrap();
+        let log = File::create(dir.path().join("moto.log")).unwrap();
+        let port = free_port();
+        let child = Command::new(moto_server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // For `iam attach-role-policy` of AWSLambdaBasicExecutionRole.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            // moto would run invoked functions in Docker; only the CLI's side of invoke is
+            // tested here, so make that fail fast whatever the machine has.
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting moto_server: {e}\n{HOW_TO_INSTALL}"));
+        let mut moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("moto_server exited ({status}):\n{}", moto.log());
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "moto_server did not listen on {} within 60 s:\n{}",
+                moto.url,
+                moto.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default()
+    }
+
+    /// The environment of every program a test runs: the venv's `aws` first on PATH, dummy
+    /// credentials, and nothing from the user's own AWS configuration.
+    fn env<'c>(&self, command: &'c mut Command) -> &'c mut Command {
+        let aws_dir = test_tool("aws").parent().unwrap().to_path_buf();
+        let mut path = vec![aws_dir];
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        for variable in [
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_REGION",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_LAMBDA",
+            "AWS_ENDPOINT_URL_IAM",
+            "AWS_SESSION_TOKEN",
+            "AWS_CA_BUNDLE",
+        ] {
+            command.env_remove(variable);
+        }
+        command
+            .current_dir(project::root())
+            .env("PATH", std::env::join_paths(path).unwrap())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", self.dir.path().join("config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("credentials"),
+            )
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            // No credentials from an instance metadata service either.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+    }
+
+    /// `aws <args> --endpoint-url <moto> --output json`, which must succeed; its JSON output.
+    fn aws(&self, args: &[&str]) -> Value {
+        let output = self.run(Command::new(test_tool("aws")).args(args).args([
+            "--endpoint-url",
+            &self.url,
+            "--output",
+            "json",
+        ]));
+        assert!(output.status.success(), "aws {args:?} failed");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if stdout.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&stdout).unwrap()
+        }
+    }
+
+    /// A shell command line as a user would paste it.
+    fn sh(&self, text: &str, extra_env: &[(&str, &str)]) -> Output {
+        let mut command = Command::new("sh");
+        command.args(["-c", text]).envs(extra_env.iter().copied());
+        self.run(&mut command)
+    }
+
+    /// `cargo xtask <args>` (the built xtask binary, from the workspace root).
+    fn xtask(&self, args: &[&str]) -> Output {
+        self.run(Command::new(env!("CARGO_BIN_EXE_xtask")).args(args))
+    }
+
+    fn run(&self, command: &mut Command) -> Output {
+        self.env(command);
+        let output = command.output().unwrap();
+        eprintln!(
+            "--- {:?} exited {}\nstdout:\n{}\nstderr:\n{}",
+            command,
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    fn create_role(&self) {
+        self.aws(&[
+            "iam",
+            "create-role",
+            "--role-name",
+            ROLE_NAME,
+            "--assume-role-policy-document",
+            aws_cli::LAMBDA_TRUST_POLICY,
+        ]);
+    }
+
+    fn function_names(&self) -> Vec<String> {
+        let listed = self.aws(&["lambda", "list-functions"]);
+        listed["Functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["FunctionName"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn configuration(&self, name: &str) -> Value {
+        self.aws(&["lambda", "get-function", "--function-name", name])["Configuration"].clone()
+    }
+
+    fn code_sha256(&self, name: &str) -> String {
+        self.configuration(name)["CodeSha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Appends an option to a printed multi-line command, the way a user would.
+fn with_endpoint(printed: &str, url: &str) -> String {
+    format!("{printed} \\\n  --endpoint-url {url}")
+}
+
+#[test]
+fn the_printed_commands_run_as_printed() {
+    let zips = zips();
+    let moto = Moto::start();
+
+    // The execution role, with the commands deploy's message (and the README) print.
+    for command in aws_cli::create_execution_role(ROLE_NAME) {
+        let output = moto.sh(&with_endpoint(&command.render(), &moto.url), &[]);
+        assert!(output.status.success());
+    }
+
+    // create-function exactly as `cargo xtask package` printed it, run by the shell.
+    let commands = &zips.package_json["commands"];
+    let create = commands["create_function"].as_str().unwrap();
+    assert!(create.starts_with("aws lambda create-function \\\n"));
+    let output = moto.sh(
+        &with_endpoint(create, &moto.url),
+        &[("LAMBDA_ROLE_ARN", ROLE_ARN)],
+    );
+    assert!(output.status.success());
+
+    let configuration = moto.configuration(FUNCTION);
+    assert_eq!(configuration["Runtime"], "provided.al2");
+    assert_eq!(configuration["Handler"], "bootstrap");
+    assert_eq!(
+        configuration["Architectures"],
+        serde_json::json!(["x86_64"])
+    );
+    assert_eq!(configuration["Role"], ROLE_ARN);
+    assert_eq!(configuration["CodeSha256"], zips.built_sha.as_str());
+
+    // update-function-code as printed is accepted too.
+    let update = commands["update_function_code"].as_str().unwrap();
+    assert!(moto
+        .sh(&with_endpoint(update, &moto.url), &[])
+        .status
+        .success());
+    assert_eq!(moto.code_sha256(FUNCTION), zips.built_sha);
+
+    // The invoke form for AWS CLI v1 (the pinned CLI) is accepted; the v2 form is refused by
+    // v1, which is why the kit prints the form of the installed CLI.
+    let invoke_dir = tempfile::tempdir().unwrap();
+    let in_dir = |command: &str| {
+        format!(
+            "cd {} && {}",
+            aws_cli::shell_quote(&invoke_dir.path().to_string_lossy()),
+            with_endpoint(command, &moto.url)
+        )
+    };
+    let v1 = commands["invoke"]["aws_cli_v1"].as_str().unwrap();
+    let output = moto.sh(&in_dir(v1), &[]);
+    assert!(output.status.success());
+    assert!(text(&output.stdout).contains("\"StatusCode\": 200"));
+    assert!(invoke_dir.path().join("response.json").is_file());
+    let v2 = commands["invoke"]["aws_cli_v2"].as_str().unwrap();
+    let output = moto.sh(&in_dir(v2), &[]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("Unknown options: --cli-binary-format"));
+}
+
+#[test]
+fn deploy_creates_then_updates_then_recognises_unchanged_code() {
+    let zips = zips();
+    let moto = Moto::start();
+    moto.create_role();
+    let deploy = |extra: &[&str]| {
+        let mut args = vec!["deploy", "--arch", "x86_64", "--endpoint-url", &moto.url];
+        args.extend_from_slice(extra);
+        moto.xtask(&args)
+    };
+
+    // Create: builds (incrementally), packages, creates, waits, checks CodeSha256.
+    let output = deploy(&["--builder", "cargo", "--role", ROLE_ARN]);
+    assert!(output.status.success());
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        stdout.starts_with(&format!(
+            "Created {FUNCTION}: x86_64, provided.al2, handler bootstrap, CodeSha256 {}",
+            zips.built_sha
+        )),
+        "{stdout}"
+    );
+    for ran in [
+        "$ aws lambda get-function --function-name calculate-pi",
+        "$ aws lambda create-function --function-name calculate-pi --runtime provided.al2 \
+         --architectures x86_64 --handler bootstrap --memory-size 128 --timeout 30 \
+         --zip-file fileb://dist/lambda-x86_64.zip --role arn:aws:iam::123456789012:role/calculate-pi-test",
+        "$ aws lambda wait function-active-v2 --function-name calculate-pi",
+    ] {
+        assert!(stderr.contains(ran), "{ran}");
+    }
+    assert!(stdout.contains("aws lambda invoke \\\n  --function-name calculate-pi"));
+    assert_eq!(moto.code_sha256(FUNCTION), zips.built_sha);
+
+    // Update with other code: the update path, and CodeSha256 follows.
+    let changed = zips.changed.to_str().unwrap();
+    let output = deploy(&["--zip", changed]);
+    assert!(output.status.success());
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        stdout.starts_with(&format!(
+            "Updated {FUNCTION}: CodeSha256 {} -> {} (x86_64)",
+            zips.built_sha, zips.changed_sha
+        )),
+        "{stdout}"
+    );
+    assert!(stderr.contains(
+        "$ aws lambda update-function-code --function-name calculate-pi --architectures x86_64"
+    ));
+    assert!(stderr.contains("$ aws lambda wait function-updated-v2"));
+    assert!(!stderr.contains("create-function"));
+    assert_eq!(moto.code_sha256(FUNCTION), zips.changed_sha);
+
+    // The same zip again: recognised, nothing uploaded.
+    let output = deploy(&["--zip", changed]);
+    assert!(output.status.success());
+    assert!(text(&output.stdout).starts_with(&format!(
+        "{FUNCTION} is unchanged: its code already has CodeSha256 {}",
+        zips.changed_sha
+    )));
+    assert!(!text(&output.stderr).contains("update-function-code"));
+
+    // And back to the built code, through the build.
+    let output = deploy(&["--builder", "cargo"]);
+    assert!(output.status.success());
+    assert!(text(&output.stdout).starts_with(&format!("Updated {FUNCTION}")));
+    assert_eq!(moto.code_sha256(FUNCTION), zips.built_sha);
+    assert_eq!(moto.function_names(), [FUNCTION]);
+}
+
+#[test]
+fn another_architecture_is_refused_before_anything_is_uploaded() {
+    let zips = zips();
+    let moto = Moto::start();
+    moto.create_role();
+    // A function someone made for arm64.
+    let zip_url = format!("fileb://{}", zips.changed.display());
+    moto.aws(&[
+        "lambda",
+        "create-function",
+        "--function-name",
+        FUNCTION,
+        "--runtime",
+        "provided.al2",
+        "--architectures",
+        "arm64",
+        "--handler",
+        "bootstrap",
+        "--role",
+        ROLE_ARN,
+        "--zip-file",
+        &zip_url,
+    ]);
+
+    let output = moto.xtask(&[
+        "deploy",
+        "--arch",
+        "x86_64",
+        "--zip",
+        zips.built.to_str().unwrap(),
+        "--endpoint-url",
+        &moto.url,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    for says in [
+        "calculate-pi is configured for arm64, but this zip is for x86_64",
+        "nothing was uploaded",
+        "aws lambda update-function-code \\\n  --function-name calculate-pi \\\n  --architectures x86_64",
+        "aws lambda delete-function",
+    ] {
+        assert!(stderr.contains(says), "{says}");
+    }
+    assert!(!stderr.contains("$ aws lambda update-function-code"));
+    assert_eq!(moto.code_sha256(FUNCTION), zips.changed_sha);
+    assert_eq!(
+        moto.configuration(FUNCTION)["Architectures"],
+        serde_json::json!(["arm64"])
+    );
+
+    // A zip whose bootstrap is not for the architecture asked: refused before any request.
+    let output = moto.xtask(&[
+        "deploy",
+        "--arch",
+        "arm64",
+        "--zip",
+        zips.built.to_str().unwrap(),
+        "--endpoint-url",
+        &moto.url,
+        "--function-name",
+        "other",
+        "--role",
+        ROLE_ARN,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("the binary is built for x86_64, but the package is for arm64"));
+    assert!(stderr.contains("nothing was sent"));
+    assert!(!stderr.contains("$ aws"));
+    assert_eq!(moto.function_names(), [FUNCTION]);
+}
+
+#[test]
+fn creating_without_a_role_is_refused_with_the_commands_that_make_one() {
+    let zips = zips();
+    let moto = Moto::start();
+    let output = moto.xtask(&[
+        "deploy",
+        "--zip",
+        zips.built.to_str().unwrap(),
+        "--endpoint-url",
+        &moto.url,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    for says in [
+        "calculate-pi does not exist, and creating it needs its execution role: pass --role",
+        "nothing was created",
+        "aws iam create-role",
+        "lambda.amazonaws.com",
+        "AWSLambdaBasicExecutionRole",
+    ] {
+        assert!(stderr.contains(says), "{says}");
+    }
+    assert!(!stderr.contains("$ aws lambda create-function"));
+    assert!(moto.function_names().is_empty());
+}
+
+#[test]
+fn malformed_arguments_are_refused_before_anything_is_sent() {
+    let zips = zips();
+    let moto = Moto::start();
+    let zip = zips.built.to_str().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--function-name", "calculate pi"],
+            "not a valid Lambda function name",
+        ),
+        (
+            &["--function-name", &"x".repeat(65)],
+            "not a valid Lambda function name",
+        ),
+        (&["--role", "calculate-pi-test"], "not an IAM role ARN"),
+        (
+            &["--role", "arn:aws:iam::123:role/r"],
+            "not an IAM role ARN",
+        ),
+        (&["--region", "Europe"], "not an AWS region name"),
+    ];
+    for (bad, says) in cases {
+        let mut args = vec!["deploy", "--zip", zip, "--endpoint-url", &moto.url];
+        args.extend_from_slice(bad);
+        let output = moto.xtask(&args);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(says), "{bad:?}: {stderr}");
+        assert!(!stderr.contains("$ aws"), "{bad:?}");
+    }
+    let output = moto.xtask(&["deploy", "--zip", zip, "--endpoint-url", "127.0.0.1:5000"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("not an endpoint URL"));
+    assert!(moto.function_names().is_empty());
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_error() {
+    let zips = zips();
+    let moto = Moto::start();
+    let nobody = format!("http://127.0.0.1:{}", free_port());
+    let start = Instant::now();
+    let output = moto.xtask(&[
+        "deploy",
+        "--zip",
+        zips.built.to_str().unwrap(),
+        "--role",
+        ROLE_ARN,
+        "--endpoint-url",
+        &nobody,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("asking AWS for calculate-pi failed: the aws CLI said:"));
+    assert!(stderr.contains(&format!(
+        "Could not connect to the endpoint URL: \"{nobody}/"
+    )));
+    assert!(stderr.contains("hint: the endpoint did not answer"));
+    // The CLI retries connecting on its own; deploy does not multiply that.
+    assert!(start.elapsed() < Duration::from_secs(120));
+    assert!(moto.function_names().is_empty());
+}
+
+#[test]
+fn missing_credentials_are_reported_with_the_clis_message_and_a_hint() {
+    let zips = zips();
+    let moto = Moto::start();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    moto.env(&mut command);
+    command
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args([
+            "deploy",
+            "--zip",
+            zips.built.to_str().unwrap(),
+            "--role",
+            ROLE_ARN,
+        ])
+        .args(["--endpoint-url", &moto.url]);
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("Unable to locate credentials"), "{stderr}");
+    assert!(stderr.contains("hint: the aws CLI found no credentials: run `aws configure`"));
+    assert!(moto.function_names().is_empty());
+}
+
+#[test]
+fn a_dry_run_prints_the_commands_and_sends_nothing() {
+    let zips = zips();
+    let moto = Moto::start();
+    let output = moto.xtask(&[
+        "deploy",
+        "--zip",
+        zips.built.to_str().unwrap(),
+        "--endpoint-url",
+        &moto.url,
+        "--dry-run",
+    ]);
+    assert!(output.status.success());
+    let stdout = text(&output.stdout);
+    let printed = zips.package_json["commands"]["create_function"]
+        .as_str()
+        .unwrap();
+    // package's create-function, plus the endpoint and JSON output.
+    assert!(
+        stdout.contains(&format!(
+            "{} \\\n  --output json",
+            with_endpoint(printed, &moto.url)
+        )),
+        "{stdout}"
+    );
+    for says in [
+        "aws lambda get-function",
+        "aws lambda wait function-active-v2",
+        "aws lambda update-function-code",
+        "aws lambda wait function-updated-v2",
+        &zips.built_sha,
+        "aws lambda invoke",
+    ] {
+        assert!(stdout.contains(says), "{says}");
+    }
+    assert!(!text(&output.stderr).contains("$ aws"));
+    assert!(moto.function_names().is_empty());
+}
