@@ -31,6 +31,19 @@ pub struct FunctionSettings {
     pub timeout: u32,
 }
 
+/// The values clap gives when no option is passed.
+impl Default for FunctionSettings {
+    fn default() -> Self {
+        FunctionSettings {
+            function_name: "calculate-pi".to_string(),
+            role: None,
+            runtime: Runtime::ProvidedAl2,
+            memory_size: 128,
+            timeout: 30,
+        }
+    }
+}
+
 /// The shell variable the printed create-function command reads when no `--role` was given.
 pub const ROLE_VARIABLE: &str = "LAMBDA_ROLE_ARN";
 
@@ -128,6 +141,22 @@ pub fn fileb_url(zip: &Path, cwd: &Path) -> String {
     format!("fileb://{}", shown.to_string_lossy().replace('\\', "/"))
 }
 
+impl AwsCommand {
+    /// `--role` with the settings' role, or with `$LAMBDA_ROLE_ARN` read by the shell (and a
+    /// message when it is unset) when there is none.
+    fn role(self, settings: &FunctionSettings) -> Self {
+        match &settings.role {
+            Some(role) => self.option("--role", role),
+            None => self.shell_option(
+                "--role",
+                format!(
+                    "\"${{{ROLE_VARIABLE}:?set {ROLE_VARIABLE} to the function's execution role ARN}}\""
+                ),
+            ),
+        }
+    }
+}
+
 pub fn create_function(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {
     let command = AwsCommand::new(&["lambda", "create-function"])
         .option("--function-name", &settings.function_name)
@@ -137,13 +166,7 @@ pub fn create_function(settings: &FunctionSettings, arch: Arch, zip_url: &str) -
         .option("--memory-size", settings.memory_size.to_string())
         .option("--timeout", settings.timeout.to_string())
         .option("--zip-file", zip_url);
-    match &settings.role {
-        Some(role) => command.option("--role", role),
-        None => command.shell_option(
-            "--role",
-            format!("\"${{{ROLE_VARIABLE}:?set {ROLE_VARIABLE} to the function's execution role ARN}}\""),
-        ),
-    }
+    command.role(settings)
 }
 
 pub fn update_function_code(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {
@@ -167,13 +190,7 @@ pub fn create_image_function(
         .option("--architectures", arch.lambda_name())
         .option("--memory-size", settings.memory_size.to_string())
         .option("--timeout", settings.timeout.to_string());
-    match &settings.role {
-        Some(role) => command.option("--role", role),
-        None => command.shell_option(
-            "--role",
-            format!("\"${{{ROLE_VARIABLE}:?set {ROLE_VARIABLE} to the function's execution role ARN}}\""),
-        ),
-    }
+    command.role(settings)
 }
 
 /// `update-function-code` of an image function: points it at another image.
@@ -347,12 +364,27 @@ mod tests {
 
     fn settings(role: Option<&str>) -> FunctionSettings {
         FunctionSettings {
-            function_name: "calculate-pi".into(),
             role: role.map(str::to_string),
-            runtime: Runtime::ProvidedAl2,
-            memory_size: 128,
-            timeout: 30,
+            ..FunctionSettings::default()
         }
+    }
+
+    /// `Default` is what clap gives for no options.
+    #[test]
+    fn default_settings_are_the_command_line_defaults() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: FunctionSettings,
+        }
+        let parsed = <Cli as clap::Parser>::try_parse_from(["cli"])
+            .unwrap()
+            .settings;
+        let default = FunctionSettings::default();
+        assert_eq!(parsed.function_name, default.function_name);
+        assert_eq!(parsed.runtime, default.runtime);
+        assert_eq!(parsed.memory_size, default.memory_size);
+        assert_eq!(parsed.timeout, default.timeout);
     }
 
     #[test]

@@ -590,7 +590,6 @@ pub fn image_uri(value: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::Runtime;
 
     fn info(arch: Arch, interpreter: Option<&str>) -> BinaryInfo {
         BinaryInfo {
@@ -696,11 +695,8 @@ mod tests {
 
     fn settings(role: Option<&str>) -> FunctionSettings {
         FunctionSettings {
-            function_name: "calculate-pi".into(),
             role: role.map(str::to_string),
-            runtime: Runtime::ProvidedAl2,
-            memory_size: 128,
-            timeout: 30,
+            ..FunctionSettings::default()
         }
     }
 
