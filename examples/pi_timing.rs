@@ -1,0 +1,49 @@
+//! Times one algorithm: `pi_timing <baseline|spigot|chudnovsky> <n>` prints one JSON line
+//! with the elapsed milliseconds, the number of digits and the first and last ten digits,
+//! plus the peak resident set size (VmHWM) of the process in KiB where /proc has it.
+
+use std::time::Instant;
+
+use calculate_pi::pi;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: pi_timing <baseline|spigot|chudnovsky> <n>";
+    let [algorithm, n] = args.as_slice() else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    let n: usize = match calculate_pi::event::parse_digit_string(n) {
+        Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        Err(_) => {
+            eprintln!("{usage}: n must be a whole number");
+            std::process::exit(2);
+        }
+    };
+    let compute: fn(usize) -> String = match algorithm.as_str() {
+        "baseline" => pi::baseline::digits,
+        "spigot" => pi::spigot::digits,
+        "chudnovsky" => pi::chudnovsky::digits,
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    let start = Instant::now();
+    let digits = compute(n);
+    let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    let first = &digits[..digits.len().min(10)];
+    let last = &digits[digits.len().saturating_sub(10)..];
+    let peak_rss_kib = peak_rss_kib().map_or_else(|| "null".to_string(), |k| k.to_string());
+    println!(
+        "{{\"algorithm\":\"{algorithm}\",\"digits\":{},\"elapsed_ms\":{elapsed_ms:.3},\"first\":\"{first}\",\"last\":\"{last}\",\"peak_rss_kib\":{peak_rss_kib}}}",
+        digits.len()
+    );
+}
+
+/// VmHWM from /proc/self/status: the peak resident set size of this process.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
