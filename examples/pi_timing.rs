@@ -1,10 +1,12 @@
 //! Times one algorithm: `pi_timing <baseline|spigot|chudnovsky> <n>` prints one JSON line
-//! with the elapsed milliseconds, the number of digits and the first and last ten digits,
-//! plus the peak resident set size (VmHWM) of the process in KiB where /proc has it.
+//! with the elapsed milliseconds, the number of digits, the first and last ten digits, the
+//! sha256 of the digit string (as `examples/baseline.rs` and `benches/spigot.js` print it) and
+//! the peak resident set size (VmHWM) of the process in KiB, where /proc has it.
 
 use std::time::Instant;
 
 use calculate_pi::pi;
+use sha2::{Digest, Sha256};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,9 +36,13 @@ fn main() {
     let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     let first = &digits[..digits.len().min(10)];
     let last = &digits[digits.len().saturating_sub(10)..];
+    let sha256: String = Sha256::digest(digits.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let peak_rss_kib = peak_rss_kib().map_or_else(|| "null".to_string(), |k| k.to_string());
     println!(
-        "{{\"algorithm\":\"{algorithm}\",\"digits\":{},\"elapsed_ms\":{elapsed_ms:.3},\"first\":\"{first}\",\"last\":\"{last}\",\"peak_rss_kib\":{peak_rss_kib}}}",
+        "{{\"algorithm\":\"{algorithm}\",\"digits\":{},\"elapsed_ms\":{elapsed_ms:.3},\"first\":\"{first}\",\"last\":\"{last}\",\"sha256\":\"{sha256}\",\"peak_rss_kib\":{peak_rss_kib}}}",
         digits.len()
     );
 }

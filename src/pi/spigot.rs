@@ -71,7 +71,8 @@ impl Spigot {
     fn batch(&mut self, max_digits: usize, keep_state: bool, out: &mut Vec<u8>) {
         let start = out.len();
         let limit = max_digits.min(batch_target(self.t.bits()));
-        self.intervals.run(&self.q, &self.r, &self.t, self.i, limit, out);
+        self.intervals
+            .run(&self.q, &self.r, &self.t, self.i, limit, out);
         if out.len() == start {
             // The first digit is too close to a digit boundary for the bounds: take it from
             // the exact state.
@@ -149,10 +150,19 @@ struct Intervals {
 
 impl Intervals {
     /// Pushes the digits of steps i, i+1, … that the bounds determine, at most `limit`.
-    fn run(&mut self, q: &BigUint, r: &BigInt, t: &BigUint, i: u64, limit: usize, out: &mut Vec<u8>) {
+    fn run(
+        &mut self,
+        q: &BigUint,
+        r: &BigInt,
+        t: &BigUint,
+        i: u64,
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) {
         // Bits needed: 10^limit times the starting width (a few units in the last place, times
         // at most ~30·i from the Q terms) must stay well below one.
-        let frac_bits = (limit as u64 * 3322).div_ceil(1000) + 64 + 2 * u64::from(64 - i.leading_zeros());
+        let frac_bits =
+            (limit as u64 * 3322).div_ceil(1000) + 64 + 2 * u64::from(64 - i.leading_zeros());
         let words = frac_bits.div_ceil(64) as usize + 1;
         let frac_bits = 64 * (words as u64 - 1);
         // Only the leading bits of t matter: with t' = t >> s ≥ 2^(F+127), q' = q >> s,
@@ -268,7 +278,10 @@ impl Fixed {
     }
 
     fn add_integer(&mut self, n: i64) {
-        let top = self.words.last_mut().expect("a fixed-point number has words");
+        let top = self
+            .words
+            .last_mut()
+            .expect("a fixed-point number has words");
         *top = top.wrapping_add(n as u64);
     }
 
