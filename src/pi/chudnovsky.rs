@@ -90,10 +90,13 @@ fn split(a: u64, b: u64, need_p: bool) -> (BigUint, BigUint, BigInt) {
     let m = a + (b - a) / 2;
     let (p1, q1, t1) = split(a, m, true);
     let (p2, q2, t2) = split(m, b, need_p);
-    // T = T1·Q2 + P1·T2
-    let t = t1 * BigInt::from(q2.clone()) + BigInt::from(p1.clone()) * t2;
+    // T = T1·Q2 + P1·T2, on magnitudes: no copies of the operands.
+    let (sign1, t1) = t1.into_parts();
+    let (sign2, t2) = t2.into_parts();
+    let t = BigInt::from_biguint(sign1, t1 * &q2) + BigInt::from_biguint(sign2, &p1 * t2);
+    let q = q1 * q2;
     let p = if need_p { p1 * p2 } else { BigUint::one() };
-    (p, q1 * q2, t)
+    (p, q, t)
 }
 
 /// The solution (x, y) of x² − 10005·y² = 1 reached by squaring (4001 + 40√10005) until y has
