@@ -72,20 +72,14 @@ fn attempt(n: usize, guard: usize) -> Option<String> {
     tail_ok.then(|| head.to_string())
 }
 
+/// Below this many terms a range is summed term by term with in-place scalar arithmetic:
+/// far fewer (small) allocations than splitting down to single terms.
+const LEAF_TERMS: u64 = 16;
+
 /// P(a, b), Q(a, b), T(a, b) of the terms a..b; P only when `need_p` (it is unused at the top).
 fn split(a: u64, b: u64, need_p: bool) -> (BigUint, BigUint, BigInt) {
-    if b - a == 1 {
-        if a == 0 {
-            return (BigUint::one(), BigUint::one(), BigInt::from(13_591_409u32));
-        }
-        let p =
-            BigUint::from(u128::from(6 * a - 5) * u128::from(2 * a - 1) * u128::from(6 * a - 1));
-        let q = BigUint::from(u128::from(a * a) * u128::from(a) * u128::from(C3_OVER_24));
-        let mut t = BigInt::from(&p * (13_591_409u64 + 545_140_134u64 * a));
-        if a % 2 == 1 {
-            t = -t;
-        }
-        return (p, q, t);
+    if b - a <= LEAF_TERMS {
+        return leaf(a, b);
     }
     let m = a + (b - a) / 2;
     let (p1, q1, t1) = split(a, m, true);
@@ -96,6 +90,34 @@ fn split(a: u64, b: u64, need_p: bool) -> (BigUint, BigUint, BigInt) {
     let t = BigInt::from_biguint(sign1, t1 * &q2) + BigInt::from_biguint(sign2, &p1 * t2);
     let q = q1 * q2;
     let p = if need_p { p1 * p2 } else { BigUint::one() };
+    (p, q, t)
+}
+
+/// P, Q, T of the terms a..b, adding one term k at a time to (P, Q, T):
+/// T ← T·q(k) ± P·p(k)·(13591409 + 545140134k), P ← P·p(k), Q ← Q·q(k), where
+/// p(k) = (6k−5)(2k−1)(6k−1), q(k) = k³·640320³/24 (and p(0) = q(0) = 1), the sign (−1)^k.
+fn leaf(a: u64, b: u64) -> (BigUint, BigUint, BigInt) {
+    let mut p = BigUint::one();
+    let mut q = BigUint::one();
+    let mut t = BigInt::default();
+    for k in a..b {
+        if k > 0 {
+            // k³ < 2^64 for k below 2.6 million: far beyond any digit limit.
+            let k_cubed = k.checked_pow(3).expect("term index below 2.6 million");
+            t *= k_cubed;
+            t *= C3_OVER_24;
+            q *= k_cubed;
+            q *= C3_OVER_24;
+            p *= (6 * k - 5) * (2 * k - 1);
+            p *= 6 * k - 1;
+        }
+        let term = BigInt::from(&p * (13_591_409u64 + 545_140_134u64 * k));
+        if k % 2 == 1 {
+            t -= &term;
+        } else {
+            t += &term;
+        }
+    }
     (p, q, t)
 }
 
