@@ -1,6 +1,8 @@
 //! The digits of pi. Every algorithm returns the same string: the first N decimal digits,
 //! `"31415…"`, without the point; [`format_pi`] places it.
 
+pub mod baseline;
+pub mod chudnovsky;
 pub mod spigot;
 
 use crate::event::Algorithm;
@@ -9,8 +11,7 @@ use crate::event::Algorithm;
 pub fn digits(algorithm: Algorithm, n: usize) -> String {
     match algorithm {
         Algorithm::Spigot => spigot::digits(n),
-        // Replaced by Chudnovsky with binary splitting; the spigot gives the same digits.
-        Algorithm::Chudnovsky => spigot::digits(n),
+        Algorithm::Chudnovsky => chudnovsky::digits(n),
     }
 }
 

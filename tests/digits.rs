@@ -1,0 +1,119 @@
+//! Every algorithm against the others and against an independent reference: Machin's formula
+//! pi = 16·arctan(1/5) − 4·arctan(1/239) in plain integer fixed point, written here and used
+//! nowhere else.
+
+use calculate_pi::event::Algorithm;
+use calculate_pi::pi;
+use num_bigint::{BigInt, BigUint};
+use num_traits::Signed;
+
+/// The first `n` digits of pi by Machin's formula.
+fn machin(n: usize) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    let mut guard = 12;
+    loop {
+        if let Some(digits) = machin_attempt(n, guard) {
+            return digits;
+        }
+        guard += 12;
+    }
+}
+
+/// Each arctangent term is floored, so the sum is low by less than one unit per term, and the
+/// dropped tail is below one unit: the total error is under 20·(terms + 2) units, far below
+/// the 10^(guard − 3) margin demanded of the guard digits for any n up to millions.
+fn machin_attempt(n: usize, guard: usize) -> Option<String> {
+    let unit = BigUint::from(10u32).pow((n - 1 + guard) as u32);
+    let x: BigInt = arctan_inverse(5, &unit) * 16u32 - arctan_inverse(239, &unit) * 4u32;
+    let text = x.to_biguint().expect("pi is positive").to_str_radix(10);
+    assert_eq!(text.len(), n + guard);
+    let (head, tail) = text.split_at(n);
+    let top = &tail[..3];
+    (top != "000" && top != "999").then(|| head.to_string())
+}
+
+/// Σₖ (−1)ᵏ ⌊unit / x^(2k+1)⌋ / (2k+1), each term floored: arctan(1/x)·unit, a little low.
+fn arctan_inverse(x: u32, unit: &BigUint) -> BigInt {
+    let x_squared = x * x;
+    let mut power = unit / x; // ⌊unit / x^(2k+1)⌋
+    let mut sum = BigInt::from(0);
+    let mut k: u32 = 0;
+    while power.bits() > 0 {
+        let term = BigInt::from(&power / (2 * k + 1));
+        if k.is_multiple_of(2) {
+            sum += term;
+        } else {
+            sum -= term;
+        }
+        power /= x_squared;
+        k += 1;
+    }
+    sum
+}
+
+#[test]
+fn machin_gives_the_well_known_first_digits() {
+    assert_eq!(machin(1), "3");
+    assert_eq!(
+        machin(50),
+        "31415926535897932384626433832795028841971693993751"
+    );
+}
+
+#[test]
+fn all_algorithms_agree_with_machin() {
+    let reference = machin(10_000);
+    for n in [1, 2, 3, 10, 100, 1000, 10_000] {
+        let expected = &reference[..n];
+        assert_eq!(pi::spigot::digits(n), expected, "spigot, n = {n}");
+        assert_eq!(pi::chudnovsky::digits(n), expected, "chudnovsky, n = {n}");
+        assert_eq!(pi::digits(Algorithm::Spigot, n), expected);
+        assert_eq!(pi::digits(Algorithm::Chudnovsky, n), expected);
+        if n <= 1000 {
+            assert_eq!(pi::baseline::digits(n), expected, "baseline, n = {n}");
+        }
+    }
+}
+
+#[test]
+fn the_baseline_agrees_at_ten_thousand_digits() {
+    // The slowest check (the plain transcription), kept to one run.
+    assert_eq!(pi::baseline::digits(10_000), pi::spigot::digits(10_000));
+}
+
+#[test]
+fn chudnovsky_agrees_with_machin_at_a_hundred_thousand_digits() {
+    let n = 100_000;
+    assert_eq!(pi::chudnovsky::digits(n), machin(n));
+}
+
+#[test]
+fn known_digit_windows() {
+    // Checked against Machin's formula, the spigot and Chudnovsky (these tests), and
+    // separately against Python's integers running Machin's formula.
+    let digits = pi::chudnovsky::digits(10_000);
+    assert_eq!(&digits[9_990..], "5525637567");
+    assert_eq!(&digits[762..768], "999999"); // the Feynman point: 999999 from decimal 762
+    let digits = pi::chudnovsky::digits(100_000);
+    assert_eq!(&digits[99_990..], "5549362464");
+}
+
+#[test]
+fn every_prefix_is_consistent() {
+    // Each algorithm is exact, so a shorter request is a prefix of a longer one.
+    let long = pi::chudnovsky::digits(5000);
+    for n in [4999, 4321, 2048, 777] {
+        assert_eq!(pi::chudnovsky::digits(n), long[..n]);
+        assert_eq!(pi::spigot::digits(n), long[..n]);
+    }
+    assert!(long.bytes().all(|b| b.is_ascii_digit()));
+}
+
+#[test]
+fn arctan_reference_is_sane() {
+    // arctan(1/1)·10^6 = π/4·10^6 = 785398.16…; the floored sum is a little low.
+    let value = arctan_inverse(1000, &BigUint::from(10u32).pow(12));
+    assert!((value - BigInt::from(999_999_666u64)).abs() < BigInt::from(2));
+}
