@@ -19,3 +19,12 @@ test:
 
 clean:
 	cargo xtask clean
+
+# Run the packaged function locally with the benchmark event (packaged first if missing), with
+# the deployed timeout (30 s): 3 s is too short for 10,000 digits under qemu.
+.PHONY: invoke-x86 invoke-arm
+invoke-x86:
+	cargo xtask invoke --arch x86_64 --timeout 30
+
+invoke-arm:
+	cargo xtask invoke --arch arm64 --timeout 30

@@ -3,7 +3,7 @@
 //! response on stdout, the function's log lines and `START`/`END`/`REPORT` on stderr.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -50,7 +50,7 @@ impl CodeArgs {
         if !zip.is_file() {
             eprintln!(
                 "{} is missing: packaging the function for {} first",
-                zip.display(),
+                shown(&zip).display(),
                 self.build.arch
             );
             package::build_and_package(&self.build, Runtime::default(), Some(&zip))
@@ -143,8 +143,8 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
 
 fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     let what = match code {
-        FunctionCode::Zip(zip) => format!("the bootstrap of {}", zip.display()),
-        FunctionCode::Bootstrap(path) => path.display().to_string(),
+        FunctionCode::Zip(zip) => format!("the bootstrap of {}", shown(zip).display()),
+        FunctionCode::Bootstrap(path) => shown(path).display().to_string(),
     };
     let how = match sandbox.emulated_by() {
         Some(emulator) => format!("under {emulator} (emulated: figures include the emulator)"),
@@ -159,9 +159,17 @@ fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     );
 }
 
+/// `path` relative to the current directory when it is below it, as a user would type it.
+fn shown(path: &Path) -> &Path {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path)
+}
+
 /// The payload from `--payload`, `--payload-file` or the benchmark event; it must be JSON, as
 /// Lambda refuses anything else.
-pub fn read_payload(payload: Option<&str>, file: Option<&std::path::Path>) -> Result<Vec<u8>> {
+pub fn read_payload(payload: Option<&str>, file: Option<&Path>) -> Result<Vec<u8>> {
     let bytes = match (payload, file) {
         (Some(text), _) => text.as_bytes().to_vec(),
         (None, Some(path)) => {
