@@ -96,7 +96,9 @@ impl Shared {
     }
 }
 
-/// A running Runtime API server; stopping it (or dropping it) closes every connection.
+/// A running Runtime API server. [`RuntimeApi::stop`] stops accepting connections; dropping it
+/// does that too, and a `next` still waiting then gets a 500 (the Runtime API's "container
+/// error"). The sandbox kills the process, which closes the connections it had open.
 pub struct RuntimeApi {
     address: SocketAddr,
     events: mpsc::Sender<Event>,
@@ -157,7 +159,7 @@ impl RuntimeApi {
         self.messages.try_recv().ok()
     }
 
-    /// Stops serving and drops every open connection.
+    /// Stops accepting connections.
     pub fn stop(&self) {
         self.server.abort();
     }

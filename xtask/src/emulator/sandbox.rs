@@ -29,6 +29,8 @@ const MEMORY_POLL: Duration = Duration::from_millis(10);
 const REAP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long log lines still in the pipes are waited for once an invocation has ended.
 const LOG_SETTLE: Duration = Duration::from_millis(5);
+/// The longest an invocation's log is collected after it ended; later lines go to the next one.
+const LOG_DRAIN_LIMIT: Duration = Duration::from_millis(500);
 /// The account in the ARNs the emulator makes up (AWS's documentation example).
 const ACCOUNT_ID: &str = "123456789012";
 
@@ -671,11 +673,16 @@ async fn wait(
     }
 }
 
-/// The lines already written, waiting briefly for those still in the pipes.
+/// The lines already written, waiting briefly for those still in the pipes; bounded in time
+/// even for a process that never stops writing.
 async fn drain_logs(process: &mut FunctionProcess) -> Vec<String> {
     let mut lines = Vec::new();
-    while let Ok(Some(line)) = tokio::time::timeout(LOG_SETTLE, process.logs.recv()).await {
-        lines.push(line);
+    let give_up = Instant::now() + LOG_DRAIN_LIMIT;
+    while Instant::now() < give_up {
+        match tokio::time::timeout(LOG_SETTLE, process.logs.recv()).await {
+            Ok(Some(line)) => lines.push(line),
+            _ => break,
+        }
     }
     lines
 }
