@@ -691,7 +691,7 @@ fn children_of(pid: u32) -> Vec<u32> {
 }
 
 #[test]
-fn the_aws_cli_invokes_through_serve() {
+fn the_aws_cli_and_boto3_invoke_through_serve() {
     let mut server = Server::start(&zip(Arch::X86_64));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("response.json");
@@ -752,6 +752,44 @@ fn the_aws_cli_invokes_through_serve() {
     assert_eq!(meta["FunctionError"], "Unhandled");
     let body: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(body["errorType"], "InvalidDigits");
+
+    // boto3 (installed with moto in the test virtualenv), as an SDK reads the headers.
+    let python = xtask::tools::venv_program("python").unwrap();
+    let script = r#"
+import json, sys, boto3
+client = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+bad = client.invoke(FunctionName="calculate-pi", Payload=b'{"digits": 0}')
+good = client.invoke(FunctionName="calculate-pi", Payload=b'{"digits": 30}', LogType="Tail")
+print(json.dumps({
+    "bad_error": bad.get("FunctionError"),
+    "bad_body": json.loads(bad["Payload"].read()),
+    "good_error": good.get("FunctionError"),
+    "good_body": json.loads(good["Payload"].read()),
+    "good_version": good["ExecutedVersion"],
+    "good_log": good.get("LogResult", ""),
+}))
+"#;
+    let boto = Command::new(python)
+        .args(["-c", script, &server.url])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        boto.status.success(),
+        "{}",
+        String::from_utf8_lossy(&boto.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&boto.stdout).unwrap();
+    assert_eq!(seen["bad_error"], "Unhandled");
+    assert_eq!(seen["bad_body"]["errorType"], "DigitsOutOfRange");
+    assert_eq!(seen["good_error"], Value::Null);
+    assert_eq!(
+        seen["good_body"]["pi"].as_str().unwrap().replace('.', ""),
+        machin_digits(30)
+    );
+    assert_eq!(seen["good_version"], "$LATEST");
+    assert!(!seen["good_log"].as_str().unwrap().is_empty());
 
     // Ctrl-C stops the server and the function process with it.
     let function_pids = children_of(server.child.id());
