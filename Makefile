@@ -1,6 +1,6 @@
 # Thin wrappers: every target is one call of `cargo xtask`, with no Unix-only tools, so this
 # Makefile works the same from Linux, macOS and Windows (Git Bash / MSYS2 make).
-.PHONY: help build build-x86 build-arm image-x86 image-arm test clean
+.PHONY: help build build-x86 build-arm invoke-x86 invoke-arm image-x86 image-arm test clean
 
 help:
 	cargo xtask help
@@ -24,3 +24,11 @@ test:
 
 clean:
 	cargo xtask clean
+
+# Run the zip in the local Runtime API emulator with the benchmark event (packaged first if
+# missing); arm64 runs under qemu-aarch64.
+invoke-x86:
+	cargo xtask invoke --arch x86_64
+
+invoke-arm:
+	cargo xtask invoke --arch arm64

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::{clean, deploy, image, package, setup, test_suite};
+use xtask::{clean, deploy, image, invoke, package, serve, setup, test_suite};
 
 const MAKE_TARGETS: &str = "\
 Make targets (each runs one task):
@@ -11,6 +11,8 @@ Make targets (each runs one task):
   make build        both of the above
   make image-x86    cargo xtask image --arch x86_64     -> dist/lambda-x86_64-image.tar
   make image-arm    cargo xtask image --arch arm64      -> dist/lambda-arm64-image.tar
+  make invoke-x86   cargo xtask invoke --arch x86_64    (runs the zip in the local emulator)
+  make invoke-arm   cargo xtask invoke --arch arm64     (under qemu-aarch64)
   make test         cargo xtask test (installs the test tools, then fmt, clippy, all tests)
   make clean        cargo xtask clean";
 
@@ -41,6 +43,12 @@ enum Task {
     Test(test_suite::TestArgs),
     /// Remove dist/ artifacts and the function's release builds.
     Clean(clean::CleanArgs),
+    /// Run dist/lambda-<arch>.zip locally in a Lambda Runtime API emulator and print the
+    /// response and CloudWatch's START/END/REPORT lines.
+    Invoke(invoke::InvokeArgs),
+    /// Serve the function locally behind AWS's Invoke endpoint (for `aws lambda invoke
+    /// --endpoint-url`, boto3, the SDKs).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,5 +64,7 @@ fn main() -> anyhow::Result<()> {
         Task::Setup(args) => setup::run(&args),
         Task::Test(args) => test_suite::run(&args),
         Task::Clean(args) => clean::run(&args),
+        Task::Invoke(args) => invoke::run(&args),
+        Task::Serve(args) => serve::run(&args),
     }
 }

@@ -1,0 +1,94 @@
+//! `cargo xtask serve`: the emulator behind AWS's `Invoke` endpoint on 127.0.0.1, so that real
+//! clients work unchanged:
+//!
+//! ```text
+//! aws lambda invoke --endpoint-url http://127.0.0.1:9000 --function-name calculate-pi \
+//!     --payload '{"digits": "10_000"}' out.json
+//! ```
+//!
+//! One function process serves every invocation in turn (one execution environment); Ctrl-C
+//! stops the server and kills the process.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tokio::sync::Mutex;
+
+use crate::emulator::{self, invoke_api, Sandbox};
+use crate::invoke::{CodeArgs, FunctionArgs};
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub code: CodeArgs,
+    #[command(flatten)]
+    pub function: FunctionArgs,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+}
+
+pub fn run(args: &ServeArgs) -> Result<()> {
+    let code = args.code.resolve()?;
+    let sandbox = Sandbox::new(&code, args.function.config())?;
+    let emulated = sandbox.emulated_by().map(str::to_string);
+    let arch = sandbox.arch();
+    let function_name = args.function.function_name.clone();
+    let runtime = emulator::tokio_runtime()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .with_context(|| format!("listening on 127.0.0.1:{}", args.port))?;
+        let address = listener
+            .local_addr()
+            .context("reading the listening address")?;
+        let sandbox = Arc::new(Mutex::new(sandbox));
+        let hook: invoke_api::InvocationHook = Arc::new(|invocation| {
+            eprint!("{}", invocation.log_text());
+        });
+        let app = invoke_api::router(Arc::clone(&sandbox), hook);
+        println!(
+            "Listening on http://{address} (Lambda Invoke API, function {function_name}, {arch}{})",
+            emulated
+                .map(|e| format!(", emulated under {e}"))
+                .unwrap_or_default()
+        );
+        println!(
+            "  aws lambda invoke --endpoint-url http://{address} --function-name {function_name} \
+             --payload '{{\"digits\": \"10_000\"}}' response.json"
+        );
+        println!("Press Ctrl-C to stop.");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving the Invoke API")?;
+        eprintln!("Stopping: killing the function process");
+        // Every request has finished; the sandbox is free.
+        sandbox.lock().await.reset().await;
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
