@@ -4,6 +4,9 @@
 //! Long runs get few samples: criterion's minimum of ten keeps the spigot at 100,000 digits
 //! and Chudnovsky at a million to about a minute each on a small machine.
 
+#[path = "support/baseline.rs"]
+mod baseline;
+
 use std::time::Duration;
 
 use calculate_pi::pi;
@@ -26,7 +29,7 @@ fn baseline(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     for n in [1_000usize, 10_000] {
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
-            b.iter(|| pi::baseline::digits(n))
+            b.iter(|| baseline::digits(n))
         });
     }
     group.finish();

@@ -6,6 +6,9 @@
 //! `pi_timing baseline,spigot 10000` compares the plain transcription with the fast spigot
 //! side by side; for the memory of one algorithm alone, time it alone.
 
+#[path = "../benches/support/baseline.rs"]
+mod baseline;
+
 use std::time::Instant;
 
 use calculate_pi::pi;
@@ -28,7 +31,7 @@ fn main() {
         .split(',')
         .map(|name| {
             let compute: Algorithm = match name {
-                "baseline" => pi::baseline::digits,
+                "baseline" => baseline::digits,
                 "spigot" => pi::spigot::digits,
                 "chudnovsky" => pi::chudnovsky::digits,
                 _ => fail(&format!(": unknown algorithm {name:?}")),

@@ -2,6 +2,9 @@
 //! pi = 16·arctan(1/5) − 4·arctan(1/239) in plain integer fixed point, written here and used
 //! nowhere else.
 
+#[path = "../benches/support/baseline.rs"]
+mod baseline;
+
 use calculate_pi::event::Algorithm;
 use calculate_pi::pi;
 use num_bigint::{BigInt, BigUint};
@@ -72,7 +75,7 @@ fn all_algorithms_agree_with_machin() {
         assert_eq!(pi::digits(Algorithm::Spigot, n), expected);
         assert_eq!(pi::digits(Algorithm::Chudnovsky, n), expected);
         if n <= 1000 {
-            assert_eq!(pi::baseline::digits(n), expected, "baseline, n = {n}");
+            assert_eq!(baseline::digits(n), expected, "baseline, n = {n}");
         }
     }
 }
@@ -80,7 +83,7 @@ fn all_algorithms_agree_with_machin() {
 #[test]
 fn the_baseline_agrees_at_ten_thousand_digits() {
     // The slowest check (the plain transcription), kept to one run.
-    assert_eq!(pi::baseline::digits(10_000), pi::spigot::digits(10_000));
+    assert_eq!(baseline::digits(10_000), pi::spigot::digits(10_000));
 }
 
 #[test]
@@ -116,4 +119,17 @@ fn arctan_reference_is_sane() {
     // arctan(1/1)·10^6 = π/4·10^6 = 785398.16…; the floored sum is a little low.
     let value = arctan_inverse(1000, &BigUint::from(10u32).pow(12));
     assert!((value - BigInt::from(999_999_666u64)).abs() < BigInt::from(2));
+}
+
+#[test]
+fn every_length_up_to_300_matches_the_baseline() {
+    let reference = baseline::digits(300);
+    for n in 1..=300 {
+        assert_eq!(pi::spigot::digits(n), reference[..n], "n = {n}");
+    }
+}
+
+#[test]
+fn two_thousand_digits_match_the_baseline() {
+    assert_eq!(pi::spigot::digits(2000), baseline::digits(2000));
 }

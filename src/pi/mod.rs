@@ -1,7 +1,6 @@
 //! The digits of pi. Every algorithm returns the same string: the first N decimal digits,
 //! `"31415…"`, without the point; [`format_pi`] places it.
 
-pub mod baseline;
 pub mod chudnovsky;
 pub mod spigot;
 

@@ -6,8 +6,11 @@
 //! This is deliberately a plain, line-for-line transcription with `num-bigint` — fresh
 //! temporaries and one full big division per digit — because it is what the benchmark
 //! compares against (the JavaScript `BigInt` version in `benches/spigot.js` is the same
-//! code). Do not optimise it: [`super::spigot::digits`] is the fast implementation of the
-//! same recurrence, and the tests check that both give identical strings.
+//! code). Do not optimise it: `calculate_pi::pi::spigot::digits` is the fast implementation of
+//! the same recurrence, and the tests check that both give identical strings.
+//!
+//! It lives beside the benchmarks, not in the function: `examples/baseline.rs`,
+//! `examples/pi_timing.rs`, `benches/pi.rs` and `tests/digits.rs` include it with `#[path]`.
 
 use num_bigint::BigUint;
 use num_traits::One;
