@@ -37,15 +37,3 @@ pub fn digits(n: usize) -> String {
     }
     out
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn first_digits() {
-        assert_eq!(digits(1), "3");
-        assert_eq!(digits(20), "31415926535897932384");
-        assert_eq!(digits(0), "");
-    }
-}
