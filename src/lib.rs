@@ -4,8 +4,10 @@
 //! `main.rs` only wires the Lambda runtime; everything here is plain and testable:
 //! - [`event`] turns any JSON payload into a [`event::PiRequest`] or a specific error,
 //! - [`pi`] computes the digits,
-//! - [`handler`] joins the two and shapes the response.
+//! - [`deadline`] decides early when the digits cannot be done before the timeout,
+//! - [`handler`] joins them and shapes the response.
 
+pub mod deadline;
 pub mod event;
 pub mod handler;
 pub mod limits;

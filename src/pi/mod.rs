@@ -4,6 +4,9 @@
 pub mod chudnovsky;
 pub mod spigot;
 
+use std::time::{Duration, Instant};
+
+use crate::deadline::{self, NotEnoughTime};
 use crate::event::Algorithm;
 
 /// The first `n` decimal digits of pi with `algorithm`.
@@ -11,6 +14,36 @@ pub fn digits(algorithm: Algorithm, n: usize) -> String {
     match algorithm {
         Algorithm::Spigot => spigot::digits(n),
         Algorithm::Chudnovsky => chudnovsky::digits(n),
+    }
+}
+
+/// The first `n` digits with `algorithm` if they can be computed within `budget`; otherwise an
+/// error, as early as the projection allows (see [`crate::deadline`]).
+pub fn digits_within(
+    algorithm: Algorithm,
+    n: usize,
+    budget: Duration,
+) -> Result<String, NotEnoughTime> {
+    let start = Instant::now();
+    match algorithm {
+        Algorithm::Spigot => spigot::digits_while(n, |done| {
+            deadline::spigot_progress(n, done, start.elapsed(), budget)
+        }),
+        Algorithm::Chudnovsky => {
+            if n >= deadline::CHUDNOVSKY_PROBE_FROM {
+                let probe = n / deadline::CHUDNOVSKY_PROBE_DIVISOR;
+                chudnovsky::digits(probe);
+                deadline::project(
+                    algorithm,
+                    n,
+                    probe,
+                    start.elapsed(),
+                    budget.saturating_sub(start.elapsed()),
+                    deadline::CHUDNOVSKY_EXPONENT,
+                )?;
+            }
+            Ok(chudnovsky::digits(n))
+        }
     }
 }
 
@@ -25,6 +58,35 @@ pub fn format_pi(digits: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn within_a_generous_budget_the_digits_are_the_same() {
+        let hour = Duration::from_secs(3600);
+        for algorithm in Algorithm::ALL {
+            assert_eq!(
+                digits_within(algorithm, 300, hour).unwrap(),
+                digits(algorithm, 300)
+            );
+        }
+        assert_eq!(
+            digits_within(Algorithm::Chudnovsky, 60_000, hour).unwrap(),
+            digits(Algorithm::Chudnovsky, 60_000)
+        );
+    }
+
+    #[test]
+    fn without_time_large_requests_stop_with_what_would_fit() {
+        let start = Instant::now();
+        let err = digits_within(Algorithm::Spigot, 100_000, Duration::ZERO).unwrap_err();
+        assert_eq!((err.algorithm, err.requested), (Algorithm::Spigot, 100_000));
+        assert!(err.achievable < 100_000);
+        // It stopped after its first batch, not after the whole computation.
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let err =
+            digits_within(Algorithm::Chudnovsky, 1_000_000, Duration::from_millis(1)).unwrap_err();
+        assert_eq!(err.requested, 1_000_000);
+        assert!(err.achievable < 1_000_000);
+    }
 
     #[test]
     fn the_point_follows_the_three() {

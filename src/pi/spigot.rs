@@ -29,18 +29,36 @@
 //! steps (the tests check it), so the memory and the growth of the numbers are the baseline's;
 //! only the work per digit is smaller, and allocation happens per batch, not per digit.
 
+use std::convert::Infallible;
+
 use num_bigint::{BigInt, BigUint, Sign};
 use num_traits::{One, ToPrimitive};
 
 /// The first `n` decimal digits of pi, `"31415…"`: identical to the baseline transcription's.
 pub fn digits(n: usize) -> String {
+    match digits_while(n, |_| Ok::<(), Infallible>(())) {
+        Ok(digits) => digits,
+        Err(never) => match never {},
+    }
+}
+
+/// Like [`digits`], asking `check(digits so far)` after every batch of digits (at most a few
+/// thousand, milliseconds of work) and stopping with its error as soon as it returns one. This
+/// is how a caller stops the computation at a deadline.
+pub fn digits_while<E>(
+    n: usize,
+    mut check: impl FnMut(usize) -> Result<(), E>,
+) -> Result<String, E> {
     let mut spigot = Spigot::new();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         // The state after the last digit asked for is not needed.
         spigot.batch(n - out.len(), false, &mut out);
+        if out.len() < n {
+            check(out.len())?;
+        }
     }
-    out.into_iter().map(|d| char::from(b'0' + d)).collect()
+    Ok(out.into_iter().map(|d| char::from(b'0' + d)).collect())
 }
 
 /// The exact state of the recurrence, plus scratch space reused from batch to batch.
@@ -354,6 +372,26 @@ mod tests {
         assert_eq!(digits(1), "3");
         assert_eq!(digits(20), "31415926535897932384");
         assert_eq!(digits(0), "");
+    }
+
+    #[test]
+    fn the_caller_can_stop_between_batches() {
+        let mut asked = Vec::new();
+        let stopped = digits_while(3000, |done| {
+            asked.push(done);
+            if done < 1000 {
+                Ok(())
+            } else {
+                Err(done)
+            }
+        });
+        assert_eq!(stopped, Err(*asked.last().unwrap()));
+        assert!(asked.windows(2).all(|w| w[0] < w[1]), "{asked:?}");
+        assert!(*asked.last().unwrap() >= 1000);
+        assert_eq!(
+            digits_while(500, |_| Ok::<(), ()>(())).unwrap(),
+            digits(500)
+        );
     }
 
     /// The baseline's loop, returning its state instead of digits.

@@ -1,0 +1,180 @@
+//! Answering before Lambda's timeout instead of being killed by it. The handler knows the
+//! invocation's deadline (the Runtime API's `Lambda-Runtime-Deadline-Ms`); from the time left
+//! it keeps a margin for sending the response, then projects the computation's cost from work
+//! already done and stops as soon as it cannot finish, saying how many digits would.
+//!
+//! The projections are power laws measured on this code: the spigot's work grows with the
+//! square of N (N steps on numbers of N·log2(10) bits), Chudnovsky's with about N^1.5
+//! (num-bigint's Toom-3 multiplication, times log factors): from 10,000 to 1,000,000 digits its
+//! time grows about 800-fold.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::event::Algorithm;
+
+/// The spigot's cost exponent: T(N) ∝ N².
+pub const SPIGOT_EXPONENT: f64 = 2.0;
+/// Chudnovsky's cost exponent, rounded up from the measured ~1.45.
+pub const CHUDNOVSKY_EXPONENT: f64 = 1.5;
+/// The spigot projects only once it has run this long, so that start-up costs do not dominate
+/// the extrapolation…
+pub const MIN_SPIGOT_SAMPLE: Duration = Duration::from_millis(25);
+/// …or has done this share of the digits.
+pub const MIN_SPIGOT_SHARE: f64 = 0.05;
+/// Chudnovsky is not incremental: above this many digits it first computes a probe of
+/// 1/[`CHUDNOVSKY_PROBE_DIVISOR`] of them (about 2% of the full cost) and projects from it.
+pub const CHUDNOVSKY_PROBE_FROM: usize = 50_000;
+pub const CHUDNOVSKY_PROBE_DIVISOR: usize = 16;
+
+/// The time an invocation may spend computing: what is left before the deadline, less a margin
+/// for serialising and posting the response (a tenth of the time left, at least 100 ms).
+pub fn computing_budget(remaining: Duration) -> Duration {
+    let margin = (remaining / 10).max(Duration::from_millis(100));
+    remaining.saturating_sub(margin)
+}
+
+/// The requested digits cannot be computed in the time left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotEnoughTime {
+    pub algorithm: Algorithm,
+    pub requested: usize,
+    /// Projected time for all the requested digits.
+    pub projected: Duration,
+    /// Time there was to compute.
+    pub budget: Duration,
+    /// About how many digits fit in the budget.
+    pub achievable: usize,
+}
+
+impl fmt::Display for NotEnoughTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} digits would take about {:.1} s, but only {:.1} s are left before the \
+             function's timeout; about {} digits would fit. Ask for fewer digits, {}or raise the \
+             function's timeout or memory (Lambda gives CPU in proportion to memory)",
+            self.requested,
+            self.algorithm.name(),
+            self.projected.as_secs_f64(),
+            self.budget.as_secs_f64(),
+            self.achievable,
+            match self.algorithm {
+                Algorithm::Spigot => "use \"algorithm\": \"chudnovsky\" (far faster for large N), ",
+                Algorithm::Chudnovsky => "",
+            },
+        )
+    }
+}
+
+impl std::error::Error for NotEnoughTime {}
+
+/// Projects the cost of `n` digits from `sample_digits` that took `sample_time`, with cost
+/// ∝ digits^`exponent`; an error when it exceeds `budget`.
+pub fn project(
+    algorithm: Algorithm,
+    n: usize,
+    sample_digits: usize,
+    sample_time: Duration,
+    budget: Duration,
+    exponent: f64,
+) -> Result<(), NotEnoughTime> {
+    let scale = n as f64 / sample_digits.max(1) as f64;
+    let projected = sample_time.as_secs_f64() * scale.powf(exponent);
+    if projected <= budget.as_secs_f64() {
+        return Ok(());
+    }
+    let fits = budget.as_secs_f64() / sample_time.as_secs_f64().max(1e-9);
+    let achievable = (sample_digits as f64 * fits.powf(1.0 / exponent)).min(n as f64);
+    Err(NotEnoughTime {
+        algorithm,
+        requested: n,
+        projected: Duration::from_secs_f64(projected.min(1e9)),
+        budget,
+        achievable: achievable as usize,
+    })
+}
+
+/// Whether the spigot, `done` of `n` digits after `elapsed`, should go on within `budget`.
+/// It stops when time is up, or, once the sample is long enough to trust, when the projection
+/// says it cannot finish.
+pub fn spigot_progress(
+    n: usize,
+    done: usize,
+    elapsed: Duration,
+    budget: Duration,
+) -> Result<(), NotEnoughTime> {
+    let trusted = elapsed >= MIN_SPIGOT_SAMPLE || done as f64 >= n as f64 * MIN_SPIGOT_SHARE;
+    if elapsed < budget && !trusted {
+        return Ok(());
+    }
+    project(Algorithm::Spigot, n, done, elapsed, budget, SPIGOT_EXPONENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_budget_keeps_a_margin_for_the_response() {
+        assert_eq!(
+            computing_budget(Duration::from_secs(3)),
+            Duration::from_millis(2700)
+        );
+        assert_eq!(
+            computing_budget(Duration::from_millis(500)),
+            Duration::from_millis(400)
+        );
+        assert_eq!(computing_budget(Duration::from_millis(50)), Duration::ZERO);
+        assert_eq!(computing_budget(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn quadratic_projection_of_the_spigot() {
+        // 10,000 of 100,000 digits in 30 ms: all would take 100 × 30 ms = 3 s.
+        assert!(project(Algorithm::Spigot, 100_000, 10_000, 30 * MS, 3100 * MS, 2.0).is_ok());
+        let err = project(Algorithm::Spigot, 100_000, 10_000, 30 * MS, 750 * MS, 2.0).unwrap_err();
+        assert_eq!(err.projected, Duration::from_secs(3));
+        // 750 ms is a quarter of the time: half the digits.
+        assert_eq!(err.achievable, 50_000);
+        let message = err.to_string();
+        for says in [
+            "100000 spigot digits",
+            "about 3.0 s",
+            "only 0.8 s",
+            "about 50000 digits",
+            "chudnovsky",
+        ] {
+            assert!(message.contains(says), "{says}: {message}");
+        }
+    }
+
+    #[test]
+    fn the_spigot_waits_for_a_trustworthy_sample_unless_time_is_up() {
+        // 1 ms and 1% in: too early to extrapolate, even if the projection looks bad.
+        assert!(spigot_progress(100_000, 1000, MS, 50 * MS).is_ok());
+        // Time is up: stop whatever the sample.
+        assert!(spigot_progress(100_000, 1000, 60 * MS, 50 * MS).is_err());
+        // A long enough sample that cannot finish: stop early, well before the budget.
+        let err = spigot_progress(100_000, 5000, 30 * MS, 2000 * MS).unwrap_err();
+        assert!(err.projected > Duration::from_secs(10));
+        // A long enough sample that will finish: go on.
+        assert!(spigot_progress(100_000, 50_000, 30 * MS, 2000 * MS).is_ok());
+    }
+
+    #[test]
+    fn achievable_never_exceeds_the_request() {
+        let err = project(
+            Algorithm::Chudnovsky,
+            10,
+            1,
+            Duration::from_secs(1),
+            MS,
+            1.5,
+        )
+        .unwrap_err();
+        assert!(err.achievable <= 10);
+    }
+}
