@@ -424,3 +424,55 @@ fn an_unwritable_destination_is_refused() {
     assert_eq!(names_in(dir.path()), ["dist"]);
     assert_eq!(std::fs::read(&blocker).unwrap(), b"not a directory");
 }
+
+/// The image is the function: the bootstrap skopeo unpacks from it answers the benchmark event
+/// under the local Runtime API emulator (arm64 under qemu-aarch64) with the right digits.
+#[test]
+fn the_bootstrap_from_the_image_answers_the_benchmark_event_under_the_emulator() {
+    use xtask::emulator::{self, FunctionCode, FunctionConfig, Outcome, Sandbox};
+
+    let dir = temp_dir();
+    for arch in Arch::ALL {
+        let archive = write_archive(arch, dir.path());
+        let layout = dir.path().join(format!("layout-{arch}"));
+        skopeo(&[
+            "copy",
+            &oci_archive(&archive.path),
+            &format!("oci:{}", layout.display()),
+        ]);
+        let bootstrap = image::extract_bootstrap_from_oci(
+            &layout,
+            &dir.path().join(format!("bootstrap-{arch}")),
+        )
+        .unwrap_or_else(|e| panic!("extracting the {arch} bootstrap: {e:#}"));
+
+        let config = FunctionConfig {
+            timeout: std::time::Duration::from_secs(120),
+            ..FunctionConfig::default()
+        };
+        let invocation = emulator::tokio_runtime().unwrap().block_on(async {
+            let mut sandbox = Sandbox::new(&FunctionCode::Bootstrap(bootstrap), config)?;
+            let invocation = sandbox.invoke(br#"{"digits": "10_000"}"#).await;
+            sandbox.shutdown().await;
+            invocation
+        });
+        let invocation = invocation.unwrap_or_else(|e| panic!("{arch}: {e:#}"));
+        let response = String::from_utf8_lossy(&invocation.response).into_owned();
+        assert_eq!(invocation.outcome, Outcome::Success, "{arch}: {response}");
+        let body: serde_json::Value = serde_json::from_str(&response).unwrap();
+        assert_eq!(body["digits"], 10_000);
+        let digits = body["pi"].as_str().unwrap().replace('.', "");
+        assert_eq!(digits.len(), 10_000, "{arch}");
+        // The published first fifty digits, and the 9,991st to 10,000th digits (checked against
+        // Machin's formula in tests/digits.rs and in the emulator tests).
+        assert!(
+            digits.starts_with("31415926535897932384626433832795028841971693993751"),
+            "{arch}"
+        );
+        assert!(
+            digits.ends_with("5525637567"),
+            "{arch}: …{}",
+            &digits[9_990..]
+        );
+    }
+}
