@@ -25,10 +25,10 @@ test:
 clean:
 	cargo xtask clean
 
-# Run the zip in the local Runtime API emulator with the benchmark event (packaged first if
-# missing); arm64 runs under qemu-aarch64.
+# Package (cargo rebuilds only what changed), then run the zip in the local Runtime API
+# emulator with the benchmark event; arm64 runs under qemu-aarch64.
 invoke-x86:
-	cargo xtask invoke --arch x86_64
+	cargo xtask invoke --arch x86_64 --rebuild
 
 invoke-arm:
-	cargo xtask invoke --arch arm64
+	cargo xtask invoke --arch arm64 --rebuild

@@ -17,11 +17,11 @@ use crate::event::Algorithm;
 pub const SPIGOT_EXPONENT: f64 = 2.0;
 /// Chudnovsky's cost exponent, rounded up from the measured ~1.45.
 pub const CHUDNOVSKY_EXPONENT: f64 = 1.5;
-/// The spigot projects only once it has run this long, so that start-up costs do not dominate
-/// the extrapolation…
-pub const MIN_SPIGOT_SAMPLE: Duration = Duration::from_millis(25);
-/// …or has done this share of the digits.
-pub const MIN_SPIGOT_SHARE: f64 = 0.05;
+/// The spigot projects its cost only once it has spent this share of its budget: early
+/// batches cost more than the quadratic model says (start-up, and code translation under
+/// qemu), so an early projection would refuse requests that fit. A quarter in, the sample is
+/// large enough to trust and a refusal still comes well before the timeout.
+pub const SPIGOT_DECIDES_AT: f64 = 0.25;
 /// Chudnovsky is not incremental: above this many digits it first computes a probe of
 /// 1/[`CHUDNOVSKY_PROBE_DIVISOR`] of them (about 2% of the full cost) and projects from it.
 pub const CHUDNOVSKY_PROBE_FROM: usize = 50_000;
@@ -95,20 +95,30 @@ pub fn project(
     })
 }
 
-/// Whether the spigot, `done` of `n` digits after `elapsed`, should go on within `budget`.
-/// It stops when time is up, or, once the sample is long enough to trust, when the projection
-/// says it cannot finish.
+/// Whether the spigot, `done` of `n` digits after `elapsed`, should go on within `budget`:
+/// it stops when time is up, or, once it has spent [`SPIGOT_DECIDES_AT`] of the budget, when
+/// the projection says it cannot finish.
 pub fn spigot_progress(
     n: usize,
     done: usize,
     elapsed: Duration,
     budget: Duration,
 ) -> Result<(), NotEnoughTime> {
-    let trusted = elapsed >= MIN_SPIGOT_SAMPLE || done as f64 >= n as f64 * MIN_SPIGOT_SHARE;
-    if elapsed < budget && !trusted {
+    if elapsed < budget.mul_f64(SPIGOT_DECIDES_AT) {
         return Ok(());
     }
-    project(Algorithm::Spigot, n, done, elapsed, budget, SPIGOT_EXPONENT)
+    let projection = project(Algorithm::Spigot, n, done, elapsed, budget, SPIGOT_EXPONENT);
+    if elapsed < budget {
+        return projection;
+    }
+    // Time is up, whatever the projection says: what is done is what fitted.
+    Err(projection.err().unwrap_or(NotEnoughTime {
+        algorithm: Algorithm::Spigot,
+        requested: n,
+        projected: elapsed,
+        budget,
+        achievable: done,
+    }))
 }
 
 #[cfg(test)]
@@ -152,16 +162,17 @@ mod tests {
     }
 
     #[test]
-    fn the_spigot_waits_for_a_trustworthy_sample_unless_time_is_up() {
-        // 1 ms and 1% in: too early to extrapolate, even if the projection looks bad.
-        assert!(spigot_progress(100_000, 1000, MS, 50 * MS).is_ok());
-        // Time is up: stop whatever the sample.
-        assert!(spigot_progress(100_000, 1000, 60 * MS, 50 * MS).is_err());
-        // A long enough sample that cannot finish: stop early, well before the budget.
-        let err = spigot_progress(100_000, 5000, 30 * MS, 2000 * MS).unwrap_err();
+    fn the_spigot_decides_a_quarter_into_its_budget() {
+        // 10% in, even a bad-looking projection is not trusted yet.
+        assert!(spigot_progress(100_000, 1000, 10 * MS, 100 * MS).is_ok());
+        // A quarter in and the projection cannot finish: stop, with three quarters left.
+        let err = spigot_progress(100_000, 5000, 500 * MS, 2000 * MS).unwrap_err();
         assert!(err.projected > Duration::from_secs(10));
-        // A long enough sample that will finish: go on.
-        assert!(spigot_progress(100_000, 50_000, 30 * MS, 2000 * MS).is_ok());
+        // A quarter in and it will finish: go on.
+        assert!(spigot_progress(100_000, 80_000, 500 * MS, 2000 * MS).is_ok());
+        // Time is up: stop whatever the sample.
+        assert!(spigot_progress(100_000, 99_000, 100 * MS, 100 * MS).is_err());
+        assert!(spigot_progress(100, 1, Duration::ZERO, Duration::ZERO).is_err());
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct CodeArgs {
     /// Run this bootstrap executable as it stands (for example one taken from an image).
     #[arg(long)]
     pub bootstrap: Option<PathBuf>,
+    /// Package dist/lambda-<arch>.zip first even when it exists, so that it holds the current
+    /// sources (cargo rebuilds only what changed; the same binary gives the same zip).
+    #[arg(long, conflicts_with_all = ["zip", "bootstrap"])]
+    pub rebuild: bool,
 }
 
 impl CodeArgs {
@@ -47,10 +51,14 @@ impl CodeArgs {
             return Ok(FunctionCode::Zip(zip.clone()));
         }
         let zip = project::default_zip_path(self.build.arch);
-        if !zip.is_file() {
+        if self.rebuild || !zip.is_file() {
             eprintln!(
-                "{} is missing: packaging the function for {} first",
-                shown(&zip).display(),
+                "{}: packaging the function for {} first",
+                if self.rebuild {
+                    "--rebuild".to_string()
+                } else {
+                    format!("{} is missing", shown(&zip).display())
+                },
                 self.build.arch
             );
             package::build_and_package(&self.build, Runtime::default(), Some(&zip))
