@@ -806,3 +806,46 @@ print(json.dumps({
         );
     }
 }
+
+/// The function reads the deadline the Runtime API hands it: a request that cannot finish in
+/// the timeout is answered with `NotEnoughTime` (and how many digits would fit) well before the
+/// timeout, instead of being killed; the process stays warm.
+#[test]
+fn a_request_that_cannot_finish_in_time_is_refused_before_the_timeout() {
+    let timeout = Duration::from_secs(1);
+    let config = FunctionConfig {
+        // Raised limits, so that the requests take far longer than the timeout on any machine:
+        // hours for the spigot, many seconds for Chudnovsky.
+        environment: vec![
+            ("CALCULATE_PI_MAX_DIGITS_SPIGOT".into(), "1000000".into()),
+            (
+                "CALCULATE_PI_MAX_DIGITS_CHUDNOVSKY".into(),
+                "5000000".into(),
+            ),
+        ],
+        ..config(timeout)
+    };
+    let mut sandbox = Sandbox::new(&FunctionCode::Zip(zip(Arch::X86_64)), config).unwrap();
+    block_on(async {
+        for event in [
+            &br#"{"digits": 1000000}"#[..],
+            &br#"{"digits": 5000000, "algorithm": "chudnovsky"}"#[..],
+        ] {
+            let refused = sandbox.invoke(event).await.unwrap();
+            let body: Value = serde_json::from_slice(&refused.response).unwrap();
+            assert_eq!(body["errorType"], "NotEnoughTime", "{body}");
+            let message = body["errorMessage"].as_str().unwrap();
+            assert!(message.contains("digits would fit"), "{message}");
+            assert!(
+                refused.metrics.duration < timeout,
+                "{:?}",
+                refused.metrics.duration
+            );
+
+            let next = sandbox.invoke(br#"{"digits": "20"}"#).await.unwrap();
+            assert_success(&next);
+            assert!(!next.is_cold());
+        }
+        sandbox.shutdown().await;
+    });
+}
