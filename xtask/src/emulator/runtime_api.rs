@@ -271,6 +271,24 @@ enum BodyError {
     Unreadable(String),
 }
 
+impl BodyError {
+    /// AWS's answer to a body it cannot take.
+    fn into_response(self) -> Response {
+        match self {
+            BodyError::TooLarge => api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                &format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."),
+            ),
+            BodyError::Unreadable(reason) => api_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestBody",
+                &format!("could not read the body: {reason}"),
+            ),
+        }
+    }
+}
+
 async fn read_body(body: Body) -> Result<Bytes, BodyError> {
     match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
@@ -306,17 +324,9 @@ async fn response(
             if shared.complete(&request_id) {
                 shared.send(RuntimeMessage::ResponseTooLarge { request_id });
             }
-            api_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLarge",
-                &format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."),
-            )
+            BodyError::TooLarge.into_response()
         }
-        Err(BodyError::Unreadable(reason)) => api_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestBody",
-            &format!("could not read the response body: {reason}"),
-        ),
+        Err(unreadable) => unreadable.into_response(),
     }
 }
 
@@ -363,16 +373,7 @@ async fn invocation_error(
     }
     let body = match read_body(body).await {
         Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            return api_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLarge",
-                &format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."),
-            )
-        }
-        Err(BodyError::Unreadable(reason)) => {
-            return api_error(StatusCode::BAD_REQUEST, "InvalidRequestBody", &reason)
-        }
+        Err(error) => return error.into_response(),
     };
     match parse_posted_error(&headers, body) {
         Ok(error) => {
@@ -396,16 +397,7 @@ async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
     }
     let body = match read_body(body).await {
         Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            return api_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLarge",
-                &format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."),
-            )
-        }
-        Err(BodyError::Unreadable(reason)) => {
-            return api_error(StatusCode::BAD_REQUEST, "InvalidRequestBody", &reason)
-        }
+        Err(error) => return error.into_response(),
     };
     match parse_posted_error(&headers, body) {
         Ok(error) => {
