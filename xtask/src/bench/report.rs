@@ -395,7 +395,7 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
         let _ = writeln!(
             md,
             "| the function, x86_64 bootstrap (warm Duration, through the Runtime API) | {} | {} \
-             | 1 | {} |",
+             | (reference) | {} |",
             x86.warm.len(),
             ms_summary(x86.warm_summary()),
             x86.max_memory_used_mb()
@@ -524,8 +524,8 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
     let _ = writeln!(
         md,
         "- Max Memory Used counts the function's own process tree only. Lambda's figure also \
-         counts its runtime environment, which is why users see {USERS_MEMORY} where this \
-         shows less."
+         counts its runtime environment, so users' {USERS_MEMORY} and these figures are not \
+         directly comparable."
     );
     let _ = writeln!(
         md,
