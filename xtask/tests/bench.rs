@@ -84,6 +84,9 @@ fn bench_writes_the_report_and_charts_of_a_real_run() {
     assert!(results.program(ProgramKind::Node).is_some() || results.node_missing.is_some());
     let chudnovsky: Vec<u64> = results.chudnovsky.iter().map(|c| c.digits).collect();
     assert_eq!(chudnovsky, [500, 20_000]);
+    assert_eq!(results.chudnovsky_in_process.len(), 2);
+    assert_eq!(x86.one_digit_ms.len(), 2);
+    assert!(x86.one_digit_ms.iter().all(|ms| *ms > 0.0));
     assert_eq!(results.reference_sha256.as_deref().map(str::len), Some(64));
 
     // The report holds them.

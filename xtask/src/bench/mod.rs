@@ -238,20 +238,26 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let chudnovsky = args.chudnovsky_runs > 0 && arches.contains(&Arch::X86_64);
     if chudnovsky {
-        let doing = format!(
-            "computing {} Chudnovsky digits with pi_timing (musl) as the reference",
+        eprintln!(
+            "Computing {} Chudnovsky digits in-process, musl (the reference) and glibc",
             report::with_commas(args.chudnovsky_digits)
         );
-        eprintln!("{doing}");
-        let line = measure::run_runner(
-            &mut measure::runner_command(&musl, "chudnovsky", args.chudnovsky_digits),
-            &doing,
+        let (musl_runs, sha) = measure::time_program(
+            ProgramKind::ChudnovskyMusl,
+            || measure::runner_command(&musl, "chudnovsky", args.chudnovsky_digits),
+            1,
+            args.chudnovsky_digits,
+            None,
         )?;
-        if line.digits != args.chudnovsky_digits {
-            bail!("{doing}: it computed {} digits", line.digits);
-        }
-        eprintln!("  {:.1} ms", line.elapsed_ms);
-        results.chudnovsky_reference_sha256 = Some(line.sha256);
+        let (glibc_runs, _) = measure::time_program(
+            ProgramKind::ChudnovskyGlibc,
+            || measure::runner_command(&glibc, "chudnovsky", args.chudnovsky_digits),
+            1,
+            args.chudnovsky_digits,
+            Some(&sha),
+        )?;
+        results.chudnovsky_in_process = vec![musl_runs, glibc_runs];
+        results.chudnovsky_reference_sha256 = Some(sha);
     }
 
     // The function, through the emulator.
@@ -394,6 +400,29 @@ async fn measure_function(
         }
         spigot_digits = digits;
     }
+
+    // The fixed cost of an invocation: one digit, warm.
+    let one_digit = payload(1, None);
+    for run in 1..=args.warm {
+        let what = format!("{} 1-digit invocation {run}", runs.label());
+        let invocation = measure::invoke(&mut sandbox, one_digit.as_bytes(), &what).await?;
+        let digits = measure::response_digits(&invocation.response, 1)
+            .with_context(|| format!("{what}: checking the response"))?;
+        if digits != "3" {
+            bail!("{what}: wrong digits: {digits:?} instead of \"3\"");
+        }
+        runs.one_digit_ms
+            .push(invocation.metrics.duration.as_secs_f64() * 1e3);
+    }
+    eprintln!(
+        "  {} 1-digit invocations: Duration {} ms",
+        runs.label(),
+        runs.one_digit_ms
+            .iter()
+            .map(|ms| format!("{ms:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
     let mut chudnovsky = Vec::new();
     if let Some(large_reference) = chudnovsky_reference {

@@ -329,9 +329,10 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
     let _ = writeln!(
         md,
         "| configuration | Duration, warm (ms): median (min–max) | Init Duration (ms): median \
-         (min–max) | Max Memory Used (MB) | users' figures, Lambda 128 MB |"
+         (min–max) | Max Memory Used (MB) | 1-digit invocation, warm (ms) ‡ | users' figures, \
+         Lambda 128 MB |"
     );
-    let _ = writeln!(md, "| --- | --- | --- | --- | --- |");
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
     for runs in &results.functions {
         let users = match runs.arch.as_str() {
             "x86_64" => format!("{USERS_X86_64}, init {USERS_INIT}, {USERS_MEMORY}"),
@@ -345,11 +346,12 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
         };
         let _ = writeln!(
             md,
-            "| {label} | {} | {} | {} | {} |",
+            "| {label} | {} | {} | {} | {} | {} |",
             ms_summary(runs.warm_summary()),
             ms_summary(runs.init_summary()),
             runs.max_memory_used_mb()
                 .map_or_else(|| "–".to_string(), |mb| mb.to_string()),
+            ms_summary(stats::summarize(&runs.one_digit_ms)),
             if s.digits == BENCHMARK_DIGITS {
                 users
             } else {
@@ -357,6 +359,11 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
             }
         );
     }
+    let _ = writeln!(
+        md,
+        "\n‡ `{{\"digits\": \"1\"}}`, after the others: the fixed cost of an invocation here \
+         (the Runtime API round trip through the emulator, JSON), included in every Duration."
+    );
     if let Some(emulated) = results.functions.iter().find(|f| f.emulated_by.is_some()) {
         let _ = writeln!(
             md,
@@ -452,6 +459,33 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
                 ms_summary(stats::summarize(&runs.durations_ms)),
                 runs.max_memory_used_mb
             );
+        }
+        if !results.chudnovsky_in_process.is_empty() {
+            let _ = writeln!(
+                md,
+                "\nThe same computation in-process (`examples/pi_timing.rs`, no Runtime API), \
+                 built for musl as the bootstrap is and for glibc:\n"
+            );
+            let _ = writeln!(
+                md,
+                "| program | digits | runs | time (ms): median (min–max) | peak RSS (MB) |"
+            );
+            let _ = writeln!(md, "| --- | --- | --- | --- | --- |");
+            for program in &results.chudnovsky_in_process {
+                let _ = writeln!(
+                    md,
+                    "| {}: `{}` | {} | {} | {} | {} |",
+                    program.kind.label(),
+                    program.command,
+                    with_commas(s.chudnovsky_digits),
+                    program.elapsed_ms.len(),
+                    ms_summary(program.summary()),
+                    program.peak_rss_kib.map_or_else(
+                        || "–".to_string(),
+                        |kib| format!("{:.1}", kib as f64 / 1024.0)
+                    ),
+                );
+            }
         }
         let _ = writeln!(
             md,
@@ -621,6 +655,7 @@ mod tests {
                         invocation(50.0, None, 6),
                         invocation(45.0, None, 6),
                     ],
+                    one_digit_ms: vec![0.5, 0.7, 0.6],
                 },
                 FunctionRuns {
                     arch: "arm64".into(),
@@ -628,6 +663,7 @@ mod tests {
                     zip: "dist/lambda-arm64.zip".into(),
                     cold: vec![invocation(400.0, Some(20.0), 14)],
                     warm: vec![invocation(390.0, None, 15)],
+                    one_digit_ms: Vec::new(),
                 },
             ],
             chudnovsky: vec![
@@ -650,6 +686,10 @@ mod tests {
             node_missing: None,
             reference_sha256: Some("ab".repeat(32)),
             chudnovsky_reference_sha256: Some("cd".repeat(32)),
+            chudnovsky_in_process: vec![
+                program(ProgramKind::ChudnovskyMusl, &[2600.0]),
+                program(ProgramKind::ChudnovskyGlibc, &[1500.0]),
+            ],
         }
     }
 
@@ -754,6 +794,8 @@ mod tests {
             "![Duration of each warm invocation per configuration](durations.svg)",
             "load average (1, 5, 15 min) 1.00 2.00 3.00 at the start and 1.50 2.00 3.00",
             "| 1,000,000 | 2 | 2400 (2300–2500) | 30 |",
+            "| Chudnovsky in-process, glibc: `run ChudnovskyGlibc` | 1,000,000 | 1 | 1500 | 4.0 |",
+            "| 0.60 (0.50–0.70) |", // the 1-digit invocations
             "≈ 5.4 s",
         ] {
             assert!(md.contains(says), "missing {says:?} in\n{md}");

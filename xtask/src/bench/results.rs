@@ -23,6 +23,10 @@ pub struct BenchResults {
     pub reference_sha256: Option<String>,
     /// sha256 of `pi_timing chudnovsky <chudnovsky_digits>` (musl), when it was run.
     pub chudnovsky_reference_sha256: Option<String>,
+    /// `pi_timing chudnovsky <chudnovsky_digits>` in-process, musl and glibc: how much of the
+    /// bootstrap's time is the computation, and how much the C library's allocator weighs.
+    #[serde(default)]
+    pub chudnovsky_in_process: Vec<ProgramRuns>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -80,6 +84,10 @@ pub struct FunctionRuns {
     pub cold: Vec<InvocationFigures>,
     /// In a row, in the process of the last cold start.
     pub warm: Vec<InvocationFigures>,
+    /// Warm Durations of `{"digits": "1"}`, after the others: the fixed cost of an invocation
+    /// (Runtime API round trip through the emulator, JSON), in ms.
+    #[serde(default)]
+    pub one_digit_ms: Vec<f64>,
 }
 
 impl FunctionRuns {
@@ -140,6 +148,10 @@ pub enum ProgramKind {
     SpigotMusl,
     /// benches/spigot.js under node.
     Node,
+    /// The function's Chudnovsky, in-process, musl.
+    ChudnovskyMusl,
+    /// The same, glibc.
+    ChudnovskyGlibc,
 }
 
 impl ProgramKind {
@@ -149,6 +161,8 @@ impl ProgramKind {
             ProgramKind::BaselineMusl => "baseline, musl",
             ProgramKind::SpigotMusl => "spigot in-process, musl",
             ProgramKind::Node => "JavaScript BigInt (node)",
+            ProgramKind::ChudnovskyMusl => "Chudnovsky in-process, musl",
+            ProgramKind::ChudnovskyGlibc => "Chudnovsky in-process, glibc",
         }
     }
 }
