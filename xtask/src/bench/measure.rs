@@ -188,18 +188,20 @@ pub fn time_program(
     Ok((result, sha.unwrap_or_default()))
 }
 
-/// A command as the report shows it: paths inside the project relative to it.
+/// A command as the report shows it: paths inside the project relative to it, programs from
+/// elsewhere (node on PATH) by name.
 fn shown_command(command: &Command) -> String {
     let root = project::root();
     let mut words = Vec::new();
     let program = PathBuf::from(command.get_program());
-    words.push(
-        program
-            .strip_prefix(&root)
-            .unwrap_or(&program)
-            .display()
-            .to_string(),
-    );
+    let shown = match program.strip_prefix(&root) {
+        Ok(inside) => inside.display().to_string(),
+        Err(_) => program.file_name().map_or_else(
+            || program.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        ),
+    };
+    words.push(shown);
     words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
     words.join(" ")
 }
