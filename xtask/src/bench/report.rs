@@ -259,6 +259,65 @@ pub fn targets(results: &BenchResults) -> Vec<Target> {
     list
 }
 
+/// For each missed target, what else this run measured that bears on it (the order of
+/// [`targets`]: spigot glibc, spigot musl, Chudnovsky 10,000, Chudnovsky large, cold start,
+/// memory).
+pub fn miss_hints(results: &BenchResults, list: &[Target]) -> Vec<String> {
+    let missed =
+        |index: usize| matches!(list.get(index), Some(t) if matches!(t.status, Status::Missed(_)));
+    let x86 = function_x86_64(results);
+    let fixed_cost = x86.and_then(|f| stats::summarize(&f.one_digit_ms));
+    let mut hints = Vec::new();
+    if (missed(0) || missed(1) || missed(2) || missed(3)) && fixed_cost.is_some() {
+        if let Some(cost) = fixed_cost {
+            hints.push(format!(
+                "Every Duration includes the fixed cost of an invocation, {} ms here (median \
+                 Duration of `{{\"digits\": \"1\"}}`).",
+                ms_text(cost.median)
+            ));
+        }
+    }
+    if missed(3) {
+        let median = |kind| {
+            results
+                .chudnovsky_in_process
+                .iter()
+                .find(|p| p.kind == kind)
+                .and_then(|p| p.summary())
+                .map(|s| s.median)
+        };
+        if let (Some(musl), Some(glibc)) = (
+            median(ProgramKind::ChudnovskyMusl),
+            median(ProgramKind::ChudnovskyGlibc),
+        ) {
+            hints.push(format!(
+                "Chudnovsky, {} digits: the computation alone takes {} ms in-process built for \
+                 musl, as the bootstrap is, and {} ms built for glibc ({}× faster): the C \
+                 library, mostly its allocator, makes the difference.",
+                with_commas(results.settings.chudnovsky_digits),
+                ms_text(musl),
+                ms_text(glibc),
+                ratio_text(musl / glibc)
+            ));
+        }
+    }
+    if missed(4) {
+        if let Some(init) = x86.and_then(|f| f.init_summary()) {
+            hints.push(format!(
+                "Cold start: the {} Init Durations ranged from {} to {} ms, with a load average \
+                 of {} on {} CPUs at the start; a median of few cold starts on a busy machine \
+                 moves from run to run (`--cold` takes more).",
+                init.count,
+                ms_text(init.min),
+                ms_text(init.max),
+                results.machine.load_start.as_deref().unwrap_or("unknown"),
+                results.machine.cpus
+            ));
+        }
+    }
+    hints
+}
+
 fn status_text(status: &Status) -> String {
     match status {
         Status::Met => "met".to_string(),
@@ -380,14 +439,22 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
     let _ = writeln!(md, "\n### Targets\n");
     let _ = writeln!(md, "| target | measured | result |");
     let _ = writeln!(md, "| --- | --- | --- |");
-    for target in targets(results) {
+    let list = targets(results);
+    for target in &list {
         let _ = writeln!(
             md,
             "| {} | {} | {} |",
             target.name,
-            measured_text(&target),
+            measured_text(target),
             status_text(&target.status)
         );
+    }
+    let hints = miss_hints(results, &list);
+    if !hints.is_empty() {
+        let _ = writeln!(md, "\nWhat this run's own figures say about the misses:\n");
+        for hint in hints {
+            let _ = writeln!(md, "- {hint}");
+        }
     }
 
     // Side by side.
@@ -802,6 +869,25 @@ mod tests {
         }
         // Charts can be linked from elsewhere (README → docs/bench/).
         assert!(render(&sample(), "docs/bench/").contains("(docs/bench/cold_starts.svg)"));
+
+        // The misses of the sample come with what the run says about them.
+        for says in [
+            "What this run's own figures say about the misses",
+            "fixed cost of an invocation, 0.60 ms",
+            "2600 ms in-process built for musl, as the bootstrap is, and 1500 ms built for glibc (1.73× faster)",
+        ] {
+            assert!(md.contains(says), "missing {says:?} in\n{md}");
+        }
+        let mut slow_start = sample();
+        slow_start.functions[0].cold[0].init_duration_ms = Some(8.0);
+        slow_start.functions[0].cold[1].init_duration_ms = Some(9.0);
+        let hints = miss_hints(&slow_start, &targets(&slow_start));
+        assert!(
+            hints.iter().any(|h| h.contains(
+                "ranged from 8.00 to 9.00 ms, with a load average of 1.00 2.00 3.00 on 2 CPUs"
+            )),
+            "{hints:?}"
+        );
 
         let mut native_only = sample();
         native_only.functions.truncate(1);
