@@ -1,6 +1,6 @@
 # Thin wrappers: every target is one call of `cargo xtask`, with no Unix-only tools, so this
 # Makefile works the same from Linux, macOS and Windows (Git Bash / MSYS2 make).
-.PHONY: help build build-x86 build-arm invoke-x86 invoke-arm image-x86 image-arm test clean
+.PHONY: help build build-x86 build-arm invoke-x86 invoke-arm image-x86 image-arm bench test clean
 
 help:
 	cargo xtask help
@@ -32,3 +32,8 @@ invoke-x86:
 
 invoke-arm:
 	cargo xtask invoke --arch arm64 --rebuild
+
+# The benchmark: both zips (packaged from the current sources) in the emulator, the baseline
+# and node side by side; writes dist/bench/report.md and SVG charts.
+bench:
+	cargo xtask bench --rebuild

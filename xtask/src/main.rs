@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::{clean, deploy, image, invoke, package, serve, setup, test_suite};
+use xtask::{bench, clean, deploy, image, invoke, package, serve, setup, test_suite};
 
 const MAKE_TARGETS: &str = "\
 Make targets (each runs one task):
@@ -13,6 +13,7 @@ Make targets (each runs one task):
   make image-arm    cargo xtask image --arch arm64      -> dist/lambda-arm64-image.tar
   make invoke-x86   cargo xtask invoke --arch x86_64    (runs the zip in the local emulator)
   make invoke-arm   cargo xtask invoke --arch arm64     (under qemu-aarch64)
+  make bench        cargo xtask bench --rebuild (both zips in the emulator, baseline, node: dist/bench/)
   make test         cargo xtask test (installs the test tools, then fmt, clippy, all tests)
   make clean        cargo xtask clean";
 
@@ -49,6 +50,9 @@ enum Task {
     /// Serve the function locally behind AWS's Invoke endpoint (for `aws lambda invoke
     /// --endpoint-url`, boto3, the SDKs).
     Serve(serve::ServeArgs),
+    /// Benchmark the zips in the emulator (Duration, Init Duration, Max Memory Used) beside the
+    /// baseline and node; writes dist/bench/report.md and SVG charts.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -66,5 +70,6 @@ fn main() -> anyhow::Result<()> {
         Task::Clean(args) => clean::run(&args),
         Task::Invoke(args) => invoke::run(&args),
         Task::Serve(args) => serve::run(&args),
+        Task::Bench(args) => bench::run(&args),
     }
 }

@@ -2,6 +2,8 @@
 //! viewer's fonts, so no font files are needed to draw them).
 
 use anyhow::{anyhow, Result};
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// One line: a value per run.
@@ -30,72 +32,101 @@ fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("drawing a chart: {e}")
 }
 
-/// Values per run, one line per series, run numbers from 1 on the x axis.
-pub fn lines_svg(title: &str, y_label: &str, lines: &[Line]) -> Result<String> {
+/// Values per run, one line per series, run numbers from 1 on the x axis; `log` puts the y axis
+/// on a logarithmic scale (for series orders of magnitude apart, such as native and emulated).
+pub fn lines_svg(title: &str, y_label: &str, lines: &[Line], log: bool) -> Result<String> {
     let runs = lines
         .iter()
         .map(|l| l.values.len())
         .max()
         .unwrap_or(0)
         .max(1);
-    let top = lines
+    let highest = lines
         .iter()
         .flat_map(|l| l.values.iter().copied())
         .fold(0.0_f64, f64::max)
-        .max(f64::MIN_POSITIVE)
-        * 1.15;
+        .max(f64::MIN_POSITIVE);
+    let lowest = lines
+        .iter()
+        .flat_map(|l| l.values.iter().copied())
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min)
+        .min(highest);
+    let x_range = 0.5_f64..runs as f64 + 0.5;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
+        let mut builder = ChartBuilder::on(&root);
+        builder
             .caption(title, ("sans-serif", 22))
             .margin(15)
             .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.5_f64..runs as f64 + 0.5, 0.0_f64..top)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc("run")
-            .y_desc(y_label)
-            .x_labels(runs.min(20))
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .draw()
-            .map_err(plot_error)?;
-        for (index, line) in lines.iter().enumerate() {
-            let color = PALETTE[index % PALETTE.len()];
-            let points: Vec<(f64, f64)> = line
-                .values
-                .iter()
-                .enumerate()
-                .map(|(run, &v)| (run as f64 + 1.0, v))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(line.label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(
-                    points
-                        .into_iter()
-                        .map(|p| Circle::new(p, 4, color.filled())),
-                )
+            .y_label_area_size(70);
+        if log {
+            let chart = builder
+                .build_cartesian_2d(x_range, (lowest / 2.0..highest * 2.0).log_scale())
                 .map_err(plot_error)?;
+            draw_lines(chart, runs, y_label, lines)?;
+        } else {
+            let chart = builder
+                .build_cartesian_2d(x_range, 0.0_f64..highest * 1.15)
+                .map_err(plot_error)?;
+            draw_lines(chart, runs, y_label, lines)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(plot_error)?;
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
+}
+
+fn draw_lines<'a, Y>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
+    runs: usize,
+    y_label: &str,
+    lines: &[Line],
+) -> Result<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc("run")
+        .y_desc(y_label)
+        .x_labels(runs.min(20))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(plot_error)?;
+    for (index, line) in lines.iter().enumerate() {
+        let color = PALETTE[index % PALETTE.len()];
+        let points: Vec<(f64, f64)> = line
+            .values
+            .iter()
+            .enumerate()
+            .map(|(run, &v)| (run as f64 + 1.0, v))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(line.label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 4, color.filled())),
+            )
+            .map_err(plot_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(plot_error)?;
+    Ok(())
 }
 
 /// One bar per program on a logarithmic axis (the values span orders of magnitude), each
@@ -179,6 +210,7 @@ mod tests {
                     values: &[90.0, 85.0],
                 },
             ],
+            false,
         )
         .unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
@@ -218,6 +250,22 @@ mod tests {
             assert!(svg.contains(says), "{says}");
         }
         // No data still draws a chart, not an error.
-        assert!(lines_svg("empty", "ms", &[]).unwrap().contains("<svg"));
+        assert!(lines_svg("empty", "ms", &[], false)
+            .unwrap()
+            .contains("<svg"));
+        assert!(lines_svg("empty", "ms", &[], true)
+            .unwrap()
+            .contains("<svg"));
+        let log = lines_svg(
+            "native and emulated",
+            "ms (log scale)",
+            &[Line {
+                label: "x86_64",
+                values: &[10.0, 900.0],
+            }],
+            true,
+        )
+        .unwrap();
+        assert_eq!(log.matches("<circle").count(), 2, "{log}");
     }
 }
