@@ -155,20 +155,6 @@ fn ensure_zip(args: &ImageArgs) -> Result<(PathBuf, bool)> {
         }
         return Ok((zip.clone(), false));
     }
-    let zip = project::default_zip_path(arch);
-    if zip.is_file() && !args.rebuild {
-        return Ok((zip, false));
-    }
-    let why = if args.rebuild {
-        "--rebuild"
-    } else {
-        "it is missing"
-    };
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    eprintln!(
-        "packaging {} first ({why}): cargo xtask package --arch {arch}",
-        display_path(&zip, &cwd)
-    );
     let build = BuildArgs {
         // A FROM-scratch image needs a static binary: musl unless the user says otherwise.
         target: Some(
@@ -179,9 +165,8 @@ fn ensure_zip(args: &ImageArgs) -> Result<(PathBuf, bool)> {
         ),
         ..args.build.clone()
     };
-    package::build_and_package(&build, args.function.runtime, Some(&zip))
-        .with_context(|| format!("packaging {} for the image", zip.display()))?;
-    Ok((zip, true))
+    package::ensure_default_zip(&build, args.function.runtime, args.rebuild)
+        .context("packaging the zip the image is made from")
 }
 
 /// Reads the bootstrap from `zip`, checks it for a FROM-scratch image on `arch`, and writes the

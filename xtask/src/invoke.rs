@@ -12,7 +12,6 @@ use clap::Args;
 use crate::build::BuildArgs;
 use crate::emulator::{self, environment, FunctionCode, FunctionConfig, Invocation, Sandbox};
 use crate::package;
-use crate::project;
 use crate::runtime::Runtime;
 use crate::validate;
 
@@ -50,20 +49,7 @@ impl CodeArgs {
             }
             return Ok(FunctionCode::Zip(zip.clone()));
         }
-        let zip = project::default_zip_path(self.build.arch);
-        if self.rebuild || !zip.is_file() {
-            eprintln!(
-                "{}: packaging the function for {} first",
-                if self.rebuild {
-                    "--rebuild".to_string()
-                } else {
-                    format!("{} is missing", shown(&zip).display())
-                },
-                self.build.arch
-            );
-            package::build_and_package(&self.build, Runtime::default(), Some(&zip))
-                .with_context(|| format!("packaging {}", zip.display()))?;
-        }
+        let (zip, _) = package::ensure_default_zip(&self.build, Runtime::default(), self.rebuild)?;
         Ok(FunctionCode::Zip(zip))
     }
 }

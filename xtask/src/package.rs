@@ -119,6 +119,34 @@ pub fn build_and_package(
     )
 }
 
+/// `dist/lambda-<arch>.zip`, packaged first when it is missing or when `rebuild` asks for the
+/// current sources (cargo rebuilds only what changed, and the same binary gives the same zip);
+/// returns it and whether it was packaged now. The starting point of invoke, serve, image and
+/// bench.
+pub fn ensure_default_zip(
+    build: &BuildArgs,
+    runtime: Runtime,
+    rebuild: bool,
+) -> Result<(PathBuf, bool)> {
+    let zip = project::default_zip_path(build.arch);
+    if zip.is_file() && !rebuild {
+        return Ok((zip, false));
+    }
+    eprintln!(
+        "packaging {} first ({}): cargo xtask package --arch {}",
+        zip.display(),
+        if rebuild {
+            "--rebuild"
+        } else {
+            "it is missing"
+        },
+        build.arch
+    );
+    build_and_package(build, runtime, Some(&zip))
+        .with_context(|| format!("packaging {}", zip.display()))?;
+    Ok((zip, true))
+}
+
 /// Checks `binary` for Lambda on `arch`/`runtime`, zips it and writes the zip atomically to
 /// `output`. Nothing is written when a check fails.
 pub fn package_binary(

@@ -20,7 +20,6 @@ use crate::arch::Arch;
 use crate::atomic_file;
 use crate::build::{BuildArgs, Builder};
 use crate::emulator::{self, FunctionCode, FunctionConfig, Sandbox};
-use crate::invoke::CodeArgs;
 use crate::package;
 use crate::project;
 use crate::runtime::Runtime;
@@ -296,20 +295,7 @@ fn zip_for(arch: Arch, args: &BenchArgs) -> Result<PathBuf> {
         target: None,
         builder: args.builder,
     };
-    let zip = project::default_zip_path(arch);
-    if args.rebuild {
-        eprintln!("--rebuild: packaging the function for {arch}");
-        package::build_and_package(&build, Runtime::default(), Some(&zip))
-            .with_context(|| format!("packaging {}", zip.display()))?;
-    }
-    let code = CodeArgs {
-        build,
-        zip: None,
-        bootstrap: None,
-    };
-    let FunctionCode::Zip(zip) = code.resolve()? else {
-        bail!("packaging {arch} gave no zip");
-    };
+    let (zip, _) = package::ensure_default_zip(&build, Runtime::default(), args.rebuild)?;
     let zip_time = std::fs::metadata(&zip).and_then(|m| m.modified()).ok();
     if let (Some(zip_time), Some(source_time)) = (zip_time, measure::newest_source_change()) {
         if source_time > zip_time {
