@@ -22,10 +22,15 @@ pub const CHUDNOVSKY_EXPONENT: f64 = 1.5;
 /// qemu), so an early projection would refuse requests that fit. A quarter in, the sample is
 /// large enough to trust and a refusal still comes well before the timeout.
 pub const SPIGOT_DECIDES_AT: f64 = 0.25;
-/// Chudnovsky is not incremental: above this many digits it first computes a probe of
-/// 1/[`CHUDNOVSKY_PROBE_DIVISOR`] of them (about 2% of the full cost) and projects from it.
+/// Chudnovsky is not incremental: above this many digits it first computes probes of
+/// 1/1024, 1/256, 1/64 and 1/16 of them (together about 2% of the full cost) and projects from
+/// each, so that even on a slow function the first verdict comes within a fraction of the
+/// budget.
 pub const CHUDNOVSKY_PROBE_FROM: usize = 50_000;
-pub const CHUDNOVSKY_PROBE_DIVISOR: usize = 16;
+pub const CHUDNOVSKY_PROBE_DIVISORS: [usize; 4] = [1024, 256, 64, 16];
+/// Small probes overestimate (fixed costs weigh more): they refuse only when the projection is
+/// more than this many times the budget; the last, largest probe decides at 1×.
+pub const SMALL_PROBE_TOLERANCE: f64 = 2.0;
 
 /// The time an invocation may spend computing: what is left before the deadline, less a margin
 /// for serialising and posting the response (a tenth of the time left, at least 100 ms).
@@ -79,9 +84,30 @@ pub fn project(
     budget: Duration,
     exponent: f64,
 ) -> Result<(), NotEnoughTime> {
+    project_within(
+        algorithm,
+        n,
+        sample_digits,
+        sample_time,
+        budget,
+        exponent,
+        1.0,
+    )
+}
+
+/// [`project`], refusing only when the projection exceeds `tolerance` × `budget`.
+pub fn project_within(
+    algorithm: Algorithm,
+    n: usize,
+    sample_digits: usize,
+    sample_time: Duration,
+    budget: Duration,
+    exponent: f64,
+    tolerance: f64,
+) -> Result<(), NotEnoughTime> {
     let scale = n as f64 / sample_digits.max(1) as f64;
     let projected = sample_time.as_secs_f64() * scale.powf(exponent);
-    if projected <= budget.as_secs_f64() {
+    if projected <= budget.as_secs_f64() * tolerance {
         return Ok(());
     }
     let fits = budget.as_secs_f64() / sample_time.as_secs_f64().max(1e-9);
@@ -173,6 +199,32 @@ mod tests {
         // Time is up: stop whatever the sample.
         assert!(spigot_progress(100_000, 99_000, 100 * MS, 100 * MS).is_err());
         assert!(spigot_progress(100, 1, Duration::ZERO, Duration::ZERO).is_err());
+    }
+
+    #[test]
+    fn a_tolerance_lets_rough_projections_pass_unless_far_off() {
+        // Projected 3 s against a 2 s budget: refused at 1×, let through at 2×.
+        assert!(project(Algorithm::Chudnovsky, 1000, 100, 300 * MS, 2000 * MS, 1.0).is_err());
+        assert!(project_within(
+            Algorithm::Chudnovsky,
+            1000,
+            100,
+            300 * MS,
+            2000 * MS,
+            1.0,
+            2.0
+        )
+        .is_ok());
+        assert!(project_within(
+            Algorithm::Chudnovsky,
+            1000,
+            100,
+            500 * MS,
+            2000 * MS,
+            1.0,
+            2.0
+        )
+        .is_err());
     }
 
     #[test]

@@ -131,7 +131,7 @@ pub fn parse_event(event: &Value, limits: &Limits) -> Result<PiRequest, EventErr
         .find(|key| !ACCEPTED_FIELDS.contains(&key.as_str()))
     {
         return Err(EventError::UnknownField {
-            field: field.clone(),
+            field: cut_short(field),
         });
     }
     let algorithm = parse_algorithm(object)?;
@@ -157,7 +157,7 @@ fn parse_algorithm(object: &Map<String, Value>) -> Result<Algorithm, EventError>
             .into_iter()
             .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
             .ok_or_else(|| EventError::InvalidAlgorithm {
-                found: format!("{name:?}"),
+                found: describe(&Value::String(name.clone())),
             }),
         Some(other) => Err(EventError::InvalidAlgorithm {
             found: describe(other),
@@ -221,35 +221,42 @@ pub enum DigitStringError {
 }
 
 /// Parses `"10000"`, `"10_000"` or `" 10_000 "`: ASCII digits with single `_` separators
-/// between them (as in Rust and Python literals), surrounding white space ignored.
+/// between them (as in Rust and Python literals), surrounding white space ignored, an optional
+/// `+`, and `.0…` after a whole number. No recursion: any input is one pass.
 pub fn parse_digit_string(text: &str) -> Result<u64, DigitStringError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(DigitStringError::Empty);
     }
     if let Some(rest) = text.strip_prefix('-') {
-        return Err(match parse_digit_string(rest) {
+        return Err(match parse_unsigned(rest) {
             Ok(_) | Err(DigitStringError::Fraction) | Err(DigitStringError::TooLarge) => {
                 DigitStringError::Negative
             }
             Err(_) => DigitStringError::NotANumber,
         });
     }
-    let body = text.strip_prefix('+').unwrap_or(text);
-    if let Some((whole, fraction)) = body.split_once('.') {
-        // "10000.0" is a whole number written with a point; "10.5" is not.
-        let whole = parse_digit_string(whole)?;
-        if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') {
-            return Ok(whole);
-        }
-        return Err(
-            if fraction.bytes().all(|b| b.is_ascii_digit()) && !fraction.is_empty() {
-                DigitStringError::Fraction
-            } else {
-                DigitStringError::NotANumber
-            },
-        );
+    parse_unsigned(text.strip_prefix('+').unwrap_or(text))
+}
+
+/// A number without a sign: whole, or whole with a fraction.
+fn parse_unsigned(body: &str) -> Result<u64, DigitStringError> {
+    let Some((whole, fraction)) = body.split_once('.') else {
+        return parse_whole(body);
+    };
+    // "10000.0" is a whole number written with a point; "10.5" is not.
+    let whole = parse_whole(whole)?;
+    if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        Err(DigitStringError::NotANumber)
+    } else if fraction.bytes().all(|b| b == b'0') {
+        Ok(whole)
+    } else {
+        Err(DigitStringError::Fraction)
     }
+}
+
+/// Digits with single `_` separators between them.
+fn parse_whole(body: &str) -> Result<u64, DigitStringError> {
     let bytes = body.as_bytes();
     let separators_ok = !bytes.is_empty()
         && bytes[0] != b'_'
@@ -281,13 +288,15 @@ fn json_kind(value: &Value) -> &'static str {
 
 /// The offending value as JSON, cut short so that a huge payload does not become a huge error.
 fn describe(value: &Value) -> String {
+    cut_short(&value.to_string())
+}
+
+/// `text`, or its first 60 characters and an ellipsis.
+fn cut_short(text: &str) -> String {
     const MAX: usize = 60;
-    let text = value.to_string();
-    if text.chars().count() <= MAX {
-        text
-    } else {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}…")
+    match text.char_indices().nth(MAX) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
     }
 }
 
@@ -416,6 +425,32 @@ mod tests {
         let huge = "9".repeat(10_000) + "x";
         let message = error_of(json!({ "digits": huge })).to_string();
         assert!(message.len() < 400, "{message}");
+        let message = error_of(json!({ "digits": 5, huge.clone(): 1 })).to_string();
+        assert!(message.len() < 400, "{message}");
+        let message = error_of(json!({ "digits": 5, "algorithm": huge })).to_string();
+        assert!(message.len() < 400, "{message}");
+    }
+
+    /// A million signs once overflowed the stack through recursion; any input is one pass now.
+    #[test]
+    fn pathological_strings_are_plain_errors() {
+        let dashes = "-".repeat(1_000_000) + "5";
+        assert_eq!(
+            error_of(json!({ "digits": dashes })).error_type(),
+            "InvalidDigits"
+        );
+        let dots = "1".to_string() + &".".repeat(1_000_000);
+        assert_eq!(
+            error_of(json!({ "digits": dots })).error_type(),
+            "InvalidDigits"
+        );
+        assert_eq!(parse_digit_string("-"), Err(DigitStringError::NotANumber));
+        assert_eq!(parse_digit_string("--5"), Err(DigitStringError::NotANumber));
+        assert_eq!(parse_digit_string("+-5"), Err(DigitStringError::NotANumber));
+        assert_eq!(parse_digit_string("-10.5"), Err(DigitStringError::Negative));
+        assert_eq!(parse_digit_string(".5"), Err(DigitStringError::NotANumber));
+        assert_eq!(parse_digit_string("5."), Err(DigitStringError::NotANumber));
+        assert_eq!(parse_digit_string("1_000.000"), Ok(1000));
     }
 
     #[test]

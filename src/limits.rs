@@ -35,7 +35,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct LimitsError {
     pub variable: &'static str,
     pub value: String,
@@ -48,6 +48,14 @@ impl fmt::Display for LimitsError {
             "environment variable {}={:?} is not a whole number from 1 to {}",
             self.variable, self.value, HARD_MAX_DIGITS
         )
+    }
+}
+
+// `main` returns this error at init, and the runtime prints it with `{:?}`: make that the
+// sentence, not the struct.
+impl fmt::Debug for LimitsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -117,6 +125,7 @@ mod tests {
             let err = limits_from(&[(MAX_DIGITS_CHUDNOVSKY_VAR, bad)]).unwrap_err();
             assert_eq!(err.variable, MAX_DIGITS_CHUDNOVSKY_VAR);
             assert!(err.to_string().contains(MAX_DIGITS_CHUDNOVSKY_VAR));
+            assert_eq!(format!("{err:?}"), err.to_string());
         }
     }
 }

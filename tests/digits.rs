@@ -116,7 +116,7 @@ fn every_prefix_is_consistent() {
 
 #[test]
 fn arctan_reference_is_sane() {
-    // arctan(1/1)·10^6 = π/4·10^6 = 785398.16…; the floored sum is a little low.
+    // arctan(1/1000)·10^12 = 999999666.66…·10^0 (x − x³/3 + …); the floored sum is a little low.
     let value = arctan_inverse(1000, &BigUint::from(10u32).pow(12));
     assert!((value - BigInt::from(999_999_666u64)).abs() < BigInt::from(2));
 }
@@ -132,4 +132,11 @@ fn every_length_up_to_300_matches_the_baseline() {
 #[test]
 fn two_thousand_digits_match_the_baseline() {
     assert_eq!(pi::spigot::digits(2000), baseline::digits(2000));
+}
+
+/// The default workload at its default maximum: the spigot against Chudnovsky (itself checked
+/// against Machin's formula at this size above).
+#[test]
+fn the_spigot_agrees_with_chudnovsky_at_its_maximum() {
+    assert_eq!(pi::spigot::digits(100_000), pi::chudnovsky::digits(100_000));
 }

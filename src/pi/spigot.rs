@@ -248,7 +248,7 @@ impl Intervals {
         self.scratch.add_mul(r, 5);
         // ⌊X/(5·2^F)⌋ = ⌊⌊X/2^F⌋/5⌋, and ⌊X/2^F⌋ is the top (integer) word.
         let integer = self.scratch.integer();
-        (integer.abs() < 1 << 40).then(|| integer.div_euclid(5))
+        (integer.unsigned_abs() < 1 << 40).then(|| integer.div_euclid(5))
     }
 }
 
