@@ -1,10 +1,11 @@
 //! `cargo xtask setup`: install what the tests need and a fresh machine lacks. Each step checks
 //! first and says what it installs; `cargo xtask test` runs it before the tests.
 //!
-//! - rustup targets for both architectures (musl, and aarch64 glibc for the glibc checks);
+//! - rustup components (rustfmt, clippy) and targets for both architectures (musl, and
+//!   aarch64 glibc for the glibc checks);
 //! - Debian packages: `qemu-user` (runs arm64 bootstraps), `skopeo` (reads OCI images),
-//!   `gcc-aarch64-linux-gnu` (links the aarch64 glibc test build); with apt-get as root, else
-//!   the error names the packages to install;
+//!   `gcc-aarch64-linux-gnu` and `libc6-dev-arm64-cross` (link the aarch64 glibc test build);
+//!   with apt-get as root, else the error names the packages to install;
 //! - `.venv/` with the pinned test tools of `xtask/test-requirements.txt` (awscli, moto).
 
 use std::path::Path;
@@ -33,12 +34,42 @@ pub const DEBIAN_PACKAGES: [(&str, &str); 3] = [
     ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
 ];
 
+/// (file the tests need, Debian package that provides it): the aarch64 C library to link the
+/// glibc test build against, only a recommendation of the cross compiler's package.
+pub const DEBIAN_FILES: [(&str, &str); 1] = [(
+    "/usr/aarch64-linux-gnu/lib/crt1.o",
+    "libc6-dev-arm64-cross",
+)];
+
 pub fn run(_args: &SetupArgs) -> Result<()> {
+    rust_components()?;
     rust_targets()?;
     debian_packages()?;
     python_tools()?;
     eprintln!("setup: everything the tests need is installed");
     Ok(())
+}
+
+/// rustfmt and clippy, which `cargo xtask test` runs; rustup's minimal profile has neither.
+fn rust_components() -> Result<()> {
+    let output = process::output(
+        Command::new("rustup").args(["component", "list", "--installed"]),
+        "listing installed rustup components",
+    )
+    .context("the tests need rustup (https://rustup.rs)")?;
+    let installed = String::from_utf8_lossy(&output.stdout).into_owned();
+    let missing: Vec<&str> = ["rustfmt", "clippy"]
+        .into_iter()
+        .filter(|c| !installed.lines().any(|line| line.starts_with(&format!("{c}-"))))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("setup: adding rustup components {}", missing.join(", "));
+    process::run(
+        Command::new("rustup").args(["component", "add"]).args(&missing),
+        "adding rustup components",
+    )
 }
 
 fn rust_targets() -> Result<()> {
@@ -65,11 +96,19 @@ fn rust_targets() -> Result<()> {
 }
 
 fn debian_packages() -> Result<()> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES
+    let mut missing: Vec<&str> = DEBIAN_PACKAGES
         .into_iter()
         .filter(|(program, _)| which::which(program).is_err())
         .map(|(_, package)| package)
         .collect();
+    if cfg!(target_os = "linux") {
+        missing.extend(
+            DEBIAN_FILES
+                .into_iter()
+                .filter(|(file, _)| !Path::new(file).exists())
+                .map(|(_, package)| package),
+        );
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -119,14 +158,18 @@ fn python_tools() -> Result<()> {
         .into_iter()
         .find(|p| which::which(p).is_ok())
         .context("the tests need Python 3 (python3) for the AWS CLI and moto")?;
-    if !venv.join("pyvenv.cfg").exists() {
+    let pip = tools::venv_bin_dir().join(if cfg!(windows) { "pip.exe" } else { "pip" });
+    if venv.exists() && !pip.exists() {
+        // A half-made venv (say, `python3 -m venv` failed for want of ensurepip): start again.
+        std::fs::remove_dir_all(&venv).with_context(|| format!("removing {}", venv.display()))?;
+    }
+    if !venv.exists() {
         eprintln!("setup: creating {}", venv.display());
         process::run(
             Command::new(python).arg("-m").arg("venv").arg(&venv),
             "creating the test virtualenv (Debian/Ubuntu: apt-get install python3-venv)",
         )?;
     }
-    let pip = tools::venv_bin_dir().join("pip");
     eprintln!(
         "setup: installing the pinned test tools into {}",
         venv.display()
