@@ -36,10 +36,8 @@ pub const DEBIAN_PACKAGES: [(&str, &str); 3] = [
 
 /// (file the tests need, Debian package that provides it): the aarch64 C library to link the
 /// glibc test build against, only a recommendation of the cross compiler's package.
-pub const DEBIAN_FILES: [(&str, &str); 1] = [(
-    "/usr/aarch64-linux-gnu/lib/crt1.o",
-    "libc6-dev-arm64-cross",
-)];
+pub const DEBIAN_FILES: [(&str, &str); 1] =
+    [("/usr/aarch64-linux-gnu/lib/crt1.o", "libc6-dev-arm64-cross")];
 
 pub fn run(_args: &SetupArgs) -> Result<()> {
     rust_components()?;
@@ -60,14 +58,20 @@ fn rust_components() -> Result<()> {
     let installed = String::from_utf8_lossy(&output.stdout).into_owned();
     let missing: Vec<&str> = ["rustfmt", "clippy"]
         .into_iter()
-        .filter(|c| !installed.lines().any(|line| line.starts_with(&format!("{c}-"))))
+        .filter(|c| {
+            !installed
+                .lines()
+                .any(|line| line.starts_with(&format!("{c}-")))
+        })
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
     eprintln!("setup: adding rustup components {}", missing.join(", "));
     process::run(
-        Command::new("rustup").args(["component", "add"]).args(&missing),
+        Command::new("rustup")
+            .args(["component", "add"])
+            .args(&missing),
         "adding rustup components",
     )
 }

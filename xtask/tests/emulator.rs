@@ -849,3 +849,30 @@ fn a_request_that_cannot_finish_in_time_is_refused_before_the_timeout() {
         sandbox.shutdown().await;
     });
 }
+
+/// A dynamically linked (glibc) arm64 bootstrap, as `cross` builds by default, runs under qemu
+/// with the arm64 C library: `make invoke-arm` works whichever builder made the zip.
+#[test]
+fn a_glibc_arm64_bootstrap_runs_under_qemu() {
+    let dir = project::root().join("target").join("emulator-tests");
+    let zip = dir.join("lambda-arm64-gnu.zip");
+    let build = BuildArgs {
+        arch: Arch::Arm64,
+        target: Some("aarch64-unknown-linux-gnu".into()),
+        builder: Builder::Cargo,
+    };
+    let package = xtask::package::build_and_package(&build, Runtime::ProvidedAl2023, Some(&zip))
+        .unwrap_or_else(|e| panic!("packaging the glibc arm64 function: {e:#}"));
+    assert!(
+        package.linkage.starts_with("dynamic"),
+        "{}",
+        package.linkage
+    );
+    let mut sandbox = Sandbox::new(&FunctionCode::Zip(zip), config(SLOW)).unwrap();
+    block_on(async {
+        let invocation = sandbox.invoke(br#"{"digits": "20"}"#).await.unwrap();
+        assert_success(&invocation);
+        assert_eq!(digits_of(&invocation), "31415926535897932384");
+        sandbox.shutdown().await;
+    });
+}

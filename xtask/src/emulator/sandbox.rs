@@ -204,6 +204,9 @@ enum Launcher {
     Emulated {
         program: PathBuf,
         name: String,
+        /// For a dynamically linked bootstrap: where the emulator finds the target's dynamic
+        /// loader and C library (`qemu -L`).
+        sysroot: Option<PathBuf>,
     },
 }
 
@@ -278,7 +281,9 @@ impl Sandbox {
         };
         let arch = bootstrap_arch(&bytes)
             .with_context(|| format!("reading the bootstrap {}", bootstrap.display()))?;
-        let launcher = launcher_for(arch)?;
+        let dynamic = !bytes.starts_with(b"#!")
+            && elf_check::inspect(&bytes).is_ok_and(|info| !info.is_static());
+        let launcher = launcher_for(arch, dynamic)?;
         let now = unix_ms(SystemTime::now());
         let log_stream_name = format!(
             "{}/[{LATEST}]{}",
@@ -585,8 +590,13 @@ impl Sandbox {
         });
         let mut command = match &self.launcher {
             Launcher::Native => Command::new(&self.bootstrap),
-            Launcher::Emulated { program, .. } => {
+            Launcher::Emulated {
+                program, sysroot, ..
+            } => {
                 let mut command = Command::new(program);
+                if let Some(sysroot) = sysroot {
+                    command.arg("-L").arg(sysroot);
+                }
                 command.arg(&self.bootstrap);
                 command
             }
@@ -759,7 +769,7 @@ fn bootstrap_arch(bytes: &[u8]) -> Result<Arch> {
     })
 }
 
-fn launcher_for(arch: Arch) -> Result<Launcher> {
+fn launcher_for(arch: Arch, dynamic: bool) -> Result<Launcher> {
     if Arch::host() == Some(arch) {
         return Ok(Launcher::Native);
     }
@@ -771,9 +781,27 @@ fn launcher_for(arch: Arch) -> Result<Launcher> {
              (Debian/Ubuntu: sudo apt-get install qemu-user; Fedora: sudo dnf install qemu-user)"
         ),
     )?;
+    let sysroot =
+        if dynamic {
+            // Debian's and Ubuntu's cross C libraries (libc6-arm64-cross) live here.
+            let root = PathBuf::from(format!("/usr/{}-linux-gnu", arch.rust_arch()));
+            if !root.join("lib").is_dir() {
+                bail!(
+                "the {arch} bootstrap is dynamically linked, so {name} needs the {arch} C library \
+                 and loader: install them (Debian/Ubuntu: sudo apt-get install libc6-{}-cross), \
+                 or run a static musl build (cargo xtask package --arch {arch} --target {})",
+                if arch == Arch::Arm64 { "arm64" } else { "amd64" },
+                arch.local_default_target()
+            );
+            }
+            Some(root)
+        } else {
+            None
+        };
     Ok(Launcher::Emulated {
         program,
         name: name.to_string(),
+        sysroot,
     })
 }
 
