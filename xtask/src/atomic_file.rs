@@ -6,8 +6,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-/// Writes `bytes` to `path` atomically (same-directory temporary file, fsync, rename).
+/// Writes `bytes` to `path` atomically (same-directory temporary file, fsync, rename), with
+/// mode 0644.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_with_mode(path, bytes, 0o644)
+}
+
+/// [`write`] with a Unix mode set before the rename (0755 for an executable), so that the file
+/// never appears with another one. The mode is ignored on other systems.
+pub fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -22,11 +29,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .set_permissions(std::fs::Permissions::from_mode(mode))
             .with_context(|| {
                 format!("setting the mode of a temporary file in {}", dir.display())
             })?;
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("writing a temporary file in {}", dir.display()))?;

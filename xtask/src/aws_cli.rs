@@ -136,9 +136,7 @@ pub fn shell_quote(word: &str) -> String {
 /// `fileb://` URL for a zip, relative to `cwd` when the zip is below it (so that the printed
 /// command reads `fileb://dist/lambda-x86_64.zip` from the project root).
 pub fn fileb_url(zip: &Path, cwd: &Path) -> String {
-    let shown = zip.strip_prefix(cwd).unwrap_or(zip);
-    // The AWS CLI accepts forward slashes on every OS.
-    format!("fileb://{}", shown.to_string_lossy().replace('\\', "/"))
+    format!("fileb://{}", crate::project::shown_from(zip, cwd))
 }
 
 impl AwsCommand {

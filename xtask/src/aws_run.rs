@@ -24,8 +24,9 @@ pub fn program() -> Result<PathBuf> {
 /// The major version of the installed `aws`, if one is installed and says.
 pub fn installed_version() -> Option<CliMajor> {
     let aws = which::which("aws").ok()?;
+    // Bounded: a wrapper that hangs must not stall packaging, which prints the invoke command.
     let output =
-        process::output(Command::new(aws).arg("--version"), "asking aws its version").ok()?;
+        process::small_output_within(Command::new(aws).arg("--version"), Duration::from_secs(20))?;
     // v1 printed its version on stderr in older releases, on stdout in newer ones.
     let text = format!(
         "{}\n{}",
@@ -303,16 +304,47 @@ pub fn run(
     with_retries(
         &RetryPolicy::DEFAULT,
         || run_once(aws, command),
-        |error, retry, delay| {
-            eprintln!(
-                "{} (retrying in {} s, retry {retry} of {})",
-                error.message,
-                delay.as_secs(),
-                RetryPolicy::DEFAULT.attempts - 1
-            );
-            std::thread::sleep(delay);
-        },
+        say_and_pause,
     )
+}
+
+/// [`run`] for create-function, which is not idempotent: when an attempt whose answer was lost
+/// (a dropped connection) is retried, AWS answers that the function already exists, because the
+/// first attempt created it. After a retry that answer is taken as success; the CodeSha256
+/// check that follows a deploy tells whether the function holds this zip.
+pub fn run_create(
+    aws: &std::path::Path,
+    command: &AwsCommand,
+) -> Result<std::result::Result<serde_json::Value, CliError>> {
+    let mut retried = false;
+    let outcome = with_retries(
+        &RetryPolicy::DEFAULT,
+        || run_once(aws, command),
+        |error, retry, delay| {
+            retried = true;
+            say_and_pause(error, retry, delay);
+        },
+    )?;
+    Ok(match outcome {
+        Err(error) if retried && error.kind == ErrorKind::AlreadyExists => {
+            eprintln!(
+                "{} (after a retry: the first attempt created it)",
+                error.message
+            );
+            Ok(serde_json::Value::Null)
+        }
+        outcome => outcome,
+    })
+}
+
+fn say_and_pause(error: &CliError, retry: u32, delay: Duration) {
+    eprintln!(
+        "{} (retrying in {} s, retry {retry} of {})",
+        error.message,
+        delay.as_secs(),
+        RetryPolicy::DEFAULT.attempts - 1
+    );
+    std::thread::sleep(delay);
 }
 
 #[cfg(test)]

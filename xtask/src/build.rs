@@ -63,7 +63,7 @@ pub fn build(args: &BuildArgs) -> Result<Built> {
         Builder::Cross => Command::new("cross"),
         _ => {
             ensure_rustup_target(&target)?;
-            let mut cargo = Command::new(cargo_program());
+            let mut cargo = Command::new(process::cargo());
             cargo.env("CARGO_ENCODED_RUSTFLAGS", reproducible_rustflags()?);
             if let Some((variable, linker)) = cross_linker_for(&target)? {
                 eprintln!("linking {target} with {linker} ({variable})");
@@ -220,10 +220,6 @@ fn container_engine() -> Option<String> {
     })
 }
 
-fn cargo_program() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
-}
-
 /// Adds the target's standard library with rustup when it is missing, saying so.
 fn ensure_rustup_target(target: &str) -> Result<()> {
     let listed = process::output(
@@ -277,7 +273,7 @@ fn cross_linker_for(target: &str) -> Result<Option<(String, String)>> {
 /// Cargo's target directory (honours CARGO_TARGET_DIR and build.target-dir).
 fn target_dir() -> Result<PathBuf> {
     let output = process::output(
-        Command::new(cargo_program())
+        Command::new(process::cargo())
             .current_dir(project::root())
             .args(["metadata", "--format-version", "1", "--no-deps"]),
         "asking cargo for the target directory",

@@ -33,7 +33,7 @@ pub fn run(_args: &CleanArgs) -> Result<()> {
             eprintln!("removed {}", path.display());
         }
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let cargo = process::cargo();
     let mut targets: Vec<String> = Arch::ALL
         .iter()
         .map(|a| a.local_default_target().to_string())
@@ -43,6 +43,7 @@ pub fn run(_args: &CleanArgs) -> Result<()> {
             .target
             .into_keys(),
     );
+    targets.sort();
     targets.dedup();
     process::run(
         Command::new(&cargo)

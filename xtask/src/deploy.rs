@@ -256,7 +256,7 @@ pub fn run(args: &DeployArgs) -> Result<()> {
                 );
             }
             eprintln!("{name} does not exist: creating it");
-            aws_run::run(aws, &plan.create_function)?
+            aws_run::run_create(aws, &plan.create_function)?
                 .map_err(|e| cli_failure(&format!("creating {name}"), &e))?;
             wait(aws, &plan.wait_active, name, "become active")?;
             let now = confirm(aws, &plan, name, sha)?;

@@ -258,13 +258,7 @@ pub fn extract_bootstrap_from_oci(source: &Path, dest: &Path) -> Result<PathBuf>
     } else {
         dest.to_path_buf()
     };
-    atomic_file::write(&dest, &bootstrap.contents)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(oci::BOOTSTRAP_MODE))
-            .with_context(|| format!("making {} executable", dest.display()))?;
-    }
+    atomic_file::write_with_mode(&dest, &bootstrap.contents, oci::BOOTSTRAP_MODE)?;
     Ok(dest)
 }
 
@@ -356,7 +350,7 @@ impl Commands {
         settings: &FunctionSettings,
         cwd: &Path,
     ) -> Self {
-        let shown = display_path(&archive.path, cwd);
+        let shown = project::shown_from(&archive.path, cwd);
         let uri = target.image_uri();
         let uri_word = word(&uri);
         let login = match target.region() {
@@ -416,13 +410,6 @@ fn registry_word(target: &ImageTarget) -> String {
     }
 }
 
-fn display_path(path: &Path, cwd: &Path) -> String {
-    path.strip_prefix(cwd)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 pub fn render_summary(archive: &ImageArchive, commands: &Commands, cwd: &Path) -> String {
     let mut out = format!(
         "Image {path}\n  \
@@ -432,10 +419,10 @@ pub fn render_summary(archive: &ImageArchive, commands: &Commands, cwd: &Path) -
          layer:      {layer} ({layer_size} bytes, gzip)\n  \
          manifest:   {manifest}\n  \
          archive:    {archive_size} bytes (OCI image layout; `docker load` names it {tag})\n",
-        path = display_path(&archive.path, cwd),
+        path = project::shown_from(&archive.path, cwd),
         platform = archive.platform,
         arch = archive.arch,
-        zip = display_path(&archive.zip, cwd),
+        zip = project::shown_from(&archive.zip, cwd),
         packaged = if archive.packaged {
             " (packaged now)"
         } else {

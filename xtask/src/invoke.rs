@@ -12,6 +12,7 @@ use clap::Args;
 use crate::build::BuildArgs;
 use crate::emulator::{self, environment, FunctionCode, FunctionConfig, Invocation, Sandbox};
 use crate::package;
+use crate::project;
 use crate::runtime::Runtime;
 use crate::validate;
 
@@ -137,8 +138,8 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
 
 fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     let what = match code {
-        FunctionCode::Zip(zip) => format!("the bootstrap of {}", shown(zip).display()),
-        FunctionCode::Bootstrap(path) => shown(path).display().to_string(),
+        FunctionCode::Zip(zip) => format!("the bootstrap of {}", project::shown(zip)),
+        FunctionCode::Bootstrap(path) => project::shown(path),
     };
     let how = match sandbox.emulated_by() {
         Some(emulator) => format!("under {emulator} (emulated: figures include the emulator)"),
@@ -153,13 +154,6 @@ fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     );
 }
 
-/// `path` relative to the current directory when it is below it, as a user would type it.
-fn shown(path: &Path) -> &Path {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok())
-        .unwrap_or(path)
-}
 
 /// The payload from `--payload`, `--payload-file` or the benchmark event; it must be JSON, as
 /// Lambda refuses anything else.

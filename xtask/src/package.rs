@@ -203,7 +203,7 @@ impl Commands {
 }
 
 pub fn render_summary(package: &Package, commands: &Commands, cwd: &Path) -> String {
-    let shown = package.path.strip_prefix(cwd).unwrap_or(&package.path);
+    let shown = project::shown_from(&package.path, cwd);
     let builder = match package.builder {
         Builder::Cross => "cross",
         _ => "cargo",
@@ -212,7 +212,7 @@ pub fn render_summary(package: &Package, commands: &Commands, cwd: &Path) -> Str
         "Packaged {path}\n  architecture: {arch} (target {target}, built with {builder})\n  \
          bootstrap:    {binary_size} bytes, {linkage}\n  zip:          {size} bytes\n  \
          CodeSha256:   {sha}\n",
-        path = shown.display(),
+        path = shown,
         arch = package.arch,
         target = package.target,
         binary_size = package.binary_size,

@@ -6,6 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+/// The cargo running this kit (`$CARGO` under `cargo xtask`), or `cargo` from PATH.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
 /// The command line as a user would type it.
 pub fn display(command: &Command) -> String {
     let mut words = vec![command.get_program().to_string_lossy().into_owned()];
@@ -35,6 +40,31 @@ pub fn output(command: &mut Command, doing: &str) -> Result<Output> {
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("{doing}: could not start `{}`", display(command)))
+}
+
+/// Runs a command with small output (a version line) and captures it, if it exits within
+/// `limit`; `None` when it cannot start or does not finish in time (it is then killed).
+pub fn small_output_within(command: &mut Command, limit: Duration) -> Option<Output> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            // Small output fits in the pipes' buffers, so it is all there once the process has
+            // exited.
+            Ok(Some(_)) => return child.wait_with_output().ok(),
+            Ok(None) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
 }
 
 /// Whether a command exits 0 within `limit`, with its output discarded. Used to ask whether a
@@ -74,6 +104,24 @@ mod tests {
             display(&command),
             "cargo build --target x86_64-unknown-linux-musl 'a b'"
         );
+    }
+
+    #[test]
+    fn small_outputs_within_a_limit() {
+        let output = small_output_within(
+            Command::new("echo").arg("aws-cli/1.2.3"),
+            Duration::from_secs(5),
+        );
+        assert_eq!(output.unwrap().stdout, b"aws-cli/1.2.3\n");
+        assert!(
+            small_output_within(Command::new("sleep").arg("10"), Duration::from_millis(200))
+                .is_none()
+        );
+        assert!(small_output_within(
+            &mut Command::new("no-such-program-here"),
+            Duration::from_secs(5)
+        )
+        .is_none());
     }
 
     #[test]

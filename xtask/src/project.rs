@@ -27,3 +27,20 @@ pub fn default_zip_path(arch: Arch) -> PathBuf {
 pub fn cross_toml() -> PathBuf {
     root().join("Cross.toml")
 }
+
+/// `path` as a user would type it from `cwd`: relative when it is below it, with forward
+/// slashes (which every shell and the AWS CLI accept, on Windows too).
+pub fn shown_from(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// [`shown_from`] the current directory.
+pub fn shown(path: &Path) -> String {
+    match std::env::current_dir() {
+        Ok(cwd) => shown_from(path, &cwd),
+        Err(_) => shown_from(path, Path::new("")),
+    }
+}

@@ -18,7 +18,7 @@ pub struct TestArgs {
 
 pub fn run(args: &TestArgs) -> Result<()> {
     setup::run(&SetupArgs {})?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let cargo = process::cargo();
     let root = project::root();
     process::run(
         Command::new(&cargo)

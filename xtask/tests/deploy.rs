@@ -163,17 +163,12 @@ impl Moto {
         path.extend(std::env::split_paths(
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
-        for variable in [
-            "AWS_PROFILE",
-            "AWS_DEFAULT_PROFILE",
-            "AWS_REGION",
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_LAMBDA",
-            "AWS_ENDPOINT_URL_IAM",
-            "AWS_SESSION_TOKEN",
-            "AWS_CA_BUNDLE",
-        ] {
-            command.env_remove(variable);
+        // Every AWS_ variable of the caller goes (profiles, roles, web identity and container
+        // credentials, endpoints…): only the dummy credentials below may sign a request.
+        for (variable, _) in std::env::vars_os() {
+            if variable.to_string_lossy().starts_with("AWS_") {
+                command.env_remove(variable);
+            }
         }
         command
             .current_dir(project::root())

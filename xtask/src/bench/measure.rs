@@ -87,7 +87,7 @@ pub fn parse_runner_line(stdout: &str) -> Result<RunnerLine> {
 
 /// Builds `examples/pi_timing.rs` in release for `target` and returns the executable.
 pub fn build_runner(target: &str) -> Result<PathBuf> {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut command = Command::new(process::cargo());
     command.current_dir(project::root()).args([
         "build",
         "--release",
