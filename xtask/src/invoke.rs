@@ -154,7 +154,6 @@ fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     );
 }
 
-
 /// The payload from `--payload`, `--payload-file` or the benchmark event; it must be JSON, as
 /// Lambda refuses anything else.
 pub fn read_payload(payload: Option<&str>, file: Option<&Path>) -> Result<Vec<u8>> {
