@@ -79,6 +79,12 @@ struct Shared {
 }
 
 impl Shared {
+    /// Whether `request_id` is the event handed out and not yet answered.
+    fn is_in_flight(&self, request_id: &str) -> bool {
+        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        in_flight.as_deref() == Some(request_id)
+    }
+
     fn send(&self, message: RuntimeMessage) {
         // The receiver goes only when the sandbox drops this API, and the server with it.
         let _ = self.messages.send(message);
@@ -304,12 +310,7 @@ async fn response(
     Path(request_id): Path<String>,
     body: Body,
 ) -> Response {
-    let in_flight = shared
-        .in_flight
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if in_flight.as_deref() != Some(request_id.as_str()) {
+    if !shared.is_in_flight(&request_id) {
         return unknown_request_id(&request_id);
     }
     match read_body(body).await {
@@ -363,12 +364,7 @@ async fn invocation_error(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let in_flight = shared
-        .in_flight
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if in_flight.as_deref() != Some(request_id.as_str()) {
+    if !shared.is_in_flight(&request_id) {
         return unknown_request_id(&request_id);
     }
     let body = match read_body(body).await {
