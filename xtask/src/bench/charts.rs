@@ -32,6 +32,14 @@ fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("drawing a chart: {e}")
 }
 
+/// The whole decades around `low..high` (1..100 for 2..60), so that a log axis shows labelled
+/// powers of ten at both ends.
+fn decades(low: f64, high: f64) -> std::ops::Range<f64> {
+    let low = 10f64.powf(low.max(f64::MIN_POSITIVE).log10().floor());
+    let high = 10f64.powf(high.max(low).log10().ceil());
+    low..if high > low { high } else { low * 10.0 }
+}
+
 /// Values per run, one line per series, run numbers from 1 on the x axis; `log` puts the y axis
 /// on a logarithmic scale (for series orders of magnitude apart, such as native and emulated).
 pub fn lines_svg(title: &str, y_label: &str, lines: &[Line], log: bool) -> Result<String> {
@@ -65,7 +73,7 @@ pub fn lines_svg(title: &str, y_label: &str, lines: &[Line], log: bool) -> Resul
             .y_label_area_size(70);
         if log {
             let chart = builder
-                .build_cartesian_2d(x_range, (lowest / 2.0..highest * 2.0).log_scale())
+                .build_cartesian_2d(x_range, decades(lowest, highest).log_scale())
                 .map_err(plot_error)?;
             draw_lines(chart, runs, y_label, lines)?;
         } else {
@@ -133,13 +141,11 @@ where
 /// labelled with its value.
 pub fn bars_svg(title: &str, y_label: &str, bars: &[Bar]) -> Result<String> {
     let positive: Vec<f64> = bars.iter().map(|b| b.value).filter(|v| *v > 0.0).collect();
-    let low = positive
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min)
-        .min(1.0)
-        / 2.0;
-    let high = positive.iter().copied().fold(1.0_f64, f64::max) * 3.0;
+    let low = positive.iter().copied().fold(f64::INFINITY, f64::min);
+    // Room above the tallest bar for its label.
+    let high = positive.iter().copied().fold(f64::MIN_POSITIVE, f64::max) * 1.5;
+    let axis = decades(low.min(high), high);
+    let low = axis.start;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -150,7 +156,10 @@ pub fn bars_svg(title: &str, y_label: &str, bars: &[Bar]) -> Result<String> {
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0_f64..bars.len().max(1) as f64, (low..high).log_scale())
+            .build_cartesian_2d(
+                0.0_f64..bars.len().max(1) as f64,
+                decades(low, high).log_scale(),
+            )
             .map_err(plot_error)?;
         chart
             .configure_mesh()
@@ -194,6 +203,17 @@ pub fn bars_svg(title: &str, y_label: &str, bars: &[Bar]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_axes_span_whole_decades() {
+        assert_eq!(decades(2.0, 60.0), 1.0..100.0);
+        assert_eq!(decades(20.2, 113.5), 10.0..1000.0);
+        assert_eq!(decades(10.0, 10.0), 10.0..100.0);
+        assert_eq!(
+            decades(0.0, 0.0).start,
+            10f64.powf(f64::MIN_POSITIVE.log10().floor())
+        );
+    }
 
     #[test]
     fn line_chart_is_an_svg_with_the_labels() {
