@@ -611,8 +611,8 @@ impl Sandbox {
             .kill_on_drop(true);
         #[cfg(unix)]
         command.process_group(0);
-        let mut child = command
-            .spawn()
+        let mut child = spawn_retrying_busy(&mut command)
+            .await
             .with_context(|| format!("starting {}", self.bootstrap.display()))?;
         let pid = child
             .id()
@@ -803,6 +803,22 @@ fn launcher_for(arch: Arch, dynamic: bool) -> Result<Launcher> {
         name: name.to_string(),
         sysroot,
     })
+}
+
+/// Starts `command`, trying again for a short, bounded while when the executable is "busy"
+/// (ETXTBSY). A just-written bootstrap can be: another thread of this program may fork while
+/// the file is still open for writing, and the child holds that descriptor until it execs.
+async fn spawn_retrying_busy(command: &mut Command) -> std::io::Result<Child> {
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Err(error) if error.raw_os_error() == Some(libc::ETXTBSY) && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 fn unix_ms(time: SystemTime) -> u64 {
