@@ -109,7 +109,19 @@ struct Moto {
 }
 
 impl Moto {
+    /// A moto server of its own: tests run in parallel, and a port found free can be taken by
+    /// another test's server before this one binds it. Then this server exits (and the port
+    /// answers, but for the other test); so it is started again on another port.
     fn start() -> Moto {
+        for _ in 0..5 {
+            if let Some(moto) = Moto::try_start() {
+                return moto;
+            }
+        }
+        panic!("moto_server could not keep a port of its own in 5 tries");
+    }
+
+    fn try_start() -> Option<Moto> {
         let moto_server = test_tool("moto_server");
         // Fail now, not halfway through a test, when the CLI is missing.
         test_tool("aws");
@@ -138,6 +150,9 @@ impl Moto {
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = moto.child.try_wait() {
+                if moto.log().contains("in use") {
+                    return None;
+                }
                 panic!("moto_server exited ({status}):\n{}", moto.log());
             }
             assert!(
@@ -148,7 +163,12 @@ impl Moto {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        moto
+        // The port answers: make sure it is this server that does.
+        std::thread::sleep(Duration::from_millis(200));
+        match moto.child.try_wait() {
+            Ok(None) => Some(moto),
+            _ => None,
+        }
     }
 
     fn log(&self) -> String {
