@@ -134,7 +134,7 @@ pub fn ensure_default_zip(
     }
     eprintln!(
         "packaging {} first ({}): cargo xtask package --arch {}",
-        zip.display(),
+        project::shown(&zip),
         if rebuild {
             "--rebuild"
         } else {
