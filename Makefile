@@ -14,10 +14,10 @@ build-arm:
 build: build-x86 build-arm
 
 image-x86:
-	cargo xtask image --arch x86_64
+	cargo xtask image --arch x86_64 --rebuild
 
 image-arm:
-	cargo xtask image --arch arm64
+	cargo xtask image --arch arm64 --rebuild
 
 test:
 	cargo xtask test

@@ -38,6 +38,8 @@ pub fn run(_args: &CleanArgs) -> Result<()> {
         .iter()
         .map(|a| a.local_default_target().to_string())
         .collect();
+    // The benchmark's glibc runner (examples/pi_timing) builds for the host's glibc target.
+    targets.push(format!("{}-unknown-linux-gnu", std::env::consts::ARCH));
     targets.extend(
         CrossConfig::load(&project::cross_toml())?
             .target

@@ -9,10 +9,10 @@ Make targets (each runs one task):
   make build-x86    cargo xtask package --arch x86_64   -> dist/lambda-x86_64.zip
   make build-arm    cargo xtask package --arch arm64    -> dist/lambda-arm64.zip
   make build        both of the above
-  make image-x86    cargo xtask image --arch x86_64     -> dist/lambda-x86_64-image.tar
-  make image-arm    cargo xtask image --arch arm64      -> dist/lambda-arm64-image.tar
-  make invoke-x86   cargo xtask invoke --arch x86_64    (runs the zip in the local emulator)
-  make invoke-arm   cargo xtask invoke --arch arm64     (under qemu-aarch64)
+  make image-x86    cargo xtask image --arch x86_64 --rebuild  -> dist/lambda-x86_64-image.tar
+  make image-arm    cargo xtask image --arch arm64 --rebuild   -> dist/lambda-arm64-image.tar
+  make invoke-x86   cargo xtask invoke --arch x86_64 --rebuild  (the zip in the local emulator)
+  make invoke-arm   cargo xtask invoke --arch arm64 --rebuild   (under qemu-aarch64)
   make bench        cargo xtask bench --rebuild (both zips in the emulator, baseline, node: dist/bench/)
   make test         cargo xtask test (installs the test tools, then fmt, clippy, all tests)
   make clean        cargo xtask clean";

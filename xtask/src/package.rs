@@ -130,6 +130,14 @@ pub fn ensure_default_zip(
 ) -> Result<(PathBuf, bool)> {
     let zip = project::default_zip_path(build.arch);
     if zip.is_file() && !rebuild {
+        let zip_time = std::fs::metadata(&zip).and_then(|m| m.modified()).ok();
+        if zip_time < project::newest_source_change() {
+            eprintln!(
+                "warning: {} is older than the function's sources, so it holds the code as it \
+                 was packaged; pass --rebuild to package the current code",
+                project::shown(&zip)
+            );
+        }
         return Ok((zip, false));
     }
     eprintln!(

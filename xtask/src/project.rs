@@ -44,3 +44,28 @@ pub fn shown(path: &Path) -> String {
         Err(_) => shown_from(path, Path::new("")),
     }
 }
+
+/// The newest modification time of the function's sources (src/, Cargo.toml, Cargo.lock),
+/// to warn when a zip is older than them.
+pub fn newest_source_change() -> Option<std::time::SystemTime> {
+    fn walk(path: &Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(path) {
+                for entry in entries.flatten() {
+                    walk(&entry.path(), newest);
+                }
+            }
+        } else if let Ok(modified) = meta.modified() {
+            *newest = (*newest).max(Some(modified));
+        }
+    }
+    let root = root();
+    let mut newest = None;
+    for part in ["src", "Cargo.toml", "Cargo.lock"] {
+        walk(&root.join(part), &mut newest);
+    }
+    newest
+}

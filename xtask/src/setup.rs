@@ -164,8 +164,21 @@ fn python_tools() -> Result<()> {
         .context("the tests need Python 3 (python3) for the AWS CLI and moto")?;
     let pip = tools::venv_bin_dir().join(if cfg!(windows) { "pip.exe" } else { "pip" });
     if venv.exists() && !pip.exists() {
-        // A half-made venv (say, `python3 -m venv` failed for want of ensurepip): start again.
-        std::fs::remove_dir_all(&venv).with_context(|| format!("removing {}", venv.display()))?;
+        // A venv without pip: half-made (`python3 -m venv` failed for want of ensurepip) or
+        // made without it. It may be the user's own, so it is mended, not removed.
+        let venv_python = tools::venv_bin_dir().join(if cfg!(windows) {
+            "python.exe"
+        } else {
+            "python"
+        });
+        process::run(
+            Command::new(&venv_python).args(["-m", "ensurepip", "--upgrade"]),
+            &format!(
+                "{} has no pip; adding it (if this fails, remove {} and run again)",
+                venv.display(),
+                venv.display()
+            ),
+        )?;
     }
     if !venv.exists() {
         eprintln!("setup: creating {}", venv.display());

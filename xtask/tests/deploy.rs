@@ -147,13 +147,19 @@ impl Moto {
             url: format!("http://127.0.0.1:{port}"),
             dir,
         };
+        // Ready when this server says it runs on the port (a connection alone could reach
+        // another test's server that took the port first).
+        let running = format!("Running on http://127.0.0.1:{port}");
         let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
             if let Ok(Some(status)) = moto.child.try_wait() {
                 if moto.log().contains("in use") {
                     return None;
                 }
                 panic!("moto_server exited ({status}):\n{}", moto.log());
+            }
+            if moto.log().contains(&running) && TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(moto);
             }
             assert!(
                 start.elapsed() < Duration::from_secs(60),
@@ -162,12 +168,6 @@ impl Moto {
                 moto.log()
             );
             std::thread::sleep(Duration::from_millis(100));
-        }
-        // The port answers: make sure it is this server that does.
-        std::thread::sleep(Duration::from_millis(200));
-        match moto.child.try_wait() {
-            Ok(None) => Some(moto),
-            _ => None,
         }
     }
 

@@ -103,11 +103,13 @@ impl BenchArgs {
     }
 }
 
-/// A whole number with optional `_` separators, within `1..=max`.
+/// A whole number with single `_` separators between digits (as the function accepts it),
+/// within `1..=max`.
 fn digit_count(value: &str, max: u64) -> Result<u64, String> {
     let plain = value.replace('_', "");
+    let separators_ok = !value.starts_with('_') && !value.ends_with('_') && !value.contains("__");
     match plain.parse::<u64>() {
-        Ok(n) if (1..=max).contains(&n) && !value.starts_with('_') => Ok(n),
+        Ok(n) if (1..=max).contains(&n) && separators_ok => Ok(n),
         _ => Err(format!(
             "{value:?} is not a digit count from 1 to {} (the function's default maximum); \
              `_` separators are allowed, e.g. 10_000",
@@ -296,16 +298,6 @@ fn zip_for(arch: Arch, args: &BenchArgs) -> Result<PathBuf> {
         builder: args.builder,
     };
     let (zip, _) = package::ensure_default_zip(&build, Runtime::default(), args.rebuild)?;
-    let zip_time = std::fs::metadata(&zip).and_then(|m| m.modified()).ok();
-    if let (Some(zip_time), Some(source_time)) = (zip_time, measure::newest_source_change()) {
-        if source_time > zip_time {
-            eprintln!(
-                "warning: {} is older than the function's sources: it measures the code as it \
-                 was packaged; pass --rebuild to measure the current code",
-                zip.display()
-            );
-        }
-    }
     Ok(zip)
 }
 
@@ -613,6 +605,15 @@ fn shown(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digit_counts_take_separators_as_the_function_does() {
+        assert_eq!(digit_count("10_000", 100_000), Ok(10_000));
+        assert_eq!(digit_count("500", 100_000), Ok(500));
+        for bad in ["1__0", "10_", "_10", "0", "100_001", "ten", ""] {
+            assert!(digit_count(bad, 100_000).is_err(), "{bad}");
+        }
+    }
     use clap::Parser;
 
     #[derive(Parser)]
