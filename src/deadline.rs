@@ -75,28 +75,9 @@ impl fmt::Display for NotEnoughTime {
 impl std::error::Error for NotEnoughTime {}
 
 /// Projects the cost of `n` digits from `sample_digits` that took `sample_time`, with cost
-/// ∝ digits^`exponent`; an error when it exceeds `budget`.
+/// ∝ digits^`exponent`; an error when it exceeds `tolerance` × `budget` (1.0 to decide, more
+/// for a rough sample that should refuse only what is far out of reach).
 pub fn project(
-    algorithm: Algorithm,
-    n: usize,
-    sample_digits: usize,
-    sample_time: Duration,
-    budget: Duration,
-    exponent: f64,
-) -> Result<(), NotEnoughTime> {
-    project_within(
-        algorithm,
-        n,
-        sample_digits,
-        sample_time,
-        budget,
-        exponent,
-        1.0,
-    )
-}
-
-/// [`project`], refusing only when the projection exceeds `tolerance` × `budget`.
-pub fn project_within(
     algorithm: Algorithm,
     n: usize,
     sample_digits: usize,
@@ -133,7 +114,15 @@ pub fn spigot_progress(
     if elapsed < budget.mul_f64(SPIGOT_DECIDES_AT) {
         return Ok(());
     }
-    let projection = project(Algorithm::Spigot, n, done, elapsed, budget, SPIGOT_EXPONENT);
+    let projection = project(
+        Algorithm::Spigot,
+        n,
+        done,
+        elapsed,
+        budget,
+        SPIGOT_EXPONENT,
+        1.0,
+    );
     if elapsed < budget {
         return projection;
     }
@@ -170,8 +159,26 @@ mod tests {
     #[test]
     fn quadratic_projection_of_the_spigot() {
         // 10,000 of 100,000 digits in 30 ms: all would take 100 × 30 ms = 3 s.
-        assert!(project(Algorithm::Spigot, 100_000, 10_000, 30 * MS, 3100 * MS, 2.0).is_ok());
-        let err = project(Algorithm::Spigot, 100_000, 10_000, 30 * MS, 750 * MS, 2.0).unwrap_err();
+        assert!(project(
+            Algorithm::Spigot,
+            100_000,
+            10_000,
+            30 * MS,
+            3100 * MS,
+            2.0,
+            1.0
+        )
+        .is_ok());
+        let err = project(
+            Algorithm::Spigot,
+            100_000,
+            10_000,
+            30 * MS,
+            750 * MS,
+            2.0,
+            1.0,
+        )
+        .unwrap_err();
         assert_eq!(err.projected, Duration::from_secs(3));
         // 750 ms is a quarter of the time: half the digits.
         assert_eq!(err.achievable, 50_000);
@@ -204,8 +211,17 @@ mod tests {
     #[test]
     fn a_tolerance_lets_rough_projections_pass_unless_far_off() {
         // Projected 3 s against a 2 s budget: refused at 1×, let through at 2×.
-        assert!(project(Algorithm::Chudnovsky, 1000, 100, 300 * MS, 2000 * MS, 1.0).is_err());
-        assert!(project_within(
+        assert!(project(
+            Algorithm::Chudnovsky,
+            1000,
+            100,
+            300 * MS,
+            2000 * MS,
+            1.0,
+            1.0
+        )
+        .is_err());
+        assert!(project(
             Algorithm::Chudnovsky,
             1000,
             100,
@@ -215,7 +231,7 @@ mod tests {
             2.0
         )
         .is_ok());
-        assert!(project_within(
+        assert!(project(
             Algorithm::Chudnovsky,
             1000,
             100,
@@ -236,6 +252,7 @@ mod tests {
             Duration::from_secs(1),
             MS,
             1.5,
+            1.0,
         )
         .unwrap_err();
         assert!(err.achievable <= 10);

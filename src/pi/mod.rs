@@ -37,7 +37,7 @@ pub fn digits_within(
                     let probe = n / divisor;
                     let probe_start = Instant::now();
                     chudnovsky::digits(probe);
-                    deadline::project_within(
+                    deadline::project(
                         algorithm,
                         n,
                         probe,
