@@ -52,7 +52,7 @@ fn zip(arch: Arch) -> PathBuf {
 fn example(name: &str) -> PathBuf {
     static EXAMPLES: OnceLock<Result<Vec<(String, PathBuf)>, String>> = OnceLock::new();
     let built = EXAMPLES.get_or_init(|| {
-        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        let output = Command::new(xtask::process::cargo())
             .current_dir(project::root())
             .args([
                 "build",

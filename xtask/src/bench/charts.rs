@@ -156,10 +156,7 @@ pub fn bars_svg(title: &str, y_label: &str, bars: &[Bar]) -> Result<String> {
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d(
-                0.0_f64..bars.len().max(1) as f64,
-                decades(low, high).log_scale(),
-            )
+            .build_cartesian_2d(0.0_f64..bars.len().max(1) as f64, axis.log_scale())
             .map_err(plot_error)?;
         chart
             .configure_mesh()

@@ -160,7 +160,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             chudnovsky_runs: args.chudnovsky_runs,
         },
         machine: Machine {
-            started: emulator::report::utc_timestamp(unix_ms()),
+            started: emulator::report::utc_timestamp(emulator::report::unix_ms(
+                std::time::SystemTime::now(),
+            )),
             commit,
             dirty,
             cpu_model: measure::cpu_model(),
@@ -316,7 +318,7 @@ async fn measure_function(
     let mut runs = FunctionRuns {
         arch: arch.to_string(),
         emulated_by: sandbox.emulated_by().map(str::to_string),
-        zip: shown(zip),
+        zip: project::shown_from(zip, &project::root()),
         ..FunctionRuns::default()
     };
     eprintln!(
@@ -475,7 +477,7 @@ fn write_outputs(results: &BenchResults, dir: &Path, update_readme: bool) -> Res
     }
     println!("{markdown}");
     for path in &written {
-        println!("wrote {}", shown(path));
+        println!("wrote {}", project::shown_from(path, &project::root()));
     }
     if update_readme {
         update_readme_section(results, &written)?;
@@ -585,21 +587,6 @@ fn update_readme_section(results: &BenchResults, written: &[PathBuf]) -> Result<
 fn command_line() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     format!("cargo xtask {}", args.join(" "))
-}
-
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// `path` relative to the project root when it is below it.
-fn shown(path: &Path) -> String {
-    let root = project::root();
-    path.strip_prefix(&root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 #[cfg(test)]

@@ -240,6 +240,12 @@ pub fn log_tail(log: &str, limit: usize) -> &str {
 
 /// Calendar date and time in UTC of a Unix time in milliseconds:
 /// `(year, month, day, hour, minute, second, millisecond)`.
+/// Milliseconds since the Unix epoch (0 before it).
+pub fn unix_ms(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 pub fn utc_civil(unix_ms: u64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let ms = (unix_ms % 1000) as u32;
     let secs = unix_ms / 1000;

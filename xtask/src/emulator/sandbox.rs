@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use axum::body::Bytes;
@@ -17,6 +17,7 @@ use super::memory;
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
 use super::runtime_api::{Event, PostedError, RuntimeApi, RuntimeMessage, MAX_PAYLOAD_BYTES};
 use crate::arch::Arch;
+use crate::atomic_file;
 use crate::elf_check;
 use crate::lambda_zip;
 use crate::tools;
@@ -265,7 +266,9 @@ impl Sandbox {
                 std::fs::create_dir_all(&task_root)
                     .with_context(|| format!("creating {}", task_root.display()))?;
                 let bootstrap = task_root.join(lambda_zip::BOOTSTRAP);
-                write_executable(&bootstrap, &entry.contents, entry.unix_mode)?;
+                // Its zip mode, as Lambda extracts it (0755 when the zip records none).
+                let mode = entry.unix_mode.unwrap_or(lambda_zip::BOOTSTRAP_MODE) & 0o7777;
+                atomic_file::write_with_mode(&bootstrap, &entry.contents, mode)?;
                 (bootstrap, task_root, entry.contents)
             }
             FunctionCode::Bootstrap(path) => {
@@ -284,7 +287,7 @@ impl Sandbox {
         let dynamic = !bytes.starts_with(b"#!")
             && elf_check::inspect(&bytes).is_ok_and(|info| !info.is_static());
         let launcher = launcher_for(arch, dynamic)?;
-        let now = unix_ms(SystemTime::now());
+        let now = report::unix_ms(SystemTime::now());
         let log_stream_name = format!(
             "{}/[{LATEST}]{}",
             report::utc_date_path(now),
@@ -398,7 +401,7 @@ impl Sandbox {
 
         let limit = self.memory_limit_bytes();
         let timeout = self.config.timeout;
-        let deadline_ms = unix_ms(SystemTime::now() + timeout);
+        let deadline_ms = report::unix_ms(SystemTime::now() + timeout);
         let event = Event {
             request_id: request_id.clone(),
             payload: Bytes::copy_from_slice(payload),
@@ -507,7 +510,7 @@ impl Sandbox {
         init_log: Vec<String>,
         max_memory_used_bytes: u64,
     ) -> Invocation {
-        let now = report::utc_timestamp(unix_ms(SystemTime::now()));
+        let now = report::utc_timestamp(report::unix_ms(SystemTime::now()));
         let (response, platform_log) = match &outcome {
             Outcome::Success | Outcome::FunctionError { .. } | Outcome::InitError { .. } => {
                 (body.unwrap_or_default(), Vec::new())
@@ -741,20 +744,6 @@ fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-fn write_executable(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
-    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = mode.unwrap_or(lambda_zip::BOOTSTRAP_MODE) & 0o7777;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("setting the mode of {}", path.display()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    Ok(())
-}
-
 /// The architecture of an ELF bootstrap; a script (`#!`) runs on the host's.
 fn bootstrap_arch(bytes: &[u8]) -> Result<Arch> {
     if bytes.starts_with(b"#!") {
@@ -821,14 +810,9 @@ async fn spawn_retrying_busy(command: &mut Command) -> std::io::Result<Child> {
     }
 }
 
-fn unix_ms(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// An X-Ray trace header as Lambda passes it: `Root=1-<epoch hex>-<96 random bits>;…`.
 fn trace_id() -> String {
-    let secs = unix_ms(SystemTime::now()) / 1000;
+    let secs = report::unix_ms(SystemTime::now()) / 1000;
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!(
         "Root=1-{secs:08x}-{};Parent={};Sampled=0",
