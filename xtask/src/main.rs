@@ -2,7 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::{bench, clean, deploy, image, invoke, package, serve, setup, test_suite};
+use xtask::bench;
+use xtask::tasks::{clean, deploy, image, invoke, package, serve, setup, test};
 
 const MAKE_TARGETS: &str = "\
 Make targets (each runs one task):
@@ -41,7 +42,7 @@ enum Task {
     /// Install the test tools (rustup targets, Debian packages, .venv).
     Setup(setup::SetupArgs),
     /// Set up, then check formatting and lints and run all tests.
-    Test(test_suite::TestArgs),
+    Test(test::TestArgs),
     /// Remove dist/ artifacts and the function's release builds.
     Clean(clean::CleanArgs),
     /// Run dist/lambda-<arch>.zip locally in a Lambda Runtime API emulator and print the
@@ -66,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         Task::Deploy(args) => deploy::run(&args),
         Task::Image(args) => image::run(&args),
         Task::Setup(args) => setup::run(&args),
-        Task::Test(args) => test_suite::run(&args),
+        Task::Test(args) => test::run(&args),
         Task::Clean(args) => clean::run(&args),
         Task::Invoke(args) => invoke::run(&args),
         Task::Serve(args) => serve::run(&args),

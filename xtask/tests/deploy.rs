@@ -11,12 +11,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use lambda_kit::arch::Arch;
+use lambda_kit::artifact::lambda_zip;
+use lambda_kit::aws;
+use lambda_kit::build::Builder;
+use lambda_kit::runtime::Runtime;
 use serde_json::Value;
-use xtask::arch::Arch;
-use xtask::aws_cli;
-use xtask::build::Builder;
-use xtask::runtime::Runtime;
-use xtask::{lambda_zip, package, project, tools};
+use xtask::repository;
 
 /// moto's default account.
 const ROLE_NAME: &str = "calculate-pi-test";
@@ -27,7 +28,7 @@ const HOW_TO_INSTALL: &str = "the deploy tests need the pinned AWS CLI and moto:
      root run `python3 -m venv .venv && .venv/bin/pip install -r xtask/test-requirements.txt`";
 
 fn test_tool(name: &str) -> PathBuf {
-    tools::venv_program(name).unwrap_or_else(|e| panic!("{e:#}\n{HOW_TO_INSTALL}"))
+    repository::venv_program(name).unwrap_or_else(|e| panic!("{e:#}\n{HOW_TO_INSTALL}"))
 }
 
 /// The zips every test deploys, made once per test binary.
@@ -47,7 +48,7 @@ fn zips() -> &'static Zips {
     static ZIPS: OnceLock<Zips> = OnceLock::new();
     ZIPS.get_or_init(|| {
         let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .current_dir(project::root())
+            .current_dir(xtask::repository::repository_root())
             .args([
                 "package",
                 "--arch",
@@ -72,12 +73,15 @@ fn zips() -> &'static Zips {
         binary.push(0);
         let binary_path = dir.join("bootstrap-changed");
         std::fs::write(&binary_path, &binary).unwrap();
-        let changed = package::package_binary(
+        let changed = lambda_kit::artifact::package::package_binary(
             &binary_path,
-            Arch::X86_64,
-            Runtime::ProvidedAl2,
-            "x86_64-unknown-linux-musl",
-            Builder::Cargo,
+            &lambda_kit::artifact::package::Packaging {
+                arch: Arch::X86_64,
+                runtime: Runtime::ProvidedAl2,
+                target: Some("x86_64-unknown-linux-musl"),
+                builder: Some(Builder::Cargo),
+                include: &[],
+            },
             &dir.join("lambda-x86_64-changed.zip"),
         )
         .unwrap();
@@ -191,7 +195,7 @@ impl Moto {
             }
         }
         command
-            .current_dir(project::root())
+            .current_dir(xtask::repository::repository_root())
             .env("PATH", std::env::join_paths(path).unwrap())
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -257,7 +261,7 @@ impl Moto {
             "--role-name",
             ROLE_NAME,
             "--assume-role-policy-document",
-            aws_cli::LAMBDA_TRUST_POLICY,
+            aws::cli::LAMBDA_TRUST_POLICY,
         ]);
     }
 
@@ -305,7 +309,7 @@ fn the_printed_commands_run_as_printed() {
     let moto = Moto::start();
 
     // The execution role, with the commands deploy's message (and the README) print.
-    for command in aws_cli::create_execution_role(ROLE_NAME) {
+    for command in aws::cli::create_execution_role(ROLE_NAME) {
         let output = moto.sh(&with_endpoint(&command.render(), &moto.url), &[]);
         assert!(output.status.success());
     }
@@ -344,7 +348,7 @@ fn the_printed_commands_run_as_printed() {
     let in_dir = |command: &str| {
         format!(
             "cd {} && {}",
-            aws_cli::shell_quote(&invoke_dir.path().to_string_lossy()),
+            aws::cli::shell_quote(&invoke_dir.path().to_string_lossy()),
             with_endpoint(command, &moto.url)
         )
     };

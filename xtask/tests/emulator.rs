@@ -10,14 +10,13 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use lambda_kit::arch::Arch;
+use lambda_kit::build::{BuildArgs, Builder};
+use lambda_kit::emulator::report::parse_report;
+use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Invocation, Outcome, Sandbox};
+use lambda_kit::runtime::Runtime;
 use num_bigint::BigInt;
 use serde_json::Value;
-use xtask::arch::Arch;
-use xtask::build::{BuildArgs, Builder};
-use xtask::emulator::report::parse_report;
-use xtask::emulator::{self, FunctionCode, FunctionConfig, Invocation, Outcome, Sandbox};
-use xtask::project;
-use xtask::runtime::Runtime;
 
 // ---------------------------------------------------------------------------------------------
 // Artifacts, built once per test binary.
@@ -27,7 +26,9 @@ use xtask::runtime::Runtime;
 fn zip(arch: Arch) -> PathBuf {
     static ZIPS: OnceLock<Result<(PathBuf, PathBuf), String>> = OnceLock::new();
     let zips = ZIPS.get_or_init(|| {
-        let dir = project::root().join("target").join("emulator-tests");
+        let dir = xtask::repository::repository_root()
+            .join("target")
+            .join("emulator-tests");
         let build = |arch: Arch| {
             let output = dir.join(arch.zip_file_name());
             let args = BuildArgs {
@@ -35,7 +36,7 @@ fn zip(arch: Arch) -> PathBuf {
                 target: None,
                 builder: Builder::Cargo,
             };
-            xtask::package::build_and_package(&args, Runtime::ProvidedAl2, Some(&output))
+            xtask::tasks::package::package_repository_function(&args, Runtime::ProvidedAl2, &output)
                 .map(|p| p.path)
                 .map_err(|e| format!("packaging {arch}: {e:#}"))
         };
@@ -52,8 +53,8 @@ fn zip(arch: Arch) -> PathBuf {
 fn example(name: &str) -> PathBuf {
     static EXAMPLES: OnceLock<Result<Vec<(String, PathBuf)>, String>> = OnceLock::new();
     let built = EXAMPLES.get_or_init(|| {
-        let output = Command::new(xtask::process::cargo())
-            .current_dir(project::root())
+        let output = Command::new(lambda_kit::command::cargo())
+            .current_dir(xtask::repository::repository_root())
             .args([
                 "build",
                 "--package",
@@ -654,7 +655,7 @@ impl Drop for Server {
 }
 
 fn aws(url: &str, args: &[&str]) -> std::process::Output {
-    let aws = xtask::tools::venv_program("aws").unwrap();
+    let aws = xtask::repository::venv_program("aws").unwrap();
     Command::new(aws)
         .args([
             "--endpoint-url",
@@ -754,7 +755,7 @@ fn the_aws_cli_and_boto3_invoke_through_serve() {
     assert_eq!(body["errorType"], "InvalidDigits");
 
     // boto3 (installed with moto in the test virtualenv), as an SDK reads the headers.
-    let python = xtask::tools::venv_program("python").unwrap();
+    let python = xtask::repository::venv_program("python").unwrap();
     let script = r#"
 import json, sys, boto3
 client = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1",
@@ -854,15 +855,18 @@ fn a_request_that_cannot_finish_in_time_is_refused_before_the_timeout() {
 /// with the arm64 C library: `make invoke-arm` works whichever builder made the zip.
 #[test]
 fn a_glibc_arm64_bootstrap_runs_under_qemu() {
-    let dir = project::root().join("target").join("emulator-tests");
+    let dir = xtask::repository::repository_root()
+        .join("target")
+        .join("emulator-tests");
     let zip = dir.join("lambda-arm64-gnu.zip");
     let build = BuildArgs {
         arch: Arch::Arm64,
         target: Some("aarch64-unknown-linux-gnu".into()),
         builder: Builder::Cargo,
     };
-    let package = xtask::package::build_and_package(&build, Runtime::ProvidedAl2023, Some(&zip))
-        .unwrap_or_else(|e| panic!("packaging the glibc arm64 function: {e:#}"));
+    let package =
+        xtask::tasks::package::package_repository_function(&build, Runtime::ProvidedAl2023, &zip)
+            .unwrap_or_else(|e| panic!("packaging the glibc arm64 function: {e:#}"));
     assert!(
         package.linkage.starts_with("dynamic"),
         "{}",

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use xtask::arch::Arch;
-use xtask::build::{BuildArgs, Builder};
-use xtask::runtime::Runtime;
-use xtask::{elf_check, image, lambda_zip, oci, package};
+use lambda_kit::arch::Arch;
+use lambda_kit::build::{BuildArgs, Builder};
+use lambda_kit::runtime::Runtime;
+use lambda_kit::{artifact::elf, artifact::lambda_zip, artifact::oci};
+use xtask::{tasks::image, tasks::package};
 
 /// Scratch space of this test binary, inside cargo's target directory.
 fn work_dir() -> PathBuf {
@@ -38,7 +39,7 @@ fn zip(arch: Arch) -> &'static Path {
                     target: None,
                     builder: Builder::Cargo,
                 };
-                package::build_and_package(&build, Runtime::ProvidedAl2, Some(&path))
+                package::package_repository_function(&build, Runtime::ProvidedAl2, &path)
                     .unwrap_or_else(|e| panic!("packaging the function for {arch}: {e:#}"));
                 (arch, path)
             })
@@ -53,12 +54,15 @@ fn zip_bootstrap(arch: Arch) -> Vec<u8> {
 
 fn write_archive(arch: Arch, dir: &Path) -> image::ImageArchive {
     let output = dir.join(format!("lambda-{arch}-image.tar"));
-    image::write_image(zip(arch), arch, &output, false)
+    let package =
+        lambda_kit::artifact::package::read_zip(zip(arch), Some(arch), Runtime::ProvidedAl2)
+            .unwrap();
+    image::write_image(&package, "calculate-pi", &output)
         .unwrap_or_else(|e| panic!("writing the {arch} image: {e:#}"))
 }
 
 fn skopeo(args: &[&str]) -> String {
-    let program = xtask::tools::program(
+    let program = lambda_kit::tools::program(
         "skopeo",
         "these tests read the archives with it; install it (Debian/Ubuntu: apt-get install skopeo)",
     )
@@ -162,7 +166,7 @@ fn the_layer_skopeo_copies_out_holds_the_zips_static_bootstrap() {
             bootstrap == zip_bootstrap(arch),
             "the {arch} layer's bootstrap differs from the zip's"
         );
-        let info = elf_check::inspect(&bootstrap).unwrap();
+        let info = elf::inspect(&bootstrap).unwrap();
         assert_eq!(info.arch, Some(arch));
         assert!(info.is_static(), "{arch}: {}", info.linkage());
     }
@@ -350,7 +354,7 @@ fn a_dynamically_linked_binary_is_refused_with_the_ways_out() {
         .find(|p| {
             std::fs::read(p)
                 .ok()
-                .and_then(|b| elf_check::inspect(&b).ok())
+                .and_then(|b| elf::inspect(&b).ok())
                 .is_some_and(|i| !i.is_static() && i.arch == Some(host))
         })
         .unwrap_or_else(|| std::env::current_exe().unwrap());
@@ -429,7 +433,7 @@ fn an_unwritable_destination_is_refused() {
 /// under the local Runtime API emulator (arm64 under qemu-aarch64) with the right digits.
 #[test]
 fn the_bootstrap_from_the_image_answers_the_benchmark_event_under_the_emulator() {
-    use xtask::emulator::{self, FunctionCode, FunctionConfig, Outcome, Sandbox};
+    use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Outcome, Sandbox};
 
     let dir = temp_dir();
     for arch in Arch::ALL {

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use xtask::arch::Arch;
-use xtask::elf_check;
-use xtask::lambda_zip;
+use lambda_kit::arch::Arch;
+use lambda_kit::artifact::elf;
+use lambda_kit::artifact::lambda_zip;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-basic-execution";
 
@@ -69,7 +69,7 @@ fn check_package(arch: Arch) {
     assert_eq!(report["binary_size"], bootstrap.contents.len() as u64);
 
     // The binary inside is a static ELF executable for the architecture.
-    let info = elf_check::inspect(&bootstrap.contents).unwrap();
+    let info = elf::inspect(&bootstrap.contents).unwrap();
     assert_eq!(info.arch, Some(arch));
     assert!(info.is_static(), "{info:?}");
 
@@ -156,7 +156,7 @@ fn glibc_arm64_binary_is_refused_for_al2_and_accepted_for_al2023() {
     assert!(linkage.starts_with("dynamic, needs GLIBC_2."), "{linkage}");
     assert_eq!(report["runtime"], "provided.al2023");
     let bootstrap = lambda_zip::read_bootstrap(&zip_path).unwrap();
-    let info = elf_check::inspect(&bootstrap.contents).unwrap();
+    let info = elf::inspect(&bootstrap.contents).unwrap();
     assert_eq!(info.arch, Some(Arch::Arm64));
     assert!(info.newest_glibc().unwrap() <= (2, 34));
     let create = report["commands"]["create_function"].as_str().unwrap();

@@ -8,8 +8,8 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use lambda_kit::emulator::runtime_api::{Event, RuntimeApi, RuntimeMessage, MAX_PAYLOAD_BYTES};
 use serde_json::Value;
-use xtask::emulator::runtime_api::{Event, RuntimeApi, RuntimeMessage, MAX_PAYLOAD_BYTES};
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
@@ -42,7 +42,7 @@ fn error_type(body: &Bytes) -> String {
 
 #[test]
 fn runtime_api_speaks_lambdas_protocol() {
-    let runtime = xtask::emulator::tokio_runtime().unwrap();
+    let runtime = lambda_kit::emulator::tokio_runtime().unwrap();
     runtime.block_on(async {
         let mut api = RuntimeApi::start().await.unwrap();
         assert!(api.address().ip().is_loopback());

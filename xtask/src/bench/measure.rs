@@ -9,9 +9,13 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::results::{InvocationFigures, ProgramKind, ProgramRuns};
-use crate::emulator::{Invocation, Sandbox};
-use crate::process;
-use crate::project;
+use lambda_kit::command;
+use lambda_kit::emulator::{Invocation, Sandbox};
+
+use crate::repository::repository_root;
+
+/// The benchmark's function: this repository's pi function.
+pub const BENCHMARKED_PACKAGE: &str = "calculate-pi";
 
 /// The timing runner every program timed outside the function is built from.
 pub const RUNNER_EXAMPLE: &str = "pi_timing";
@@ -87,13 +91,13 @@ pub fn parse_runner_line(stdout: &str) -> Result<RunnerLine> {
 
 /// Builds `examples/pi_timing.rs` in release for `target` and returns the executable.
 pub fn build_runner(target: &str) -> Result<PathBuf> {
-    let mut command = Command::new(process::cargo());
-    command.current_dir(project::root()).args([
+    let mut command = Command::new(command::cargo());
+    command.current_dir(repository_root()).args([
         "build",
         "--release",
         "--locked",
         "--package",
-        project::FUNCTION_PACKAGE,
+        BENCHMARKED_PACKAGE,
         "--example",
         RUNNER_EXAMPLE,
         "--target",
@@ -101,13 +105,13 @@ pub fn build_runner(target: &str) -> Result<PathBuf> {
         "--message-format",
         "json-render-diagnostics",
     ]);
-    eprintln!("$ {}", process::display(&command));
+    eprintln!("$ {}", command::display(&command));
     let doing = format!("building the timing runner for {target}");
-    let output = process::output(command.stderr(Stdio::inherit()), &doing)?;
+    let output = command::output(command.stderr(Stdio::inherit()), &doing)?;
     if !output.status.success() {
         bail!(
             "{doing}: `{}` failed ({})",
-            process::display(&command),
+            command::display(&command),
             output.status
         );
     }
@@ -127,17 +131,17 @@ pub fn executable_from_messages(messages: &str, name: &str) -> Option<PathBuf> {
 
 /// Runs a runner once; it must succeed and print its line.
 pub fn run_runner(command: &mut Command, doing: &str) -> Result<RunnerLine> {
-    let output = process::output(command, doing)?;
+    let output = command::output(command, doing)?;
     if !output.status.success() {
         bail!(
             "{doing}: `{}` failed ({}): {}",
-            process::display(command),
+            command::display(command),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
     parse_runner_line(&String::from_utf8_lossy(&output.stdout))
-        .with_context(|| format!("{doing}: `{}`", process::display(command)))
+        .with_context(|| format!("{doing}: `{}`", command::display(command)))
 }
 
 /// Runs `make_command()` `runs` times; each must print `digits` digits hashing to
@@ -149,7 +153,7 @@ pub fn time_program(
     digits: u64,
     expected_sha256: Option<&str>,
 ) -> Result<(ProgramRuns, String)> {
-    let shown = process::display(&make_command());
+    let shown = command::display(&make_command());
     let doing = format!("timing {} ({shown})", kind.label());
     let mut result = ProgramRuns {
         kind,
@@ -191,7 +195,7 @@ pub fn time_program(
 /// A command as the report shows it: paths inside the project relative to it, programs from
 /// elsewhere (node on PATH) by name.
 fn shown_command(command: &Command) -> String {
-    let root = project::root();
+    let root = repository_root();
     let mut words = Vec::new();
     let program = PathBuf::from(command.get_program());
     let shown = match program.strip_prefix(&root) {
@@ -210,7 +214,7 @@ fn shown_command(command: &Command) -> String {
 pub fn runner_command(runner: &Path, algorithm: &str, digits: u64) -> Command {
     let mut command = Command::new(runner);
     command
-        .current_dir(project::root())
+        .current_dir(repository_root())
         .args([algorithm, &digits.to_string()]);
     command
 }
@@ -219,7 +223,7 @@ pub fn runner_command(runner: &Path, algorithm: &str, digits: u64) -> Command {
 pub fn node_command(node: &Path, digits: u64) -> Command {
     let mut command = Command::new(node);
     command
-        .current_dir(project::root())
+        .current_dir(repository_root())
         .args([NODE_SCRIPT, &digits.to_string()]);
     command
 }
@@ -227,7 +231,7 @@ pub fn node_command(node: &Path, digits: u64) -> Command {
 /// node's version, or why node cannot be used.
 pub fn find_node() -> std::result::Result<(PathBuf, String), String> {
     let node = which::which("node").map_err(|_| "not run: `node` is not on PATH".to_string())?;
-    let output = process::output(
+    let output = command::output(
         Command::new(&node).arg("--version"),
         "asking node's version",
     )
@@ -290,8 +294,10 @@ pub fn cpu_model() -> Option<String> {
 /// The short commit of the project and whether the work tree has changes; `None` outside git.
 pub fn git_commit() -> (Option<String>, Option<bool>) {
     let git = |args: &[&str]| -> Option<String> {
-        let output = process::output(
-            Command::new("git").current_dir(project::root()).args(args),
+        let output = command::output(
+            Command::new("git")
+                .current_dir(repository_root())
+                .args(args),
             "asking git for the commit",
         )
         .ok()?;

@@ -16,14 +16,16 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
-use crate::arch::Arch;
-use crate::atomic_file;
-use crate::build::{BuildArgs, Builder};
-use crate::emulator::{self, FunctionCode, FunctionConfig, Sandbox};
-use crate::package;
-use crate::project;
-use crate::runtime::Runtime;
-use crate::validate;
+use lambda_kit::arch::Arch;
+use lambda_kit::atomic_file;
+use lambda_kit::build::{BuildArgs, Builder};
+use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Sandbox};
+use lambda_kit::validate;
+use lambda_kit::workspace::{self, FunctionArgs, Workspace};
+
+use crate::repository::repository_root;
+use crate::tasks::package;
+use measure::BENCHMARKED_PACKAGE;
 
 use results::{BenchResults, ChudnovskyRuns, FunctionRuns, Machine, ProgramKind, Settings};
 
@@ -143,7 +145,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let output_dir = args
         .output_dir
         .clone()
-        .unwrap_or_else(|| project::dist_dir().join("bench"));
+        .unwrap_or_else(|| repository_root().join("dist").join("bench"));
     let arches = args.arches();
     let (commit, dirty) = measure::git_commit();
     let mut results = BenchResults {
@@ -299,8 +301,18 @@ fn zip_for(arch: Arch, args: &BenchArgs) -> Result<PathBuf> {
         target: None,
         builder: args.builder,
     };
-    let (zip, _) = package::ensure_default_zip(&build, Runtime::default(), args.rebuild)?;
-    Ok(zip)
+    let workspace = Workspace::load(Some(&repository_root().join("Cargo.toml")))?;
+    let function = workspace.function(
+        &FunctionArgs {
+            package: Some(BENCHMARKED_PACKAGE.to_string()),
+            ..FunctionArgs::default()
+        },
+        "bench",
+    )?;
+    let settings = lambda_kit::aws::cli::SettingsFlags::default().resolve(function)?;
+    let (package, _) =
+        package::ensure_default_zip(&workspace, function, &settings, &build, args.rebuild)?;
+    Ok(package.path)
 }
 
 /// Cold starts, then warm invocations in the last process, then (x86_64) Chudnovsky; every
@@ -318,7 +330,7 @@ async fn measure_function(
     let mut runs = FunctionRuns {
         arch: arch.to_string(),
         emulated_by: sandbox.emulated_by().map(str::to_string),
-        zip: project::shown_from(zip, &project::root()),
+        zip: workspace::shown_from(zip, &repository_root()),
         ..FunctionRuns::default()
     };
     eprintln!(
@@ -477,7 +489,7 @@ fn write_outputs(results: &BenchResults, dir: &Path, update_readme: bool) -> Res
     }
     println!("{markdown}");
     for path in &written {
-        println!("wrote {}", project::shown_from(path, &project::root()));
+        println!("wrote {}", workspace::shown_from(path, &repository_root()));
     }
     if update_readme {
         update_readme_section(results, &written)?;
@@ -555,7 +567,7 @@ pub fn draw_charts(results: &BenchResults) -> Result<Vec<(&'static str, String)>
 /// Copies the report and charts to docs/bench/ and the report into README.md between its
 /// markers, chart links pointing at docs/bench/.
 fn update_readme_section(results: &BenchResults, written: &[PathBuf]) -> Result<()> {
-    let docs = project::root().join("docs").join("bench");
+    let docs = repository_root().join("docs").join("bench");
     std::fs::create_dir_all(&docs).with_context(|| format!("creating {}", docs.display()))?;
     for path in written {
         if let Some(name) = path.file_name() {
@@ -564,7 +576,7 @@ fn update_readme_section(results: &BenchResults, written: &[PathBuf]) -> Result<
                 .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
         }
     }
-    let readme_path = project::root().join("README.md");
+    let readme_path = repository_root().join("README.md");
     let readme = std::fs::read_to_string(&readme_path)
         .with_context(|| format!("reading {}", readme_path.display()))?;
     let section = report::render(results, "docs/bench/");
@@ -645,7 +657,7 @@ mod tests {
 
     #[test]
     fn events_use_the_benchmark_form() {
-        assert_eq!(payload(10_000, None), crate::invoke::BENCHMARK_EVENT);
+        assert_eq!(payload(10_000, None), crate::tasks::invoke::BENCHMARK_EVENT);
         assert_eq!(
             payload(1_000_000, Some("chudnovsky")),
             r#"{"digits": "1_000_000", "algorithm": "chudnovsky"}"#

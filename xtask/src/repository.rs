@@ -1,16 +1,23 @@
-//! Finding the external programs the tasks and tests use, with an error that says how to get
-//! one that is missing. Test tools from PyPI live in `.venv/` at the workspace root, made by
-//! `cargo xtask setup`.
+//! This repository: its root (the kit's own files, the benchmark's function), and its test
+//! tools from PyPI (the AWS CLI, moto), pinned in `xtask/test-requirements.txt` and installed by
+//! `cargo xtask setup` into `.venv/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use crate::project;
+/// This repository's root: the parent of `xtask/`. The kit's own files live here; the
+/// workspace it builds may be another one (`--manifest-path`).
+pub fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ lives inside the repository")
+        .to_path_buf()
+}
 
-/// The workspace's virtualenv for test tools.
+/// The virtualenv of the test tools.
 pub fn venv_dir() -> PathBuf {
-    project::root().join(".venv")
+    repository_root().join(".venv")
 }
 
 /// The directory of the virtualenv's programs (`bin/`, or `Scripts/` on Windows).
@@ -34,12 +41,4 @@ pub fn venv_program(name: &str) -> Result<PathBuf> {
          xtask/test-requirements.txt)",
         venv_dir().display()
     )
-}
-
-/// A program from PATH, or an error naming the package that provides it.
-pub fn program(name: &str, how_to_install: &str) -> Result<PathBuf> {
-    match which::which(name) {
-        Ok(path) => Ok(path),
-        Err(_) => bail!("`{name}` is not installed: {how_to_install}"),
-    }
 }

@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use xtask::emulator::{FunctionCode, FunctionConfig, Sandbox};
+//! use crate::emulator::{FunctionCode, FunctionConfig, Sandbox};
 //!
 //! # async fn demo() -> anyhow::Result<()> {
 //! let config = FunctionConfig {
@@ -37,7 +37,7 @@
 //! ```
 //!
 //! - [`Sandbox::new`]`(&FunctionCode, FunctionConfig) -> Result<Sandbox>`: extracts a zip with
-//!   [`crate::lambda_zip::read_bootstrap`] (or takes [`FunctionCode::Bootstrap`] as it is),
+//!   [`crate::artifact::lambda_zip::read_bootstrap`] (or takes [`FunctionCode::Bootstrap`] as it is),
 //!   checks the ELF architecture and finds `qemu-aarch64` when it is needed. Starts nothing.
 //! - [`Sandbox::invoke`]`(&mut self, payload: &[u8]) -> Result<Invocation>` (async, needs a
 //!   tokio runtime with time, IO and process drivers: [`tokio_runtime`] builds one): starts the

@@ -6,8 +6,9 @@ use std::process::Command;
 use anyhow::Result;
 use clap::Args;
 
-use crate::setup::{self, SetupArgs};
-use crate::{process, project, tools};
+use crate::repository::{repository_root, venv_bin_dir};
+use crate::tasks::setup::{self, SetupArgs};
+use lambda_kit::command;
 
 #[derive(Debug, Clone, Args)]
 pub struct TestArgs {
@@ -18,15 +19,15 @@ pub struct TestArgs {
 
 pub fn run(args: &TestArgs) -> Result<()> {
     setup::run(&SetupArgs {})?;
-    let cargo = process::cargo();
-    let root = project::root();
-    process::run(
+    let cargo = command::cargo();
+    let root = repository_root();
+    command::run(
         Command::new(&cargo)
             .current_dir(&root)
             .args(["fmt", "--all", "--", "--check"]),
         "checking formatting (fix with `cargo fmt --all`)",
     )?;
-    process::run(
+    command::run(
         Command::new(&cargo).current_dir(&root).args([
             "clippy",
             "--workspace",
@@ -40,10 +41,10 @@ pub fn run(args: &TestArgs) -> Result<()> {
     )?;
     // The test tools of .venv come first on PATH, so tests and the programs they start find the
     // pinned `aws` and `moto_server`.
-    let path = std::env::join_paths(std::iter::once(tools::venv_bin_dir()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))?;
-    process::run(
+    let path = std::env::join_paths(std::iter::once(venv_bin_dir()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    command::run(
         Command::new(&cargo)
             .current_dir(&root)
             .env("PATH", path)

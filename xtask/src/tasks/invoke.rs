@@ -1,5 +1,5 @@
 //! `cargo xtask invoke`: run the packaged function locally, through the Lambda Runtime API
-//! emulator ([`crate::emulator`]), and print what `aws lambda invoke` and CloudWatch would: the
+//! emulator ([`lambda_kit::emulator`]), and print what `aws lambda invoke` and CloudWatch would: the
 //! response on stdout, the function's log lines and `START`/`END`/`REPORT` on stderr.
 
 use std::io::{IsTerminal, Write};
@@ -9,12 +9,14 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::build::BuildArgs;
-use crate::emulator::{self, environment, FunctionCode, FunctionConfig, Invocation, Sandbox};
-use crate::package;
-use crate::project;
-use crate::runtime::Runtime;
-use crate::validate;
+use std::collections::BTreeMap;
+
+use lambda_kit::aws::cli::{FunctionSettings, SettingsFlags};
+use lambda_kit::build::BuildArgs;
+use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Invocation, Sandbox};
+use lambda_kit::workspace::{self, Function, FunctionArgs, Workspace};
+
+use crate::tasks::package;
 
 /// The benchmark event, the default payload.
 pub const BENCHMARK_EVENT: &str = r#"{"digits": "10_000"}"#;
@@ -22,68 +24,112 @@ pub const BENCHMARK_EVENT: &str = r#"{"digits": "10_000"}"#;
 /// Which code runs: shared by `invoke` and `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct CodeArgs {
-    /// Architecture of dist/lambda-<arch>.zip (packaged first if it is missing), and how to
+    #[command(flatten)]
+    pub function: FunctionArgs,
+    /// Architecture of the function's zip (packaged first if it is missing), and how to
     /// build it.
     #[command(flatten)]
     pub build: BuildArgs,
-    /// Run this deployment zip instead of dist/lambda-<arch>.zip.
+    /// Run this deployment zip instead of the function's dist/…/lambda-<arch>.zip.
     #[arg(long, conflicts_with = "bootstrap")]
     pub zip: Option<PathBuf>,
     /// Run this bootstrap executable as it stands (for example one taken from an image).
     #[arg(long)]
     pub bootstrap: Option<PathBuf>,
-    /// Package dist/lambda-<arch>.zip first even when it exists, so that it holds the current
-    /// sources (cargo rebuilds only what changed; the same binary gives the same zip).
+    /// Package the zip first even when it exists, so that it holds the current sources (cargo
+    /// rebuilds only what changed; the same binary gives the same zip).
     #[arg(long, conflicts_with_all = ["zip", "bootstrap"])]
     pub rebuild: bool,
 }
 
+/// The function to run locally: its code and the settings it runs with.
+pub struct LocalFunction {
+    pub code: FunctionCode,
+    pub settings: FunctionSettings,
+    /// The `[*.metadata.lambda.env]` variables, for local runs only.
+    pub local_env: BTreeMap<String, String>,
+}
+
 impl CodeArgs {
-    /// The code to run; packages dist/lambda-<arch>.zip when it is needed and missing.
-    pub fn resolve(&self) -> Result<FunctionCode> {
-        if let Some(bootstrap) = &self.bootstrap {
-            return Ok(FunctionCode::Bootstrap(bootstrap.clone()));
-        }
-        if let Some(zip) = &self.zip {
-            if !zip.is_file() {
-                bail!("--zip {}: no such file", zip.display());
+    /// The code to run and its settings (the flags over the function's `Cargo.toml` metadata);
+    /// packages the function's zip when it is needed and missing. With `--zip` or
+    /// `--bootstrap` outside a workspace, the settings are the flags over the kit's defaults.
+    pub fn resolve(&self, flags: &SettingsFlags, task: &str) -> Result<LocalFunction> {
+        let given = match (&self.bootstrap, &self.zip) {
+            (Some(bootstrap), _) => Some(FunctionCode::Bootstrap(bootstrap.clone())),
+            (None, Some(zip)) if !zip.is_file() => bail!("--zip {}: no such file", zip.display()),
+            (None, Some(zip)) => Some(FunctionCode::Zip(zip.clone())),
+            (None, None) => None,
+        };
+        let workspace = match &given {
+            // Settings from the workspace when there is one; a given file needs none.
+            Some(_) => Workspace::load(self.function.manifest_path.as_deref()).ok(),
+            None => Some(Workspace::load(self.function.manifest_path.as_deref())?),
+        };
+        let function = match &workspace {
+            Some(ws) if given.is_none() => Some(ws.function(&self.function, task)?.clone()),
+            Some(ws) => ws.function(&self.function, task).ok().cloned(),
+            None => None,
+        };
+        let function = function.unwrap_or_else(|| Function {
+            package: "function".into(),
+            bin: "function".into(),
+            manifest_path: PathBuf::from("Cargo.toml"),
+            deploy: Default::default(),
+            local_env: Default::default(),
+        });
+        let settings = flags.resolve(&function)?;
+        let code = match (given, &workspace) {
+            (Some(code), _) => code,
+            (None, Some(workspace)) => {
+                let (package, _) = package::ensure_default_zip(
+                    workspace,
+                    &function,
+                    &settings,
+                    &self.build,
+                    self.rebuild,
+                )?;
+                FunctionCode::Zip(package.path)
             }
-            return Ok(FunctionCode::Zip(zip.clone()));
-        }
-        let (zip, _) = package::ensure_default_zip(&self.build, Runtime::default(), self.rebuild)?;
-        Ok(FunctionCode::Zip(zip))
+            (None, None) => unreachable!("a workspace was loaded above"),
+        };
+        // Flags come first, then the local `env` tables, then the deploy settings.
+        let flagged: std::collections::BTreeSet<&String> =
+            flags.env.iter().map(|(k, _)| k).collect();
+        let local_env = function
+            .local_env
+            .into_iter()
+            .filter(|(k, _)| !flagged.contains(k))
+            .collect();
+        Ok(LocalFunction {
+            code,
+            settings,
+            local_env,
+        })
     }
 }
 
 /// The function's configuration: shared by `invoke` and `serve`.
 #[derive(Debug, Clone, Args)]
-pub struct FunctionArgs {
-    /// Function name, as the process sees it (AWS_LAMBDA_FUNCTION_NAME).
-    #[arg(long, default_value = "calculate-pi", value_parser = validate::function_name)]
-    pub function_name: String,
-    /// Memory in MB (128 to 10240); going over it kills the invocation (Runtime.OutOfMemory).
-    #[arg(long, default_value_t = 128, value_parser = validate::memory_size)]
-    pub memory_size: u32,
-    /// Timeout in seconds (1 to 900), Lambda's default 3.
-    #[arg(long, default_value_t = 3, value_parser = validate::timeout)]
-    pub timeout: u32,
-    /// A function environment variable, KEY=VALUE (repeatable), e.g.
-    /// CALCULATE_PI_MAX_DIGITS_SPIGOT=20000.
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = environment::parse_env_var)]
-    pub env: Vec<(String, String)>,
+pub struct RunArgs {
+    /// The function's settings, over its `Cargo.toml` metadata (memory, timeout, env, …).
+    #[command(flatten)]
+    pub settings: SettingsFlags,
     /// Region the function believes it runs in (AWS_REGION).
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
 }
 
-impl FunctionArgs {
-    pub fn config(&self) -> FunctionConfig {
+impl RunArgs {
+    pub fn config(&self, local: &LocalFunction) -> FunctionConfig {
+        let mut environment = local.settings.environment.clone();
+        environment.extend(local.local_env.clone());
         FunctionConfig {
-            function_name: self.function_name.clone(),
-            memory_size_mb: self.memory_size,
-            timeout: Duration::from_secs(u64::from(self.timeout)),
+            function_name: local.settings.function_name.clone(),
+            memory_size_mb: local.settings.memory_size,
+            timeout: Duration::from_secs(u64::from(local.settings.timeout)),
             region: self.region.clone(),
-            environment: self.env.clone(),
+            environment: environment.into_iter().collect(),
             ..FunctionConfig::default()
         }
     }
@@ -94,7 +140,7 @@ pub struct InvokeArgs {
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]
-    pub function: FunctionArgs,
+    pub function: RunArgs,
     /// The event, as JSON [default: {"digits": "10_000"}, the benchmark event].
     #[arg(long, conflicts_with = "payload_file")]
     pub payload: Option<String>,
@@ -108,9 +154,10 @@ pub struct InvokeArgs {
 
 pub fn run(args: &InvokeArgs) -> Result<()> {
     let payload = read_payload(args.payload.as_deref(), args.payload_file.as_deref())?;
-    let code = args.code.resolve()?;
-    let mut sandbox = Sandbox::new(&code, args.function.config())?;
-    describe(&code, &sandbox);
+    let local = args.code.resolve(&args.function.settings, "invoke")?;
+    let code = &local.code;
+    let mut sandbox = Sandbox::new(code, args.function.config(&local))?;
+    describe(code, &sandbox);
     let runtime = emulator::tokio_runtime()?;
     let invocations = runtime.block_on(async {
         let mut invocations = Vec::new();
@@ -138,8 +185,8 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
 
 fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     let what = match code {
-        FunctionCode::Zip(zip) => format!("the bootstrap of {}", project::shown(zip)),
-        FunctionCode::Bootstrap(path) => project::shown(path),
+        FunctionCode::Zip(zip) => format!("the bootstrap of {}", workspace::shown(zip)),
+        FunctionCode::Bootstrap(path) => workspace::shown(path),
     };
     let how = match sandbox.emulated_by() {
         Some(emulator) => format!("under {emulator} (emulated: figures include the emulator)"),

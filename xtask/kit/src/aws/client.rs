@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::aws_cli::{self, AwsCommand, CliMajor};
-use crate::process;
+use crate::aws;
+use crate::aws::cli::{AwsCommand, CliMajor};
+use crate::command;
 use crate::tools;
 
 /// How to get the AWS CLI, for the error when it is missing.
@@ -26,14 +27,14 @@ pub fn installed_version() -> Option<CliMajor> {
     let aws = which::which("aws").ok()?;
     // Bounded: a wrapper that hangs must not stall packaging, which prints the invoke command.
     let output =
-        process::small_output_within(Command::new(aws).arg("--version"), Duration::from_secs(20))?;
+        command::small_output_within(Command::new(aws).arg("--version"), Duration::from_secs(20))?;
     // v1 printed its version on stderr in older releases, on stdout in newer ones.
     let text = format!(
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    aws_cli::parse_cli_version(&text)
+    aws::cli::parse_cli_version(&text)
 }
 
 /// What kind of failure the CLI reported, as far as deploying cares.
@@ -274,12 +275,12 @@ pub fn run_once(
     eprintln!(
         "$ aws {}",
         argv.iter()
-            .map(|w| aws_cli::shell_quote(w))
+            .map(|w| aws::cli::shell_quote(w))
             .collect::<Vec<_>>()
             .join(" ")
     );
     let doing = format!("running aws {}", command.subcommand.join(" "));
-    let output = process::output(
+    let output = command::output(
         // AWS CLI v2 pipes long output through a pager unless told not to; v1 ignores this.
         Command::new(aws).args(&argv).env("AWS_PAGER", ""),
         &doing,

@@ -10,37 +10,95 @@ use crate::arch::Arch;
 use crate::runtime::Runtime;
 use crate::validate;
 
-/// Settings of the Lambda function, shared by every task that prints or runs AWS commands.
-#[derive(Debug, Clone, Args, serde::Serialize)]
-pub struct FunctionSettings {
-    /// Lambda function name.
-    #[arg(long, default_value = "calculate-pi", value_parser = validate::function_name)]
-    pub function_name: String,
-    /// Execution role ARN for create-function [default: $LAMBDA_ROLE_ARN; when neither is set,
-    /// the printed command reads that variable].
+pub use crate::workspace::settings::FunctionSettings;
+use crate::workspace::settings::{self, DeploySettings, Include, Tracing};
+
+/// Function settings given on the command line: the topmost level, over the `Cargo.toml`
+/// metadata levels. Every value goes through the validator that the metadata's key uses.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsFlags {
+    /// Lambda function name [default: metadata `name`, else the binary's name].
+    #[arg(long, value_parser = validate::function_name)]
+    pub function_name: Option<String>,
+    /// Execution role ARN for create-function [default: $LAMBDA_ROLE_ARN, else metadata `role`;
+    /// when none is set, the printed command reads that variable].
     #[arg(long, env = ROLE_VARIABLE, value_parser = validate::role_arn)]
     pub role: Option<String>,
-    /// OS-only runtime the function runs on.
-    #[arg(long, value_enum, default_value_t = Runtime::ProvidedAl2)]
-    pub runtime: Runtime,
-    /// Memory in MB (128 to 10240); CPU share grows with it.
-    #[arg(long, default_value_t = 128, value_parser = validate::memory_size)]
-    pub memory_size: u32,
-    /// Timeout in seconds (1 to 900).
-    #[arg(long, default_value_t = 30, value_parser = validate::timeout)]
-    pub timeout: u32,
+    /// OS-only runtime the function runs on [default: metadata `runtime`, else provided.al2].
+    #[arg(long, value_parser = validate::runtime)]
+    pub runtime: Option<Runtime>,
+    /// Memory in MB, 128 to 10240; CPU share grows with it [default: metadata `memory`, else 128].
+    #[arg(long, value_parser = validate::memory_size)]
+    pub memory_size: Option<u32>,
+    /// Timeout in seconds, 1 to 900 [default: metadata `timeout`, else 30].
+    #[arg(long, value_parser = validate::timeout)]
+    pub timeout: Option<u32>,
+    /// An environment variable of the function, KEY=VALUE (repeatable; over metadata `env`).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = env_pair)]
+    pub env: Vec<(String, String)>,
+    /// A dotenv file of environment variables (under `--env`'s).
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<std::path::PathBuf>,
+    /// A resource tag, KEY=VALUE (repeatable; over metadata `tags`).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = tag_pair)]
+    pub tags: Vec<(String, String)>,
+    /// A layer version ARN (repeatable; replaces metadata `layers`).
+    #[arg(long = "layer", value_name = "ARN", value_parser = validate::layer_arn)]
+    pub layers: Vec<String>,
+    /// X-Ray tracing: Active or PassThrough.
+    #[arg(long, value_parser = validate::tracing)]
+    pub tracing: Option<Tracing>,
+    /// The function's description.
+    #[arg(long, value_parser = validate::description)]
+    pub description: Option<String>,
+    /// A file or folder to add to the zip: PATH, or NAME:PATH to rename it (repeatable;
+    /// replaces metadata `include`).
+    #[arg(long = "include", value_name = "[NAME:]PATH")]
+    pub include: Vec<String>,
 }
 
-/// The values clap gives when no option is passed.
-impl Default for FunctionSettings {
-    fn default() -> Self {
-        FunctionSettings {
-            function_name: "calculate-pi".to_string(),
-            role: None,
-            runtime: Runtime::ProvidedAl2,
-            memory_size: 128,
-            timeout: 30,
-        }
+fn env_pair(value: &str) -> Result<(String, String), String> {
+    let (key, value) = settings::key_value(value)?;
+    validate::env_name(&key)?;
+    Ok((key, value))
+}
+
+fn tag_pair(value: &str) -> Result<(String, String), String> {
+    let (key, value) = settings::key_value(value)?;
+    validate::tag(&key, &value)?;
+    Ok((key, value))
+}
+
+impl SettingsFlags {
+    /// The flags as a settings level; relative paths are read from `cwd`.
+    pub fn level(&self, cwd: &Path) -> Result<DeploySettings> {
+        let include = self
+            .include
+            .iter()
+            .map(|item| Include::parse(item, cwd).map_err(|e| anyhow::anyhow!("--include: {e}")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DeploySettings {
+            name: self.function_name.clone(),
+            memory: self.memory_size,
+            timeout: self.timeout,
+            role: self.role.clone(),
+            runtime: self.runtime,
+            tracing: self.tracing,
+            description: self.description.clone(),
+            env: self.env.iter().cloned().collect(),
+            env_file: self.env_file.as_ref().map(|p| cwd.join(p)),
+            tags: self.tags.iter().cloned().collect(),
+            layers: (!self.layers.is_empty()).then(|| self.layers.clone()),
+            include: (!include.is_empty()).then_some(include),
+        })
+    }
+
+    /// The settings of `function`: these flags over its metadata, over the kit's defaults.
+    pub fn resolve(&self, function: &crate::workspace::Function) -> Result<FunctionSettings> {
+        let cwd = std::env::current_dir()?;
+        self.level(&cwd)?
+            .over(&function.deploy)
+            .resolve(&function.bin)
     }
 }
 
@@ -59,7 +117,8 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsCommand {
     pub subcommand: Vec<String>,
-    pub options: Vec<(String, Option<Value>)>,
+    /// Each option with its values: none for a bare flag, several for a list (`--layers a b`).
+    pub options: Vec<(String, Vec<Value>)>,
 }
 
 impl AwsCommand {
@@ -72,23 +131,23 @@ impl AwsCommand {
 
     pub fn option(mut self, flag: &str, value: impl Into<String>) -> Self {
         self.options
-            .push((flag.to_string(), Some(Value::Literal(value.into()))));
+            .push((flag.to_string(), vec![Value::Literal(value.into())]));
         self
     }
 
     pub fn shell_option(mut self, flag: &str, expansion: impl Into<String>) -> Self {
         self.options
-            .push((flag.to_string(), Some(Value::Shell(expansion.into()))));
+            .push((flag.to_string(), vec![Value::Shell(expansion.into())]));
         self
     }
 
     pub fn value_option(mut self, flag: &str, value: Value) -> Self {
-        self.options.push((flag.to_string(), Some(value)));
+        self.options.push((flag.to_string(), vec![value]));
         self
     }
 
     pub fn flag(mut self, flag: &str) -> Self {
-        self.options.push((flag.to_string(), None));
+        self.options.push((flag.to_string(), Vec::new()));
         self
     }
 
@@ -96,12 +155,16 @@ impl AwsCommand {
     /// every literal value quoted where the shell needs it.
     pub fn render(&self) -> String {
         let mut lines = vec![format!("aws {}", self.subcommand.join(" "))];
-        for (flag, value) in &self.options {
-            lines.push(match value {
-                None => format!("  {flag}"),
-                Some(Value::Literal(text)) => format!("  {flag} {}", shell_quote(text)),
-                Some(Value::Shell(expansion)) => format!("  {flag} {expansion}"),
-            });
+        for (flag, values) in &self.options {
+            let mut line = format!("  {flag}");
+            for value in values {
+                line.push(' ');
+                match value {
+                    Value::Literal(text) => line.push_str(&shell_quote(text)),
+                    Value::Shell(expansion) => line.push_str(expansion),
+                }
+            }
+            lines.push(line);
         }
         lines.join(" \\\n")
     }
@@ -109,15 +172,16 @@ impl AwsCommand {
     /// The arguments to run `aws` with, as the shell would pass them for [`Self::render`].
     pub fn argv(&self) -> Result<Vec<String>> {
         let mut argv = self.subcommand.clone();
-        for (flag, value) in &self.options {
+        for (flag, values) in &self.options {
             argv.push(flag.clone());
-            match value {
-                None => {}
-                Some(Value::Literal(text)) => argv.push(text.clone()),
-                Some(Value::Shell(expansion)) => bail!(
-                    "{flag} is {expansion}, a value the shell fills in; pass it explicitly \
+            for value in values {
+                match value {
+                    Value::Literal(text) => argv.push(text.clone()),
+                    Value::Shell(expansion) => bail!(
+                        "{flag} is {expansion}, a value the shell fills in; pass it explicitly \
                      (for create-function: --role arn:aws:iam::ACCOUNT:role/NAME)"
-                ),
+                    ),
+                }
             }
         }
         Ok(argv)
@@ -136,7 +200,7 @@ pub fn shell_quote(word: &str) -> String {
 /// `fileb://` URL for a zip, relative to `cwd` when the zip is below it (so that the printed
 /// command reads `fileb://dist/lambda-x86_64.zip` from the project root).
 pub fn fileb_url(zip: &Path, cwd: &Path) -> String {
-    format!("fileb://{}", crate::project::shown_from(zip, cwd))
+    format!("fileb://{}", crate::workspace::shown_from(zip, cwd))
 }
 
 impl AwsCommand {
@@ -163,8 +227,72 @@ pub fn create_function(settings: &FunctionSettings, arch: Arch, zip_url: &str) -
         .option("--handler", "bootstrap")
         .option("--memory-size", settings.memory_size.to_string())
         .option("--timeout", settings.timeout.to_string())
-        .option("--zip-file", zip_url);
+        .option("--zip-file", zip_url)
+        .configuration(settings);
     command.role(settings)
+}
+
+/// `update-function-configuration` with every setting the kit manages, for `deploy` to bring an
+/// existing function in line with them.
+pub fn update_function_configuration(settings: &FunctionSettings) -> AwsCommand {
+    AwsCommand::new(&["lambda", "update-function-configuration"])
+        .option("--function-name", &settings.function_name)
+        .option("--runtime", settings.runtime.name())
+        .option("--memory-size", settings.memory_size.to_string())
+        .option("--timeout", settings.timeout.to_string())
+        // An empty map clears variables that were removed from the settings.
+        .option("--environment", environment_json(&settings.environment))
+        .option(
+            "--tracing-config",
+            format!(
+                "Mode={}",
+                settings.tracing.unwrap_or(Tracing::PassThrough).mode()
+            ),
+        )
+        .option(
+            "--description",
+            settings.description.clone().unwrap_or_default(),
+        )
+        .layers(&settings.layers, true)
+}
+
+/// `{"Variables":{...}}`: JSON rather than the CLI's shorthand, which cannot carry commas or
+/// `=` in values.
+pub fn environment_json(variables: &std::collections::BTreeMap<String, String>) -> String {
+    serde_json::json!({ "Variables": variables }).to_string()
+}
+
+impl AwsCommand {
+    /// The optional settings, each only when set (create-function starts from nothing).
+    fn configuration(mut self, settings: &FunctionSettings) -> Self {
+        if !settings.environment.is_empty() {
+            self = self.option("--environment", environment_json(&settings.environment));
+        }
+        if !settings.tags.is_empty() {
+            self = self.option(
+                "--tags",
+                serde_json::to_string(&settings.tags).unwrap_or_default(),
+            );
+        }
+        if let Some(tracing) = settings.tracing {
+            self = self.option("--tracing-config", format!("Mode={}", tracing.mode()));
+        }
+        if let Some(description) = &settings.description {
+            self = self.option("--description", description);
+        }
+        self.layers(&settings.layers, false)
+    }
+
+    /// `--layers A B`: one option, a value per layer. `clear` prints `--layers` with no value
+    /// when there are none, which removes the function's layers on update.
+    fn layers(mut self, layers: &[String], clear: bool) -> Self {
+        if layers.is_empty() && !clear {
+            return self;
+        }
+        let values = layers.iter().cloned().map(Value::Literal).collect();
+        self.options.push(("--layers".to_string(), values));
+        self
+    }
 }
 
 pub fn update_function_code(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {
@@ -363,26 +491,91 @@ mod tests {
     fn settings(role: Option<&str>) -> FunctionSettings {
         FunctionSettings {
             role: role.map(str::to_string),
-            ..FunctionSettings::default()
+            ..FunctionSettings::defaults("calculate-pi")
         }
     }
 
-    /// `Default` is what clap gives for no options.
+    /// No flag given is no level: the metadata and the defaults decide.
     #[test]
-    fn default_settings_are_the_command_line_defaults() {
+    fn no_flags_leave_the_settings_to_the_metadata_and_the_defaults() {
         #[derive(clap::Parser)]
         struct Cli {
             #[command(flatten)]
-            settings: FunctionSettings,
+            settings: SettingsFlags,
         }
+        std::env::remove_var(ROLE_VARIABLE);
         let parsed = <Cli as clap::Parser>::try_parse_from(["cli"])
             .unwrap()
             .settings;
-        let default = FunctionSettings::default();
-        assert_eq!(parsed.function_name, default.function_name);
-        assert_eq!(parsed.runtime, default.runtime);
-        assert_eq!(parsed.memory_size, default.memory_size);
-        assert_eq!(parsed.timeout, default.timeout);
+        let level = parsed.level(Path::new("/")).unwrap();
+        assert_eq!(level, DeploySettings::default());
+        let parsed = <Cli as clap::Parser>::try_parse_from([
+            "cli",
+            "--memory-size",
+            "512",
+            "--env",
+            "A=1",
+            "--env",
+            "B=x=y",
+            "--tag",
+            "t=v",
+            "--layer",
+            "arn:aws:lambda:us-east-1:123456789012:layer:l:1",
+            "--tracing",
+            "Active",
+        ])
+        .unwrap()
+        .settings;
+        let level = parsed.level(Path::new("/")).unwrap();
+        assert_eq!(level.memory, Some(512));
+        assert_eq!(level.env["B"], "x=y");
+        assert_eq!(level.tags["t"], "v");
+        assert_eq!(level.tracing, Some(Tracing::Active));
+        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--env", "1A=x"]).is_err());
+        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--layer", "nope"]).is_err());
+    }
+
+    #[test]
+    fn optional_settings_reach_create_and_configuration_commands_quoted() {
+        let settings = FunctionSettings {
+            environment: [
+                ("A".to_string(), "1,2".to_string()),
+                ("B".to_string(), "x y".to_string()),
+            ]
+            .into(),
+            tags: [("team".to_string(), "pi".to_string())].into(),
+            layers: vec!["arn:aws:lambda:us-east-1:123456789012:layer:l:1".into()],
+            tracing: Some(Tracing::Active),
+            description: Some("it's pi".into()),
+            ..settings(Some("arn:aws:iam::123456789012:role/r"))
+        };
+        let create = create_function(&settings, Arch::X86_64, "fileb://z.zip");
+        let argv = create.argv().unwrap();
+        let after = |flag: &str| argv[argv.iter().position(|a| a == flag).unwrap() + 1].clone();
+        assert_eq!(
+            after("--environment"),
+            r#"{"Variables":{"A":"1,2","B":"x y"}}"#
+        );
+        assert_eq!(after("--tags"), r#"{"team":"pi"}"#);
+        assert_eq!(after("--tracing-config"), "Mode=Active");
+        assert_eq!(after("--description"), "it's pi");
+        assert_eq!(
+            after("--layers"),
+            "arn:aws:lambda:us-east-1:123456789012:layer:l:1"
+        );
+        let text = create.render();
+        assert!(
+            text.contains(r#"--environment '{"Variables":{"A":"1,2","B":"x y"}}'"#),
+            "{text}"
+        );
+        let update = update_function_configuration(&FunctionSettings::defaults("pi"))
+            .argv()
+            .unwrap();
+        // Nothing set: variables, layers and the description are cleared, tracing back to PassThrough.
+        let i = update.iter().position(|a| a == "--layers").unwrap();
+        assert!(update.get(i + 1).is_none_or(|next| next.starts_with("--")));
+        assert!(update.contains(&r#"{"Variables":{}}"#.to_string()));
+        assert!(update.contains(&"Mode=PassThrough".to_string()));
     }
 
     #[test]

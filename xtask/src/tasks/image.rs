@@ -3,7 +3,7 @@
 //! The task takes the bootstrap out of the zip `cargo xtask package` wrote (packaging first when
 //! there is none), checks it again, and writes `dist/lambda-<arch>-image.tar`: an OCI image
 //! archive with one layer holding `/var/runtime/bootstrap`, which `skopeo copy` pushes to ECR
-//! and `docker load` loads. [`crate::oci`] builds the bytes; this module reads, checks, writes
+//! and `docker load` loads. [`lambda_kit::artifact::oci`] builds the bytes; this module reads, checks, writes
 //! and prints.
 //!
 //! The image is FROM scratch: it has no C library and no Runtime Interface Emulator. The static
@@ -18,15 +18,18 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use crate::arch::Arch;
-use crate::atomic_file;
-use crate::aws_cli::{self, shell_quote, AwsCommand, FunctionSettings, Value};
-use crate::build::BuildArgs;
-use crate::elf_check::{self, BinaryInfo};
-use crate::lambda_zip;
-use crate::oci;
-use crate::package;
-use crate::project;
+use lambda_kit::arch::Arch;
+use lambda_kit::artifact::elf::{self, BinaryInfo};
+use lambda_kit::artifact::lambda_zip;
+use lambda_kit::artifact::oci;
+use lambda_kit::artifact::package::{self as artifact, Package};
+use lambda_kit::atomic_file;
+use lambda_kit::aws;
+use lambda_kit::aws::cli::{shell_quote, AwsCommand, FunctionSettings, SettingsFlags, Value};
+use lambda_kit::build::BuildArgs;
+use lambda_kit::workspace::{self, FunctionArgs, Workspace};
+
+use crate::tasks::package;
 
 #[derive(Debug, Clone, Args)]
 pub struct ImageArgs {
@@ -34,9 +37,12 @@ pub struct ImageArgs {
     /// is packaged first (the image needs a static binary, so the default target is musl).
     #[command(flatten)]
     pub build: BuildArgs,
-    /// --runtime only applies to the zip packaged first: the image carries no runtime.
     #[command(flatten)]
-    pub function: FunctionSettings,
+    pub function: FunctionArgs,
+    /// The function's settings for the printed commands (--runtime only applies to the zip
+    /// packaged first: the image carries no runtime).
+    #[command(flatten)]
+    pub settings: SettingsFlags,
     /// The zip to take the bootstrap from [default: dist/lambda-<arch>.zip, packaged first
     /// when it is missing].
     #[arg(long)]
@@ -95,38 +101,22 @@ pub struct ImageArchive {
 
 pub fn run(args: &ImageArgs) -> Result<()> {
     let arch = args.build.arch;
-    let (zip, packaged) = ensure_zip(args)?;
+    let (package, settings, dist) = ensure_zip(args)?;
     let output = args
         .output
         .clone()
-        .unwrap_or_else(|| default_image_path(arch));
-    let archive = write_image(&zip, arch, &output, packaged)?;
+        .unwrap_or_else(|| default_image_path(&dist, arch));
+    let archive = write_image(&package, &settings.function_name, &output)?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let target = ImageTarget::from_args(args);
-    let commands = Commands::new(&archive, &target, &args.function, &cwd);
+    let commands = Commands::new(&archive, &target, &settings, &cwd);
     if args.json {
-        let report = serde_json::json!({
-            "path": archive.path,
-            "arch": archive.arch,
-            "platform": archive.platform,
-            "zip": archive.zip,
-            "packaged": archive.packaged,
-            "size": archive.size,
-            "bootstrap_path": archive.bootstrap_path,
-            "bootstrap_size": archive.bootstrap_size,
-            "linkage": archive.linkage,
-            "manifest_digest": archive.manifest_digest,
-            "config_digest": archive.config_digest,
-            "layer_digest": archive.layer_digest,
-            "layer_size": archive.layer_size,
-            "diff_id": archive.diff_id,
-            "docker_tag": archive.docker_tag,
-            "commands": {
-                "push": commands.push,
-                "docker_load": commands.docker_load,
-                "create_function": commands.create_function.render(),
-                "update_function_code": commands.update_function_code.render(),
-            },
+        let mut report = serde_json::to_value(&archive)?;
+        report["commands"] = serde_json::json!({
+            "push": commands.push,
+            "docker_load": commands.docker_load,
+            "create_function": commands.create_function.render(),
+            "update_function_code": commands.update_function_code.render(),
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -135,14 +125,19 @@ pub fn run(args: &ImageArgs) -> Result<()> {
     Ok(())
 }
 
-/// `dist/lambda-<arch>-image.tar`.
-pub fn default_image_path(arch: Arch) -> PathBuf {
-    project::dist_dir().join(format!("lambda-{}-image.tar", arch.lambda_name()))
+/// `<dist>/lambda-<arch>-image.tar`, beside the function's zip.
+pub fn default_image_path(dist: &Path, arch: Arch) -> PathBuf {
+    dist.join(format!("lambda-{}-image.tar", arch.lambda_name()))
 }
 
-/// The zip to read, packaged first when the default one is missing (or `--rebuild`).
-fn ensure_zip(args: &ImageArgs) -> Result<(PathBuf, bool)> {
+/// The zip to read (checked), with the function's settings and its artifacts folder; the
+/// function's zip is packaged first when it is missing (or `--rebuild`).
+fn ensure_zip(args: &ImageArgs) -> Result<(Package, FunctionSettings, PathBuf)> {
     let arch = args.build.arch;
+    let workspace = Workspace::load(args.function.manifest_path.as_deref())?;
+    let function = workspace.function(&args.function, "image")?;
+    let settings = args.settings.resolve(function)?;
+    let dist = workspace.function_dist_dir(function);
     if let Some(zip) = &args.zip {
         if !zip.is_file() {
             bail!(
@@ -153,7 +148,8 @@ fn ensure_zip(args: &ImageArgs) -> Result<(PathBuf, bool)> {
                 arch.zip_file_name()
             );
         }
-        return Ok((zip.clone(), false));
+        let package = artifact::read_zip(zip, Some(arch), settings.runtime)?;
+        return Ok((package, settings, dist));
     }
     let build = BuildArgs {
         // A FROM-scratch image needs a static binary: musl unless the user says otherwise.
@@ -165,20 +161,24 @@ fn ensure_zip(args: &ImageArgs) -> Result<(PathBuf, bool)> {
         ),
         ..args.build.clone()
     };
-    package::ensure_default_zip(&build, args.function.runtime, args.rebuild)
-        .context("packaging the zip the image is made from")
+    let (package, _) =
+        package::ensure_default_zip(&workspace, function, &settings, &build, args.rebuild)
+            .context("packaging the zip the image is made from")?;
+    Ok((package, settings, dist))
 }
 
-/// Reads the bootstrap from `zip`, checks it for a FROM-scratch image on `arch`, and writes the
-/// image archive atomically to `output`. Nothing is written when a check fails.
-pub fn write_image(zip: &Path, arch: Arch, output: &Path, packaged: bool) -> Result<ImageArchive> {
+/// Takes the bootstrap from the checked `package`, checks it for a FROM-scratch image, and
+/// writes the image archive atomically to `output`, named `<name>:<arch>` for `docker load`.
+/// Nothing is written when a check fails.
+pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<ImageArchive> {
+    let zip = &package.path;
+    let arch = package.arch;
     let entry = lambda_zip::read_bootstrap(zip)
         .with_context(|| format!("reading the bootstrap from {}", zip.display()))?;
-    let info = elf_check::inspect(&entry.contents)
-        .with_context(|| format!("checking the bootstrap in {}", zip.display()))?;
-    check_for_image(&info, arch)
+    let info = &package.binary;
+    check_for_image(info, arch)
         .with_context(|| format!("checking the bootstrap in {} for an image", zip.display()))?;
-    let docker_tag = format!("{}:{}", project::FUNCTION_PACKAGE, arch.lambda_name());
+    let docker_tag = format!("{name}:{}", arch.lambda_name());
     let image = oci::build_image(&oci::ImageSpec {
         arch,
         bootstrap: &entry.contents,
@@ -193,7 +193,7 @@ pub fn write_image(zip: &Path, arch: Arch, output: &Path, packaged: bool) -> Res
         arch,
         platform: format!("linux/{}", arch.oci_name()),
         zip: zip.to_path_buf(),
-        packaged,
+        packaged: package.builder.is_some(),
         size: bytes.len() as u64,
         bootstrap_path: oci::BOOTSTRAP_PATH.to_string(),
         bootstrap_size: entry.contents.len() as u64,
@@ -216,7 +216,11 @@ pub fn check_for_image(info: &BinaryInfo, arch: Arch) -> Result<()> {
         glibc_versions: Vec::new(),
         ..info.clone()
     };
-    elf_check::check_for_lambda(&machine_only, arch, crate::runtime::Runtime::ProvidedAl2)?;
+    elf::check_for_lambda(
+        &machine_only,
+        arch,
+        lambda_kit::runtime::Runtime::ProvidedAl2,
+    )?;
     if let Some(interpreter) = &info.interpreter {
         bail!(
             "the bootstrap is dynamically linked ({}, loader {interpreter}), but this image is \
@@ -350,7 +354,7 @@ impl Commands {
         settings: &FunctionSettings,
         cwd: &Path,
     ) -> Self {
-        let shown = project::shown_from(&archive.path, cwd);
+        let shown = workspace::shown_from(&archive.path, cwd);
         let uri = target.image_uri();
         let uri_word = word(&uri);
         let login = match target.region() {
@@ -387,8 +391,8 @@ impl Commands {
         Commands {
             push,
             docker_load,
-            create_function: aws_cli::create_image_function(settings, archive.arch, &uri),
-            update_function_code: aws_cli::update_function_image(settings, archive.arch, &uri),
+            create_function: aws::cli::create_image_function(settings, archive.arch, &uri),
+            update_function_code: aws::cli::update_function_image(settings, archive.arch, &uri),
         }
     }
 }
@@ -419,10 +423,10 @@ pub fn render_summary(archive: &ImageArchive, commands: &Commands, cwd: &Path) -
          layer:      {layer} ({layer_size} bytes, gzip)\n  \
          manifest:   {manifest}\n  \
          archive:    {archive_size} bytes (OCI image layout; `docker load` names it {tag})\n",
-        path = project::shown_from(&archive.path, cwd),
+        path = workspace::shown_from(&archive.path, cwd),
         platform = archive.platform,
         arch = archive.arch,
-        zip = project::shown_from(&archive.zip, cwd),
+        zip = workspace::shown_from(&archive.zip, cwd),
         packaged = if archive.packaged {
             " (packaged now)"
         } else {
@@ -668,7 +672,7 @@ mod tests {
     fn settings(role: Option<&str>) -> FunctionSettings {
         FunctionSettings {
             role: role.map(str::to_string),
-            ..FunctionSettings::default()
+            ..FunctionSettings::defaults("calculate-pi")
         }
     }
 

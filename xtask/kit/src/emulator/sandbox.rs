@@ -17,9 +17,9 @@ use super::memory;
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
 use super::runtime_api::{Event, PostedError, RuntimeApi, RuntimeMessage, MAX_PAYLOAD_BYTES};
 use crate::arch::Arch;
+use crate::artifact::elf;
+use crate::artifact::lambda_zip;
 use crate::atomic_file;
-use crate::elf_check;
-use crate::lambda_zip;
 use crate::tools;
 
 /// Lambda's bound on the init phase: 10 seconds.
@@ -261,15 +261,11 @@ impl Sandbox {
             .with_context(|| format!("creating {}", runtime_dir.display()))?;
         let (bootstrap, task_root, bytes) = match code {
             FunctionCode::Zip(zip) => {
-                let entry = lambda_zip::read_bootstrap(zip)?;
                 let task_root = scratch.path().join("task");
-                std::fs::create_dir_all(&task_root)
-                    .with_context(|| format!("creating {}", task_root.display()))?;
-                let bootstrap = task_root.join(lambda_zip::BOOTSTRAP);
-                // Its zip mode, as Lambda extracts it (0755 when the zip records none).
-                let mode = entry.unix_mode.unwrap_or(lambda_zip::BOOTSTRAP_MODE) & 0o7777;
-                atomic_file::write_with_mode(&bootstrap, &entry.contents, mode)?;
-                (bootstrap, task_root, entry.contents)
+                let bootstrap = extract_zip(zip, &task_root)?;
+                let bytes = std::fs::read(&bootstrap)
+                    .with_context(|| format!("reading {}", bootstrap.display()))?;
+                (bootstrap, task_root, bytes)
             }
             FunctionCode::Bootstrap(path) => {
                 let bootstrap = std::path::absolute(path)
@@ -282,10 +278,8 @@ impl Sandbox {
                 (bootstrap, task_root, bytes)
             }
         };
-        let arch = bootstrap_arch(&bytes)
+        let (arch, dynamic) = bootstrap_arch(&bytes)
             .with_context(|| format!("reading the bootstrap {}", bootstrap.display()))?;
-        let dynamic = !bytes.starts_with(b"#!")
-            && elf_check::inspect(&bytes).is_ok_and(|info| !info.is_static());
         let launcher = launcher_for(arch, dynamic)?;
         let now = report::unix_ms(SystemTime::now());
         let log_stream_name = format!(
@@ -744,18 +738,52 @@ fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-/// The architecture of an ELF bootstrap; a script (`#!`) runs on the host's.
-fn bootstrap_arch(bytes: &[u8]) -> Result<Arch> {
-    if bytes.starts_with(b"#!") {
-        return Arch::host().context("this host is not x86_64 or arm64");
+/// Extracts a deployment zip into `task_root` as Lambda does, each file with its zip mode
+/// (`bootstrap` 0755 when the zip records none), and returns the bootstrap's path.
+fn extract_zip(zip: &Path, task_root: &Path) -> Result<PathBuf> {
+    let bytes = std::fs::read(zip).with_context(|| format!("reading {}", zip.display()))?;
+    let entries =
+        lambda_zip::read_entries(&bytes).with_context(|| format!("reading {}", zip.display()))?;
+    let (bootstrap, others) = lambda_zip::split_bootstrap(entries)
+        .with_context(|| format!("reading {}", zip.display()))?;
+    for entry in others.iter().chain([&bootstrap]) {
+        // Directory entries (`name/`) are made by the files below them.
+        if entry.name.ends_with('/') {
+            continue;
+        }
+        let path = task_root.join(&entry.name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let default = if entry.name == lambda_zip::BOOTSTRAP {
+            lambda_zip::BOOTSTRAP_MODE
+        } else {
+            0o644
+        };
+        let mode = entry.unix_mode.unwrap_or(default) & 0o7777;
+        atomic_file::write_with_mode(&path, &entry.contents, mode)?;
     }
-    let info = elf_check::inspect(bytes)?;
-    info.arch.with_context(|| {
+    Ok(task_root.join(lambda_zip::BOOTSTRAP))
+}
+
+/// The architecture of a bootstrap and whether it is dynamically linked, from one reading of
+/// its ELF header; a script (`#!`) runs on the host's.
+fn bootstrap_arch(bytes: &[u8]) -> Result<(Arch, bool)> {
+    if bytes.starts_with(b"#!") {
+        return Ok((
+            Arch::host().context("this host is not x86_64 or arm64")?,
+            false,
+        ));
+    }
+    let info = elf::inspect(bytes)?;
+    let arch = info.arch.with_context(|| {
         format!(
             "the bootstrap is for ELF machine {}, not x86_64 or arm64",
             info.machine
         )
-    })
+    })?;
+    Ok((arch, !info.is_static()))
 }
 
 fn launcher_for(arch: Arch, dynamic: bool) -> Result<Launcher> {
@@ -851,10 +879,13 @@ mod tests {
 
     #[test]
     fn bootstraps_must_be_lambda_binaries_or_scripts() {
-        assert_eq!(bootstrap_arch(b"#!/bin/sh\necho hi\n").ok(), Arch::host());
+        assert_eq!(
+            bootstrap_arch(b"#!/bin/sh\necho hi\n").ok().map(|(a, _)| a),
+            Arch::host()
+        );
         assert!(bootstrap_arch(b"MZ not elf").is_err());
         let own = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        assert_eq!(bootstrap_arch(&own).ok(), Arch::host());
+        assert_eq!(bootstrap_arch(&own).ok().map(|(a, _)| a), Arch::host());
     }
 
     #[test]

@@ -15,7 +15,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
-use crate::{process, project, tools};
+use crate::repository::{repository_root, venv_bin_dir, venv_dir};
+use lambda_kit::command;
 
 #[derive(Debug, Clone, Args)]
 pub struct SetupArgs {}
@@ -50,7 +51,7 @@ pub fn run(_args: &SetupArgs) -> Result<()> {
 
 /// rustfmt and clippy, which `cargo xtask test` runs; rustup's minimal profile has neither.
 fn rust_components() -> Result<()> {
-    let output = process::output(
+    let output = command::output(
         Command::new("rustup").args(["component", "list", "--installed"]),
         "listing installed rustup components",
     )
@@ -68,7 +69,7 @@ fn rust_components() -> Result<()> {
         return Ok(());
     }
     eprintln!("setup: adding rustup components {}", missing.join(", "));
-    process::run(
+    command::run(
         Command::new("rustup")
             .args(["component", "add"])
             .args(&missing),
@@ -77,7 +78,7 @@ fn rust_components() -> Result<()> {
 }
 
 fn rust_targets() -> Result<()> {
-    let output = process::output(
+    let output = command::output(
         Command::new("rustup").args(["target", "list", "--installed"]),
         "listing installed rustup targets",
     )
@@ -91,7 +92,7 @@ fn rust_targets() -> Result<()> {
         return Ok(());
     }
     eprintln!("setup: adding Rust targets {}", missing.join(", "));
-    process::run(
+    command::run(
         Command::new("rustup")
             .args(["target", "add"])
             .args(&missing),
@@ -125,11 +126,11 @@ fn debian_packages() -> Result<()> {
         );
     }
     eprintln!("setup: installing Debian packages {}", missing.join(", "));
-    process::run(
+    command::run(
         Command::new("apt-get").args(["update", "-q"]),
         "updating the package lists",
     )?;
-    process::run(
+    command::run(
         Command::new("apt-get")
             .args(["install", "-y", "-q", "--no-install-recommends"])
             .args(&missing)
@@ -139,22 +140,24 @@ fn debian_packages() -> Result<()> {
 }
 
 fn is_root() -> bool {
-    process::output(Command::new("id").arg("-u"), "asking for the user id")
+    command::output(Command::new("id").arg("-u"), "asking for the user id")
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// Creates `.venv/` and installs the pinned requirements, again whenever the requirements file
 /// changes (a stamp inside the venv records the file's hash).
 fn python_tools() -> Result<()> {
-    let requirements = project::root().join("xtask").join("test-requirements.txt");
+    let requirements = repository_root()
+        .join("xtask")
+        .join("test-requirements.txt");
     let wanted = hex_sha256(
         &std::fs::read(&requirements)
             .with_context(|| format!("reading {}", requirements.display()))?,
     );
-    let venv = tools::venv_dir();
+    let venv = venv_dir();
     let stamp = venv.join("requirements.sha256");
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == wanted)
-        && tools::venv_bin_dir().join("aws").exists()
+        && venv_bin_dir().join("aws").exists()
     {
         return Ok(());
     }
@@ -162,16 +165,16 @@ fn python_tools() -> Result<()> {
         .into_iter()
         .find(|p| which::which(p).is_ok())
         .context("the tests need Python 3 (python3) for the AWS CLI and moto")?;
-    let pip = tools::venv_bin_dir().join(if cfg!(windows) { "pip.exe" } else { "pip" });
+    let pip = venv_bin_dir().join(if cfg!(windows) { "pip.exe" } else { "pip" });
     if venv.exists() && !pip.exists() {
         // A venv without pip: half-made (`python3 -m venv` failed for want of ensurepip) or
         // made without it. It may be the user's own, so it is mended, not removed.
-        let venv_python = tools::venv_bin_dir().join(if cfg!(windows) {
+        let venv_python = venv_bin_dir().join(if cfg!(windows) {
             "python.exe"
         } else {
             "python"
         });
-        process::run(
+        command::run(
             Command::new(&venv_python).args(["-m", "ensurepip", "--upgrade"]),
             &format!(
                 "{} has no pip; adding it (if this fails, remove {} and run again)",
@@ -182,7 +185,7 @@ fn python_tools() -> Result<()> {
     }
     if !venv.exists() {
         eprintln!("setup: creating {}", venv.display());
-        process::run(
+        command::run(
             Command::new(python).arg("-m").arg("venv").arg(&venv),
             "creating the test virtualenv (Debian/Ubuntu: apt-get install python3-venv)",
         )?;
@@ -191,7 +194,7 @@ fn python_tools() -> Result<()> {
         "setup: installing the pinned test tools into {}",
         venv.display()
     );
-    process::run(
+    command::run(
         Command::new(&pip)
             .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements),
@@ -201,7 +204,7 @@ fn python_tools() -> Result<()> {
 }
 
 fn write_stamp(stamp: &Path, hash: &str) -> Result<()> {
-    crate::atomic_file::write(stamp, format!("{hash}\n").as_bytes())
+    lambda_kit::atomic_file::write(stamp, format!("{hash}\n").as_bytes())
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

@@ -17,7 +17,7 @@ pub fn display(command: &Command) -> String {
     words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
     words
         .iter()
-        .map(|w| crate::aws_cli::shell_quote(w))
+        .map(|w| crate::aws::cli::shell_quote(w))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -15,26 +15,26 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tokio::sync::Mutex;
 
-use crate::emulator::{self, invoke_api, Sandbox};
-use crate::invoke::{CodeArgs, FunctionArgs};
+use crate::tasks::invoke::{CodeArgs, RunArgs};
+use lambda_kit::emulator::{self, invoke_api, Sandbox};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]
-    pub function: FunctionArgs,
+    pub function: RunArgs,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 9000)]
     pub port: u16,
 }
 
 pub fn run(args: &ServeArgs) -> Result<()> {
-    let code = args.code.resolve()?;
-    let sandbox = Sandbox::new(&code, args.function.config())?;
+    let local = args.code.resolve(&args.function.settings, "serve")?;
+    let sandbox = Sandbox::new(&local.code, args.function.config(&local))?;
     let emulated = sandbox.emulated_by().map(str::to_string);
     let arch = sandbox.arch();
-    let function_name = args.function.function_name.clone();
+    let function_name = local.settings.function_name.clone();
     let runtime = emulator::tokio_runtime()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))

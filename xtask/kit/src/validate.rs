@@ -107,6 +107,89 @@ pub fn endpoint_url(value: &str) -> Result<String, String> {
     }
 }
 
+/// `--runtime`: the OS-only runtimes a `bootstrap` runs on.
+pub fn runtime(value: &str) -> Result<crate::runtime::Runtime, String> {
+    use clap::ValueEnum;
+    crate::runtime::Runtime::from_str(value, false).map_err(|_| {
+        format!("{value:?} is not an OS-only runtime: use provided.al2023 or provided.al2")
+    })
+}
+
+/// `--tracing`: X-Ray tracing mode, `Active` or `PassThrough` (any case, as cargo-lambda takes it).
+pub fn tracing(value: &str) -> Result<crate::workspace::settings::Tracing, String> {
+    use crate::workspace::settings::Tracing;
+    match value.to_ascii_lowercase().as_str() {
+        "active" => Ok(Tracing::Active),
+        "passthrough" => Ok(Tracing::PassThrough),
+        _ => Err(format!(
+            "{value:?} is not a tracing mode: use Active or PassThrough"
+        )),
+    }
+}
+
+/// `--description`: at most 256 characters.
+pub fn description(value: &str) -> Result<String, String> {
+    if value.chars().count() <= 256 {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "the description is {} characters long; Lambda accepts at most 256",
+            value.chars().count()
+        ))
+    }
+}
+
+/// An environment variable name Lambda accepts: a letter, then letters, digits or `_`.
+pub fn env_name(value: &str) -> Result<String, String> {
+    let mut bytes = value.bytes();
+    let ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "{value:?} is not an environment variable name Lambda accepts: a letter, then \
+             letters, digits or '_'"
+        ))
+    }
+}
+
+/// A resource tag: key 1–128 and value 0–256 characters, not starting with `aws:`.
+pub fn tag(key: &str, value: &str) -> Result<(), String> {
+    if key.is_empty() || key.chars().count() > 128 || key.to_ascii_lowercase().starts_with("aws:") {
+        return Err(format!(
+            "{key:?} is not a tag key: use 1 to 128 characters, not starting with aws:"
+        ));
+    }
+    if value.chars().count() > 256 {
+        return Err(format!("the value of tag {key:?} is over 256 characters"));
+    }
+    Ok(())
+}
+
+/// `--layer`: a layer version ARN, `arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION`.
+pub fn layer_arn(value: &str) -> Result<String, String> {
+    let parts: Vec<&str> = value.split(':').collect();
+    let ok = parts.len() == 8
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "lambda"
+        && region(parts[3]).is_ok()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5] == "layer"
+        && !parts[6].is_empty()
+        && parts[7].parse::<u32>().is_ok();
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "{value:?} is not a layer version ARN; expected \
+             arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

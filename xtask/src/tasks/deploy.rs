@@ -2,20 +2,24 @@
 //! with the user's `aws` CLI, running the very commands `cargo xtask package` prints, and check
 //! that AWS ends up with the CodeSha256 of the zip built here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use serde::Deserialize;
 
-use crate::arch::Arch;
-use crate::aws_cli::{self, AwsCommand, FunctionSettings, GlobalOptions};
-use crate::aws_run::{self, CliError, ErrorKind};
-use crate::build::BuildArgs;
-use crate::elf_check::{self, BinaryInfo};
-use crate::lambda_zip;
-use crate::package::{self, Commands};
-use crate::runtime::Runtime;
+use lambda_kit::arch::Arch;
+use lambda_kit::artifact::elf;
+use lambda_kit::artifact::package::{self as artifact, Package};
+use lambda_kit::aws;
+use lambda_kit::aws::cli::{AwsCommand, FunctionSettings, GlobalOptions, SettingsFlags};
+use lambda_kit::aws::client::{CliError, ErrorKind};
+use lambda_kit::build::BuildArgs;
+use lambda_kit::runtime::Runtime;
+use lambda_kit::workspace::{FunctionArgs, Workspace};
+
+use crate::tasks::package::{self, Commands};
 
 /// The execution role name the messages and the README suggest.
 pub const ROLE: &str = "calculate-pi-lambda";
@@ -23,9 +27,11 @@ pub const ROLE: &str = "calculate-pi-lambda";
 #[derive(Debug, Clone, Args)]
 pub struct DeployArgs {
     #[command(flatten)]
+    pub function: FunctionArgs,
+    #[command(flatten)]
     pub build: BuildArgs,
     #[command(flatten)]
-    pub function: FunctionSettings,
+    pub settings: SettingsFlags,
     #[command(flatten)]
     pub aws: GlobalOptions,
     /// Deploy this zip (made by `cargo xtask package`) as it is, instead of building and
@@ -35,15 +41,6 @@ pub struct DeployArgs {
     /// Print the aws commands deploy would run, and run none of them.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-/// The zip to deploy, read back from disk and checked.
-#[derive(Debug, Clone)]
-pub struct LocalZip {
-    pub path: PathBuf,
-    pub arch: Arch,
-    pub sha256: String,
-    pub binary: BinaryInfo,
 }
 
 /// The function as `aws lambda get-function` describes it (`Configuration`).
@@ -61,6 +58,96 @@ pub struct Deployed {
     pub last_update_status: Option<String>,
     pub memory_size: Option<u32>,
     pub timeout: Option<u32>,
+    #[serde(default)]
+    pub environment: Option<DeployedEnvironment>,
+    #[serde(default)]
+    pub tracing_config: Option<DeployedTracing>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub layers: Vec<DeployedLayer>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeployedEnvironment {
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeployedTracing {
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeployedLayer {
+    pub arn: String,
+}
+
+/// The settings in which the deployed function differs from `settings`, each as
+/// "name: deployed -> wanted". Pure; an empty list means its configuration is up to date.
+pub fn configuration_changes(deployed: &Deployed, settings: &FunctionSettings) -> Vec<String> {
+    let mut changes = Vec::new();
+    let mut differs = |name: &str, now: String, wanted: String| {
+        if now != wanted {
+            changes.push(format!("{name}: {now} -> {wanted}"));
+        }
+    };
+    differs(
+        "runtime",
+        deployed.runtime.clone().unwrap_or_default(),
+        settings.runtime.name().to_string(),
+    );
+    differs(
+        "memory",
+        deployed
+            .memory_size
+            .map_or("?".into(), |m| format!("{m} MB")),
+        format!("{} MB", settings.memory_size),
+    );
+    differs(
+        "timeout",
+        deployed.timeout.map_or("?".into(), |t| format!("{t} s")),
+        format!("{} s", settings.timeout),
+    );
+    let variables = deployed
+        .environment
+        .as_ref()
+        .map(|e| e.variables.clone())
+        .unwrap_or_default();
+    differs(
+        "environment",
+        format!("{variables:?}"),
+        format!("{:?}", settings.environment),
+    );
+    let mode = deployed
+        .tracing_config
+        .as_ref()
+        .and_then(|t| t.mode.clone())
+        .unwrap_or_else(|| "PassThrough".into());
+    differs(
+        "tracing",
+        mode,
+        settings
+            .tracing
+            .map_or("PassThrough", |t| t.mode())
+            .to_string(),
+    );
+    differs(
+        "description",
+        format!("{:?}", deployed.description.clone().unwrap_or_default()),
+        format!("{:?}", settings.description.clone().unwrap_or_default()),
+    );
+    let layers: Vec<&str> = deployed.layers.iter().map(|l| l.arn.as_str()).collect();
+    differs(
+        "layers",
+        format!("{layers:?}"),
+        format!("{:?}", settings.layers),
+    );
+    changes
 }
 
 impl Deployed {
@@ -166,23 +253,26 @@ pub struct Plan {
     pub update_printed: AwsCommand,
     pub wait_active: AwsCommand,
     pub wait_updated: AwsCommand,
+    pub update_configuration: AwsCommand,
 }
 
 impl Plan {
-    pub fn new(printed: &Commands, name: &str, globals: &GlobalOptions) -> Self {
+    pub fn new(printed: &Commands, settings: &FunctionSettings, globals: &GlobalOptions) -> Self {
+        let name = &settings.function_name;
         let json = |c: AwsCommand| c.with_globals(globals).option("--output", "json");
         Plan {
             globals: globals.clone(),
-            get_function: json(aws_cli::get_function(name)),
+            get_function: json(aws::cli::get_function(name)),
             create_function: json(printed.create_function.clone()),
             update_function_code: json(printed.update_function_code.clone()),
             update_printed: printed.update_function_code.clone().with_globals(globals),
-            wait_active: aws_cli::wait("function-active-v2", name).with_globals(globals),
-            wait_updated: aws_cli::wait("function-updated-v2", name).with_globals(globals),
+            wait_active: aws::cli::wait("function-active-v2", name).with_globals(globals),
+            wait_updated: aws::cli::wait("function-updated-v2", name).with_globals(globals),
+            update_configuration: json(aws::cli::update_function_configuration(settings)),
         }
     }
 
-    pub fn render_dry_run(&self, local: &LocalZip) -> String {
+    pub fn render_dry_run(&self, local: &Package) -> String {
         format!(
             "Dry run: nothing was sent. deploy would run:\n\n\
              # Does the function exist?\n{get}\n\n\
@@ -207,28 +297,35 @@ pub fn run(args: &DeployArgs) -> Result<()> {
     let aws = if args.dry_run {
         None
     } else {
-        Some(aws_run::program().context("deploy runs the aws CLI")?)
+        Some(aws::client::program().context("deploy runs the aws CLI")?)
     };
     let arch = args.build.arch;
-    let path = match &args.zip {
-        Some(zip) => zip.clone(),
-        None => package::build_and_package(&args.build, args.function.runtime, None)?.path,
+    let workspace = Workspace::load(args.function.manifest_path.as_deref())?;
+    let function = workspace.function(&args.function, "deploy")?;
+    let settings = args.settings.resolve(function)?;
+    let local = match &args.zip {
+        Some(zip) => artifact::read_zip(zip, Some(arch), settings.runtime).with_context(|| {
+            format!(
+                "checking {} for --arch {arch}; nothing was sent",
+                zip.display()
+            )
+        })?,
+        None => package::build_and_package(&workspace, function, &settings, &args.build, None)?,
     };
-    let local = check_zip(&path, arch, args.function.runtime)?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let printed = Commands::for_zip(&local.path, arch, &args.function, &cwd);
-    let name = &args.function.function_name;
-    let plan = Plan::new(&printed, name, &args.aws);
-    let invoke = |installed| aws_cli::render_invoke(name, &args.aws, installed);
+    let printed = Commands::for_package(&local, &settings, &cwd);
+    let name = &settings.function_name;
+    let plan = Plan::new(&printed, &settings, &args.aws);
+    let invoke = |installed| aws::cli::render_invoke(name, &args.aws, installed);
 
     let Some(aws) = aws else {
         print!("{}", plan.render_dry_run(&local));
-        print!("{}", invoke(aws_run::installed_version()));
+        print!("{}", invoke(aws::client::installed_version()));
         return Ok(());
     };
     let aws = aws.as_path();
 
-    let deployed = match aws_run::run(aws, &plan.get_function)? {
+    let deployed = match aws::client::run(aws, &plan.get_function)? {
         Ok(output) => Some(Deployed::from_get_function(&output)?),
         Err(error) if error.kind == ErrorKind::NotFound => None,
         Err(error) => return Err(cli_failure(&format!("asking AWS for {name}"), &error)),
@@ -241,10 +338,12 @@ pub fn run(args: &DeployArgs) -> Result<()> {
                 "{name} is unchanged: its code already has CodeSha256 {sha} ({arch}), the \
                  zip's; no upload needed."
             );
+            let before = deployed.clone().unwrap_or_default();
+            update_configuration(aws, &plan, &before, &settings)?;
         }
         Decision::Create => {
-            if args.function.role.is_none() {
-                let [create_role, attach] = aws_cli::create_execution_role(ROLE);
+            if settings.role.is_none() {
+                let [create_role, attach] = aws::cli::create_execution_role(ROLE);
                 bail!(
                     "{name} does not exist, and creating it needs its execution role: pass --role \
                      arn:aws:iam::ACCOUNT:role/NAME (nothing was created). A role that lets the \
@@ -256,7 +355,7 @@ pub fn run(args: &DeployArgs) -> Result<()> {
                 );
             }
             eprintln!("{name} does not exist: creating it");
-            aws_run::run_create(aws, &plan.create_function)?
+            aws::client::run_create(aws, &plan.create_function)?
                 .map_err(|e| cli_failure(&format!("creating {name}"), &e))?;
             wait(aws, &plan.wait_active, name, "become active")?;
             let now = confirm(aws, &plan, name, sha)?;
@@ -268,7 +367,7 @@ pub fn run(args: &DeployArgs) -> Result<()> {
         Decision::Update => {
             let before = deployed.unwrap_or_default();
             if let Some(runtime) = before.runtime.as_deref().and_then(runtime_named) {
-                elf_check::check_for_lambda(&local.binary, arch, runtime)
+                elf::check_for_lambda(&local.binary, arch, runtime)
                     .with_context(|| format!("{name} runs {runtime}; nothing was uploaded"))?;
             }
             // Lambda refuses a new upload while the function is still being set up or updated.
@@ -282,44 +381,48 @@ pub fn run(args: &DeployArgs) -> Result<()> {
                 "{name} exists with CodeSha256 {}: updating its code",
                 before.code_sha256
             );
-            aws_run::run(aws, &plan.update_function_code)?
+            aws::client::run(aws, &plan.update_function_code)?
                 .map_err(|e| cli_failure(&format!("updating the code of {name}"), &e))?;
             wait(aws, &plan.wait_updated, name, "apply the update")?;
             let now = confirm(aws, &plan, name, sha)?;
             println!(
-                "Updated {name}: CodeSha256 {} -> {sha} ({arch}); its configuration is kept \
-                 (runtime {}, {} MB, {} s timeout)",
+                "Updated {name}: CodeSha256 {} -> {sha} ({arch})",
                 before.code_sha256,
-                now.runtime.as_deref().unwrap_or("?"),
-                now.memory_size.map_or("?".to_string(), |m| m.to_string()),
-                now.timeout.map_or("?".to_string(), |t| t.to_string()),
             );
+            update_configuration(aws, &plan, &now, &settings)?;
         }
     }
     println!();
-    print!("{}", invoke(aws_run::installed_version()));
+    print!("{}", invoke(aws::client::installed_version()));
     Ok(())
 }
 
-/// Reads a zip, checks it is a Lambda zip whose bootstrap runs on `arch` and `runtime`, and
-/// computes its CodeSha256. Nothing is sent before this passes.
-pub fn check_zip(path: &Path, arch: Arch, runtime: Runtime) -> Result<LocalZip> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let bootstrap = lambda_zip::read_bootstrap(path)?;
-    let binary = elf_check::inspect(&bootstrap.contents)
-        .with_context(|| format!("checking the bootstrap in {}", path.display()))?;
-    elf_check::check_for_lambda(&binary, arch, runtime).with_context(|| {
-        format!(
-            "checking the bootstrap in {} for --arch {arch}; nothing was sent",
-            path.display()
-        )
-    })?;
-    Ok(LocalZip {
-        path: path.to_path_buf(),
-        arch,
-        sha256: lambda_zip::code_sha256(&bytes),
-        binary,
-    })
+/// Brings the function's configuration in line with the settings when it differs, and says
+/// what changed (or that nothing did).
+fn update_configuration(
+    aws: &Path,
+    plan: &Plan,
+    deployed: &Deployed,
+    settings: &FunctionSettings,
+) -> Result<()> {
+    let name = &settings.function_name;
+    let changes = configuration_changes(deployed, settings);
+    if changes.is_empty() {
+        println!("Its configuration matches the settings.");
+        return Ok(());
+    }
+    eprintln!(
+        "updating the configuration of {name}: {}",
+        changes.join("; ")
+    );
+    aws::client::run(aws, &plan.update_configuration)?
+        .map_err(|e| cli_failure(&format!("updating the configuration of {name}"), &e))?;
+    wait(aws, &plan.wait_updated, name, "apply the configuration")?;
+    println!(
+        "Updated the configuration of {name}: {}",
+        changes.join("; ")
+    );
+    Ok(())
 }
 
 fn runtime_named(name: &str) -> Option<Runtime> {
@@ -333,7 +436,7 @@ fn cli_failure(doing: &str, error: &CliError) -> anyhow::Error {
 }
 
 fn wait(aws: &Path, command: &AwsCommand, name: &str, what: &str) -> Result<()> {
-    aws_run::run(aws, command)?.map_err(|e| {
+    aws::client::run(aws, command)?.map_err(|e| {
         anyhow!(
             "waiting for {name} to {what} failed: the aws CLI said:\n{}\nhint: `aws lambda \
              get-function --function-name {name}` shows why (Configuration.StateReason, \
@@ -346,7 +449,7 @@ fn wait(aws: &Path, command: &AwsCommand, name: &str, what: &str) -> Result<()> 
 
 /// Asks AWS for the function again and checks that its CodeSha256 is the zip's.
 fn confirm(aws: &Path, plan: &Plan, name: &str, sha: &str) -> Result<Deployed> {
-    let output = aws_run::run(aws, &plan.get_function)?
+    let output = aws::client::run(aws, &plan.get_function)?
         .map_err(|e| cli_failure(&format!("checking {name} after the upload"), &e))?;
     let now = Deployed::from_get_function(&output)?;
     if now.code_sha256 != sha {
@@ -374,6 +477,7 @@ mod tests {
             last_update_status: Some("Successful".into()),
             memory_size: Some(128),
             timeout: Some(30),
+            ..Deployed::default()
         }
     }
 
@@ -435,15 +539,12 @@ mod tests {
     #[test]
     fn the_architecture_refusal_says_how_to_change_it() {
         let settings = FunctionSettings {
-            function_name: "pi".into(),
-            role: None,
             runtime: Runtime::ProvidedAl2023,
-            memory_size: 128,
-            timeout: 30,
+            ..FunctionSettings::defaults("pi")
         };
         let printed = Commands {
-            create_function: aws_cli::create_function(&settings, Arch::X86_64, "fileb://z.zip"),
-            update_function_code: aws_cli::update_function_code(
+            create_function: aws::cli::create_function(&settings, Arch::X86_64, "fileb://z.zip"),
+            update_function_code: aws::cli::update_function_code(
                 &settings,
                 Arch::X86_64,
                 "fileb://z.zip",
@@ -453,7 +554,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             endpoint_url: None,
         };
-        let plan = Plan::new(&printed, "pi", &globals);
+        let plan = Plan::new(&printed, &settings, &globals);
         let text = refusal_message(
             &Refusal::Architecture {
                 deployed: "arm64".into(),

@@ -20,7 +20,25 @@ pub struct CrossTarget {
     pub image: Option<String>,
 }
 
+/// The kit's own defaults, for a workspace without a `Cross.toml`: this repository's file, whose
+/// comments say why these targets and images.
+pub const DEFAULT_CROSS_TOML: &str = r#"
+[target.x86_64-unknown-linux-musl]
+image = "ghcr.io/cross-rs/x86_64-unknown-linux-musl:0.2.5"
+
+[target.aarch64-unknown-linux-gnu]
+image = "ghcr.io/cross-rs/aarch64-unknown-linux-gnu:0.2.5"
+"#;
+
 impl CrossConfig {
+    /// The workspace's `Cross.toml` when it has one, else the kit's defaults.
+    pub fn for_workspace(cross_toml: Option<&Path>) -> Result<Self> {
+        match cross_toml {
+            Some(path) => Self::load(path),
+            None => Self::parse(DEFAULT_CROSS_TOML),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -64,7 +82,16 @@ mod tests {
 
     #[test]
     fn the_repository_cross_toml_gives_the_documented_defaults() {
-        let config = CrossConfig::load(&crate::project::cross_toml()).unwrap();
+        let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cross.toml");
+        let config = CrossConfig::load(&repository).unwrap();
+        let defaults = CrossConfig::parse(DEFAULT_CROSS_TOML).unwrap();
+        assert_eq!(
+            config.target.keys().collect::<Vec<_>>(),
+            defaults.target.keys().collect::<Vec<_>>()
+        );
+        for (target, table) in &defaults.target {
+            assert_eq!(config.image(target), table.image.as_deref());
+        }
         assert_eq!(
             config.default_target(Arch::X86_64).unwrap(),
             "x86_64-unknown-linux-musl"

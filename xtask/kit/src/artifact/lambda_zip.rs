@@ -22,29 +22,65 @@ pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
 /// Lambda's limit for the unzipped deployment package.
 pub const MAX_UNZIPPED_BYTES: u64 = 250 * 1024 * 1024;
 
+/// A file the zip carries beside `bootstrap` (a function's `include`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraFile {
+    /// Relative, `/`-separated.
+    pub name: String,
+    /// Unix permission bits (0o644, or 0o755 for an executable).
+    pub mode: u32,
+    pub contents: Vec<u8>,
+}
+
 /// Zips `binary` as the single entry `bootstrap`.
 pub fn bootstrap_zip(binary: &[u8]) -> Result<Vec<u8>> {
-    if binary.len() as u64 > MAX_UNZIPPED_BYTES {
+    function_zip(binary, &[])
+}
+
+/// Zips `binary` as `bootstrap`, first, then `extras` sorted by name, every entry written the
+/// same way whatever the host, so the same inputs always give the same bytes.
+pub fn function_zip(binary: &[u8], extras: &[ExtraFile]) -> Result<Vec<u8>> {
+    let unzipped =
+        binary.len() as u64 + extras.iter().map(|e| e.contents.len() as u64).sum::<u64>();
+    if unzipped > MAX_UNZIPPED_BYTES {
         bail!(
-            "the binary is {} bytes, over Lambda's limit of {MAX_UNZIPPED_BYTES} bytes (250 MB) \
-             unzipped; build with the release profile (stripped, LTO)",
-            binary.len()
+            "the function is {unzipped} bytes unzipped, over Lambda's limit of \
+             {MAX_UNZIPPED_BYTES} bytes (250 MB); build with the release profile (stripped, LTO) \
+             and include fewer files"
         );
     }
-    let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(9))
-        // 1980-01-01 00:00, the zip epoch: no build time leaks into the bytes.
-        .last_modified_time(DateTime::DEFAULT)
-        .unix_permissions(BOOTSTRAP_MODE)
-        .large_file(false);
+    let mut extras: Vec<&ExtraFile> = extras.iter().collect();
+    extras.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(pair) = extras.windows(2).find(|pair| pair[0].name == pair[1].name) {
+        bail!(
+            "two included files would both be {:?} in the zip",
+            pair[0].name
+        );
+    }
+    let options = |mode: u32| {
+        SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(Some(9))
+            // 1980-01-01 00:00, the zip epoch: no build time leaks into the bytes.
+            .last_modified_time(DateTime::DEFAULT)
+            .unix_permissions(mode)
+            .large_file(false)
+    };
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     writer
-        .start_file(BOOTSTRAP, options)
+        .start_file(BOOTSTRAP, options(BOOTSTRAP_MODE))
         .context("starting the bootstrap entry")?;
     writer
         .write_all(binary)
         .context("compressing the bootstrap")?;
+    for extra in extras {
+        writer
+            .start_file(extra.name.as_str(), options(extra.mode))
+            .with_context(|| format!("starting the entry {}", extra.name))?;
+        writer
+            .write_all(&extra.contents)
+            .with_context(|| format!("compressing {}", extra.name))?;
+    }
     let zip = writer.finish().context("finishing the zip")?.into_inner();
     if zip.len() as u64 > MAX_ZIPPED_BYTES {
         bail!(
@@ -98,21 +134,37 @@ pub fn read_entries(zip: &[u8]) -> Result<Vec<ZipEntry>> {
     Ok(entries)
 }
 
-/// Reads a Lambda zip and returns its `bootstrap`, checking that it is the only entry and that
-/// it is executable: what Lambda itself would need to start it.
+/// Reads a Lambda zip and returns its `bootstrap`, checking that it is there and executable:
+/// what Lambda itself would need to start it.
 pub fn read_bootstrap(zip_path: &Path) -> Result<ZipEntry> {
     let bytes =
         std::fs::read(zip_path).with_context(|| format!("reading {}", zip_path.display()))?;
-    let mut entries =
-        read_entries(&bytes).with_context(|| format!("reading {}", zip_path.display()))?;
-    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    if names != [BOOTSTRAP] {
+    let (bootstrap, _) = split_bootstrap(
+        read_entries(&bytes).with_context(|| format!("reading {}", zip_path.display()))?,
+    )
+    .with_context(|| format!("reading {}", zip_path.display()))?;
+    Ok(bootstrap)
+}
+
+/// A Lambda zip's entries: its executable `bootstrap`, and the other files (what the function
+/// finds beside it in `LAMBDA_TASK_ROOT`).
+pub fn split_bootstrap(mut entries: Vec<ZipEntry>) -> Result<(ZipEntry, Vec<ZipEntry>)> {
+    let Some(index) = entries.iter().position(|e| e.name == BOOTSTRAP) else {
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        bail!("the zip has no `bootstrap` entry at its root; it holds {names:?}");
+    };
+    let entry = entries.remove(index);
+    if let Some(bad) = entries.iter().find(|e| {
+        Path::new(&e.name)
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    }) {
         bail!(
-            "{} must hold exactly one entry, `bootstrap`; it holds {names:?}",
-            zip_path.display()
+            "the zip entry {:?} points outside the function's folder",
+            bad.name
         );
     }
-    let entry = entries.remove(0);
+    let zip_path = Path::new("the zip");
     if entry.unix_mode.is_none_or(|mode| mode & 0o111 == 0) {
         bail!(
             "{}: `bootstrap` is not executable (mode {:?}); Lambda could not start it",
@@ -120,7 +172,7 @@ pub fn read_bootstrap(zip_path: &Path) -> Result<ZipEntry> {
             entry.unix_mode.map(|m| format!("{m:o}"))
         );
     }
-    Ok(entry)
+    Ok((entry, entries))
 }
 
 #[cfg(test)]
@@ -153,6 +205,33 @@ mod tests {
     }
 
     #[test]
+    fn extras_follow_bootstrap_sorted_with_their_modes() {
+        let extra = |name: &str, mode| ExtraFile {
+            name: name.into(),
+            mode,
+            contents: name.as_bytes().to_vec(),
+        };
+        let zip = function_zip(
+            FAKE_BINARY,
+            &[extra("static/b.txt", 0o644), extra("run.sh", 0o755)],
+        )
+        .unwrap();
+        let entries = read_entries(&zip).unwrap();
+        let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["bootstrap", "run.sh", "static/b.txt"]);
+        assert_eq!(entries[1].unix_mode, Some(0o100755));
+        assert_eq!(entries[2].unix_mode, Some(0o100644));
+        assert_eq!(entries[2].contents, b"static/b.txt");
+        // No extras: exactly the bootstrap-only zip.
+        assert_eq!(
+            function_zip(FAKE_BINARY, &[]).unwrap(),
+            bootstrap_zip(FAKE_BINARY).unwrap()
+        );
+        let err = function_zip(FAKE_BINARY, &[extra("a", 0o644), extra("a", 0o644)]).unwrap_err();
+        assert!(err.to_string().contains("two included files"), "{err}");
+    }
+
+    #[test]
     fn code_sha256_is_base64_of_sha256() {
         // SHA-256 of the empty input, base64: a published test vector.
         assert_eq!(
@@ -170,8 +249,18 @@ mod tests {
         writer.start_file("bootstrap", options).unwrap();
         writer.start_file("extra", options).unwrap();
         writer.finish().unwrap();
-        let err = read_bootstrap(&two).unwrap_err().to_string();
-        assert!(err.contains("exactly one entry"), "{err}");
+        assert_eq!(
+            read_bootstrap(&two).unwrap().name,
+            "bootstrap",
+            "extra files are allowed"
+        );
+
+        let none = dir.path().join("none.zip");
+        let mut writer = ZipWriter::new(std::fs::File::create(&none).unwrap());
+        writer.start_file("main", options).unwrap();
+        writer.finish().unwrap();
+        let err = format!("{:#}", read_bootstrap(&none).unwrap_err());
+        assert!(err.contains("no `bootstrap` entry"), "{err}");
 
         let not_exec = dir.path().join("noexec.zip");
         let mut writer = ZipWriter::new(std::fs::File::create(&not_exec).unwrap());
@@ -182,7 +271,7 @@ mod tests {
             )
             .unwrap();
         writer.finish().unwrap();
-        let err = read_bootstrap(&not_exec).unwrap_err().to_string();
+        let err = format!("{:#}", read_bootstrap(&not_exec).unwrap_err());
         assert!(err.contains("not executable"), "{err}");
 
         let good = dir.path().join("good.zip");

@@ -1,0 +1,172 @@
+//! A deployment package: the zip written to disk, with the checked facts of its binary, handed
+//! from task to task so that nothing re-reads or re-inspects it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::arch::Arch;
+use crate::artifact::elf::{self, BinaryInfo};
+use crate::artifact::lambda_zip::{self, ExtraFile};
+use crate::atomic_file;
+use crate::build::Builder;
+use crate::runtime::Runtime;
+use crate::workspace::settings::Include;
+
+/// A deployment package written to disk and checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Package {
+    pub path: PathBuf,
+    pub arch: Arch,
+    /// The Rust target it was built for; unknown for a zip or a binary made elsewhere.
+    pub target: Option<String>,
+    /// How it was built (`cross` or `cargo`); unknown for a zip or a binary made elsewhere.
+    pub builder: Option<Builder>,
+    pub runtime: Runtime,
+    /// Bytes of the zip.
+    pub size: u64,
+    /// Bytes of the bootstrap, unzipped.
+    pub binary_size: u64,
+    /// CodeSha256 as Lambda reports it: base64 of the SHA-256 of the zip.
+    pub sha256: String,
+    /// "static" or "dynamic, needs GLIBC_x.y".
+    pub linkage: String,
+    /// The names of the files beside `bootstrap`.
+    pub includes: Vec<String>,
+    /// What the ELF check found; the emulator and the image need it, not the JSON report.
+    #[serde(skip)]
+    pub binary: BinaryInfo,
+}
+
+/// How a binary is to be packaged.
+#[derive(Debug, Clone)]
+pub struct Packaging<'a> {
+    pub arch: Arch,
+    pub runtime: Runtime,
+    pub target: Option<&'a str>,
+    pub builder: Option<Builder>,
+    pub include: &'a [Include],
+}
+
+/// Checks `binary` for Lambda on the packaging's architecture and runtime, zips it with the
+/// included files and writes the zip atomically to `output`. Nothing is written when a check
+/// fails.
+pub fn package_binary(binary: &Path, packaging: &Packaging, output: &Path) -> Result<Package> {
+    let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
+    let info = elf::inspect(&bytes).with_context(|| format!("checking {}", binary.display()))?;
+    elf::check_for_lambda(&info, packaging.arch, packaging.runtime)
+        .with_context(|| format!("checking {} for Lambda", binary.display()))?;
+    let extras = read_includes(packaging.include)?;
+    let zip = lambda_zip::function_zip(&bytes, &extras)?;
+    atomic_file::write(output, &zip)?;
+    let mut includes: Vec<String> = extras.into_iter().map(|e| e.name).collect();
+    includes.sort();
+    Ok(Package {
+        path: output.to_path_buf(),
+        arch: packaging.arch,
+        target: packaging.target.map(str::to_string),
+        builder: packaging.builder,
+        runtime: packaging.runtime,
+        size: zip.len() as u64,
+        binary_size: bytes.len() as u64,
+        sha256: lambda_zip::code_sha256(&zip),
+        linkage: info.linkage(),
+        includes,
+        binary: info,
+    })
+}
+
+/// Reads a zip made earlier (by `package`, or elsewhere) and checks that its bootstrap runs on
+/// `arch` (the one its ELF header names, when `None`) and `runtime`.
+pub fn read_zip(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<Package> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let entries =
+        lambda_zip::read_entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let (bootstrap, others) = lambda_zip::split_bootstrap(entries)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let info = elf::inspect(&bootstrap.contents)
+        .with_context(|| format!("checking the bootstrap in {}", path.display()))?;
+    let arch = match (arch, info.arch) {
+        (Some(arch), _) | (None, Some(arch)) => arch,
+        (None, None) => anyhow::bail!(
+            "the bootstrap in {} is not built for a Lambda architecture (ELF machine {})",
+            path.display(),
+            info.machine
+        ),
+    };
+    elf::check_for_lambda(&info, arch, runtime)
+        .with_context(|| format!("checking the bootstrap in {} for {arch}", path.display()))?;
+    Ok(Package {
+        path: path.to_path_buf(),
+        arch,
+        target: None,
+        builder: None,
+        runtime,
+        size: bytes.len() as u64,
+        binary_size: bootstrap.contents.len() as u64,
+        sha256: lambda_zip::code_sha256(&bytes),
+        linkage: info.linkage(),
+        includes: others.into_iter().map(|e| e.name).collect(),
+        binary: info,
+    })
+}
+
+/// The included files and folders, read from disk: a folder gives every file below it, under
+/// the folder's name. An executable file (on Unix) keeps its execute bits; everything else is
+/// 0644, so a zip made on Windows equals one made on Linux.
+pub fn read_includes(include: &[Include]) -> Result<Vec<ExtraFile>> {
+    let mut files = Vec::new();
+    for item in include {
+        let meta = std::fs::metadata(&item.source).with_context(|| {
+            format!(
+                "include {:?}: {} cannot be read",
+                item.name,
+                item.source.display()
+            )
+        })?;
+        if meta.is_dir() {
+            add_folder(&item.source, &item.name, &mut files)?;
+        } else {
+            files.push(read_file(&item.source, &item.name)?);
+        }
+    }
+    Ok(files)
+}
+
+fn add_folder(dir: &Path, name: &str, files: &mut Vec<ExtraFile>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("listing {}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let child = format!("{name}/{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            add_folder(&entry.path(), &child, files)?;
+        } else {
+            files.push(read_file(&entry.path(), &child)?);
+        }
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path, name: &str) -> Result<ExtraFile> {
+    let contents = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(ExtraFile {
+        name: name.to_string(),
+        mode: if is_executable(path) { 0o755 } else { 0o644 },
+        contents,
+    })
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_path: &Path) -> bool {
+    false
+}

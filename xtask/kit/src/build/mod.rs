@@ -1,0 +1,144 @@
+//! Building a function's release binary for an architecture, with one of two small strategies:
+//! [`cross`] in a container whose image `Cross.toml` pins, or the local toolchain ([`cargo`]).
+//! Both get the same path remapping ([`remap`]).
+
+pub mod cargo;
+pub mod cross;
+pub mod cross_config;
+pub mod remap;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+
+use crate::arch::Arch;
+use crate::build::cross_config::CrossConfig;
+use crate::command;
+use crate::workspace::{Function, Workspace};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Builder {
+    /// `cross` when it is installed and a container engine answers, else `cargo`.
+    Auto,
+    /// `cross build` in the container image Cross.toml pins for the target.
+    Cross,
+    /// The local toolchain (musl targets link with rust-lld).
+    Cargo,
+}
+
+/// What to build: shared by every task that needs a fresh binary.
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Lambda architecture.
+    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+    pub arch: Arch,
+    /// Rust target triple; default: Cross.toml's target for the architecture with cross, the
+    /// musl target with cargo.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// How to build.
+    #[arg(long, value_enum, default_value_t = Builder::Auto)]
+    pub builder: Builder,
+}
+
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub binary: PathBuf,
+    pub target: String,
+    /// `Cross` or `Cargo`, never `Auto`.
+    pub builder: Builder,
+}
+
+/// Builds the release binary of `function` and returns where it is.
+pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Result<Built> {
+    let builder = cross::resolve_builder(args.builder)?;
+    let target = match (&args.target, builder) {
+        (Some(target), _) => target.clone(),
+        (None, Builder::Cross) => CrossConfig::for_workspace(workspace.cross_toml().as_deref())?
+            .default_target(args.arch)?
+            .to_string(),
+        (None, _) => args.arch.local_default_target().to_string(),
+    };
+    check_target_matches(&target, args.arch)?;
+
+    let mut command = match builder {
+        Builder::Cross => cross::command(),
+        _ => cargo::command(&workspace.root, &function.package, &target)?,
+    };
+    command.current_dir(&workspace.root).args([
+        "build",
+        "--release",
+        "--locked",
+        "--package",
+        &function.package,
+        "--bin",
+        &function.bin,
+        "--target",
+        &target,
+    ]);
+    command::run(
+        &mut command,
+        &format!("building {} for {target}", function.bin),
+    )?;
+
+    let binary = workspace
+        .target_dir
+        .join(&target)
+        .join("release")
+        .join(&function.bin);
+    if !binary.is_file() {
+        bail!("the build succeeded but {} is missing", binary.display());
+    }
+    Ok(Built {
+        binary,
+        target,
+        builder,
+    })
+}
+
+/// Refuses `--arch arm64 --target x86_64-…` before anything is built.
+pub fn check_target_matches(target: &str, arch: Arch) -> Result<()> {
+    match Arch::of_target(target) {
+        Some(found) if found == arch => Ok(()),
+        Some(found) => bail!(
+            "--target {target} builds for {found}, not {arch}: pass --arch {found} or a {}-… target",
+            arch.rust_arch()
+        ),
+        None => bail!(
+            "--target {target} is not a Lambda architecture: Lambda runs x86_64 and aarch64 (arm64) Linux binaries"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_and_architecture_must_agree() {
+        check_target_matches("aarch64-unknown-linux-gnu", Arch::Arm64).unwrap();
+        check_target_matches("x86_64-unknown-linux-musl", Arch::X86_64).unwrap();
+        let err = check_target_matches("x86_64-unknown-linux-musl", Arch::Arm64)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("builds for x86_64, not arm64"), "{err}");
+        let err = check_target_matches("riscv64gc-unknown-linux-gnu", Arch::Arm64)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a Lambda architecture"), "{err}");
+    }
+
+    #[test]
+    fn musl_and_native_targets_need_no_c_linker() {
+        assert_eq!(
+            cargo::cross_linker_for("aarch64-unknown-linux-musl").unwrap(),
+            None
+        );
+        assert_eq!(
+            cargo::cross_linker_for("x86_64-unknown-linux-musl").unwrap(),
+            None
+        );
+    }
+}

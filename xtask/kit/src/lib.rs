@@ -1,0 +1,24 @@
+//! lambda-kit: build, check, package, run and deploy the Rust Lambda functions of any Cargo
+//! workspace, without cargo-lambda. Pure parts (ELF checks, zip and OCI writing, command
+//! rendering, settings, validation) are kept apart from the effects that run programs and touch
+//! files, so that they are tested directly.
+//!
+//! - [`workspace`]: finding the functions of a workspace and their settings (cargo-lambda's
+//!   `[package.metadata.lambda]` schema).
+//! - [`build`]: building a function's binary with cargo or cross.
+//! - [`artifact`]: the checked binary, the deployment zip and the OCI image.
+//! - [`command`]: one way to describe, print and run every external command.
+//! - [`aws`]: the `aws` CLI commands the kit prints and runs.
+//! - [`emulator`]: a local Lambda execution environment (Runtime API, sandboxes, reports).
+
+pub mod arch;
+pub mod artifact;
+pub mod atomic_file;
+pub mod aws;
+pub mod build;
+pub mod command;
+pub mod emulator;
+pub mod runtime;
+pub mod tools;
+pub mod validate;
+pub mod workspace;

@@ -1,0 +1,304 @@
+//! Finding a workspace's Lambda functions as cargo-lambda does: every binary target of every
+//! workspace package that depends on `lambda_runtime` or `lambda_http`, with its settings from
+//! the three levels of `[*.metadata.lambda]`. Pure: it reads `cargo metadata`'s answer only.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use cargo_metadata::{Metadata, Package};
+use serde_json::Value;
+
+use crate::workspace::settings::{self, DeploySettings, Origin};
+
+/// The crates whose dependents are Lambda functions.
+pub const RUNTIME_CRATES: [&str; 2] = ["lambda_runtime", "lambda_http"];
+
+/// One Lambda function: a binary target of a package.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub package: String,
+    pub bin: String,
+    /// The package's `Cargo.toml`.
+    pub manifest_path: PathBuf,
+    /// The deploy settings of the workspace, package and binary levels, merged.
+    pub deploy: DeploySettings,
+    /// Variables of the `env` tables beside `deploy`: local runs only (invoke, serve).
+    pub local_env: std::collections::BTreeMap<String, String>,
+}
+
+impl Function {
+    pub fn package_dir(&self) -> &Path {
+        self.manifest_path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// `--package P --bin B`, the flags that choose this function.
+    pub fn selector(&self) -> String {
+        format!("--package {} --bin {}", self.package, self.bin)
+    }
+}
+
+/// What `cargo metadata` says of a workspace, reduced to what the kit uses.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    pub functions: Vec<Function>,
+    /// One line per metadata key the kit ignores.
+    pub warnings: Vec<String>,
+}
+
+pub fn discover(metadata: &Metadata) -> Result<Discovered> {
+    let root = metadata.workspace_root.as_std_path().to_path_buf();
+    let root_manifest = root.join("Cargo.toml");
+    let mut warnings = Vec::new();
+    let workspace_level = read_level(
+        metadata.workspace_metadata.get("lambda"),
+        &root_manifest,
+        "workspace.metadata.lambda",
+        &mut warnings,
+    )?;
+    let mut functions = Vec::new();
+    for package in metadata.workspace_packages() {
+        if !package.dependencies.iter().any(|d| {
+            RUNTIME_CRATES.contains(&d.name.as_str())
+                && d.kind == cargo_metadata::DependencyKind::Normal
+        }) {
+            continue;
+        }
+        functions.extend(functions_of(package, &workspace_level, &mut warnings)?);
+    }
+    functions.sort_by(|a, b| (&a.package, &a.bin).cmp(&(&b.package, &b.bin)));
+    Ok(Discovered {
+        root,
+        target_dir: metadata.target_directory.as_std_path().to_path_buf(),
+        functions,
+        warnings,
+    })
+}
+
+/// The `deploy` and `env` tables of one level.
+#[derive(Debug, Clone, Default)]
+struct Level {
+    deploy: DeploySettings,
+    env: std::collections::BTreeMap<String, String>,
+}
+
+/// `lambda` is the level's table: `[workspace.metadata.lambda]`, `[package.metadata.lambda]` or
+/// `[package.metadata.lambda.bin.NAME]`, named `table` in messages.
+fn read_level(
+    lambda: Option<&Value>,
+    manifest: &Path,
+    table: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Level> {
+    let Some(lambda) = lambda.filter(|v| !v.is_null()) else {
+        return Ok(Level::default());
+    };
+    let base = manifest.parent().unwrap_or(Path::new("."));
+    let mut level = Level::default();
+    if let Some(deploy) = lambda.get("deploy") {
+        let origin = Origin {
+            manifest: manifest.to_path_buf(),
+            table: format!("{table}.deploy"),
+        };
+        let read = settings::read_deploy_table(deploy, &origin, base)?;
+        warnings.extend(read.warnings);
+        level.deploy = read.settings;
+    }
+    if let Some(env) = lambda.get("env") {
+        // The same reading as deploy's `env` key, so the same checks and messages.
+        let origin = Origin {
+            manifest: manifest.to_path_buf(),
+            table: table.to_string(),
+        };
+        let wrapped = serde_json::json!({ "env": env });
+        level.env = settings::read_deploy_table(&wrapped, &origin, base)?
+            .settings
+            .env;
+    }
+    Ok(level)
+}
+
+fn functions_of(
+    package: &Package,
+    workspace: &Level,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Function>> {
+    let manifest = package.manifest_path.as_std_path();
+    let package_level = read_level(
+        package.metadata.get("lambda"),
+        manifest,
+        "package.metadata.lambda",
+        warnings,
+    )?;
+    let bins_table = package.metadata.get("lambda").and_then(|l| l.get("bin"));
+    let mut functions = Vec::new();
+    for target in package.targets.iter().filter(|t| t.is_bin()) {
+        let bin_level = read_level(
+            bins_table.and_then(|b| b.get(&target.name)),
+            manifest,
+            &format!("package.metadata.lambda.bin.{}", target.name),
+            warnings,
+        )?;
+        let mut local_env = workspace.env.clone();
+        local_env.extend(package_level.env.clone());
+        local_env.extend(bin_level.env.clone());
+        functions.push(Function {
+            package: package.name.to_string(),
+            bin: target.name.clone(),
+            manifest_path: manifest.to_path_buf(),
+            deploy: bin_level
+                .deploy
+                .over(&package_level.deploy.over(&workspace.deploy)),
+            local_env,
+        });
+    }
+    Ok(functions)
+}
+
+/// Which functions a task is for: `--package`, `--bin`, `--all`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub package: Option<String>,
+    pub bin: Option<String>,
+    pub all: bool,
+}
+
+/// The functions `selection` names. With no choice made, the workspace's only function; with
+/// several, an error that lists them all with the command for each.
+pub fn select<'a>(
+    functions: &'a [Function],
+    selection: &Selection,
+    root: &Path,
+    task: &str,
+) -> Result<Vec<&'a Function>> {
+    if functions.is_empty() {
+        bail!(
+            "{} has no Lambda function: no binary of a workspace package depends on {}",
+            root.join("Cargo.toml").display(),
+            RUNTIME_CRATES.join(" or ")
+        );
+    }
+    let chosen: Vec<&Function> = functions
+        .iter()
+        .filter(|f| selection.package.as_ref().is_none_or(|p| &f.package == p))
+        .filter(|f| selection.bin.as_ref().is_none_or(|b| &f.bin == b))
+        .collect();
+    let list = |fs: &[&Function]| {
+        fs.iter()
+            .map(|f| format!("  cargo xtask {task} {}", f.selector()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let all: Vec<&Function> = functions.iter().collect();
+    if chosen.is_empty() {
+        let asked = [
+            selection.package.as_ref().map(|p| format!("--package {p}")),
+            selection.bin.as_ref().map(|b| format!("--bin {b}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        bail!(
+            "no Lambda function matches {asked}; the functions of this workspace are:\n{}",
+            list(&all)
+        );
+    }
+    if chosen.len() > 1 && !selection.all {
+        bail!(
+            "{} Lambda functions match; choose one with --package and --bin, or pass --all:\n{}",
+            chosen.len(),
+            list(&chosen)
+        );
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn function(package: &str, bin: &str) -> Function {
+        Function {
+            package: package.into(),
+            bin: bin.into(),
+            manifest_path: PathBuf::from(format!("/ws/{package}/Cargo.toml")),
+            deploy: DeploySettings::default(),
+            local_env: Default::default(),
+        }
+    }
+
+    #[test]
+    fn one_function_needs_no_choice() {
+        let fs = [function("pi", "pi")];
+        let chosen = select(&fs, &Selection::default(), Path::new("/ws"), "package").unwrap();
+        assert_eq!(chosen[0].bin, "pi");
+    }
+
+    #[test]
+    fn several_functions_are_listed_with_a_command_each() {
+        let fs = [
+            function("a", "one"),
+            function("a", "two"),
+            function("b", "three"),
+        ];
+        let err = select(&fs, &Selection::default(), Path::new("/ws"), "invoke")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("3 Lambda functions match"), "{err}");
+        for f in &fs {
+            assert!(
+                err.contains(&format!(
+                    "cargo xtask invoke --package {} --bin {}",
+                    f.package, f.bin
+                )),
+                "{err}"
+            );
+        }
+        let by_package = Selection {
+            package: Some("a".into()),
+            ..Default::default()
+        };
+        let err = select(&fs, &by_package, Path::new("/ws"), "package")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("2 Lambda functions match"), "{err}");
+        let all = Selection {
+            package: Some("a".into()),
+            all: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            select(&fs, &all, Path::new("/ws"), "package")
+                .unwrap()
+                .len(),
+            2
+        );
+        let bin = Selection {
+            bin: Some("three".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            select(&fs, &bin, Path::new("/ws"), "package").unwrap()[0].package,
+            "b"
+        );
+        let none = Selection {
+            bin: Some("four".into()),
+            ..Default::default()
+        };
+        let err = select(&fs, &none, Path::new("/ws"), "package")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no Lambda function matches --bin four"),
+            "{err}"
+        );
+        assert!(
+            select(&[], &Selection::default(), Path::new("/ws"), "package")
+                .unwrap_err()
+                .to_string()
+                .contains("has no Lambda function")
+        );
+    }
+}

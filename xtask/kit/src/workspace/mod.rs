@@ -1,0 +1,170 @@
+//! The workspace the kit works on (this one, or another named by `--manifest-path`), its Lambda
+//! functions ([`discovery`]) and their settings ([`settings`]), and where its artifacts go.
+
+pub mod discovery;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use crate::arch::Arch;
+pub use discovery::{Function, Selection};
+
+/// The flags that choose a workspace and its functions, shared by every task.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FunctionArgs {
+    /// The workspace's Cargo.toml [default: the one cargo finds from the current directory].
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// The package of the function (needed when the workspace has several).
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub package: Option<String>,
+    /// The binary of the function (needed when a package has several).
+    #[arg(long, value_name = "NAME")]
+    pub bin: Option<String>,
+}
+
+impl FunctionArgs {
+    pub fn selection(&self, all: bool) -> Selection {
+        Selection {
+            package: self.package.clone(),
+            bin: self.bin.clone(),
+            all,
+        }
+    }
+}
+
+/// A Cargo workspace and its Lambda functions.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    /// Cargo's target directory (honours CARGO_TARGET_DIR and build.target-dir).
+    pub target_dir: PathBuf,
+    pub functions: Vec<Function>,
+}
+
+impl Workspace {
+    /// Asks cargo (`cargo metadata --no-deps`, offline) about the workspace of `manifest_path`,
+    /// or of the current directory. Metadata keys the kit ignores are warned about on stderr.
+    pub fn load(manifest_path: Option<&Path>) -> Result<Workspace> {
+        let mut command = cargo_metadata::MetadataCommand::new();
+        command.cargo_path(crate::command::cargo()).no_deps();
+        if let Some(path) = manifest_path {
+            let path = std::path::absolute(path)
+                .with_context(|| format!("reading the path {}", path.display()))?;
+            if !path.is_file() {
+                anyhow::bail!(
+                    "--manifest-path {}: no such file; give the Cargo.toml of the workspace or \
+                     package",
+                    path.display()
+                );
+            }
+            command.manifest_path(path);
+        }
+        let metadata = command
+            .exec()
+            .context("asking cargo about the workspace (`cargo metadata --no-deps`)")?;
+        let discovered = discovery::discover(&metadata)?;
+        for warning in &discovered.warnings {
+            eprintln!("{warning}");
+        }
+        Ok(Workspace {
+            root: discovered.root,
+            target_dir: discovered.target_dir,
+            functions: discovered.functions,
+        })
+    }
+
+    /// The functions `selection` names (see [`discovery::select`]); `task` goes into the
+    /// ready-made commands of the error that lists them.
+    pub fn select(&self, selection: &Selection, task: &str) -> Result<Vec<&Function>> {
+        discovery::select(&self.functions, selection, &self.root, task)
+    }
+
+    /// The one function `args` names.
+    pub fn function(&self, args: &FunctionArgs, task: &str) -> Result<&Function> {
+        Ok(self.select(&args.selection(false), task)?[0])
+    }
+
+    pub fn dist_dir(&self) -> PathBuf {
+        self.root.join("dist")
+    }
+
+    /// Where a function's artifacts go: `dist/` when the workspace has one function (so this
+    /// repository's `dist/lambda-x86_64.zip` stays where it is), `dist/<bin>/` when it has several.
+    pub fn function_dist_dir(&self, function: &Function) -> PathBuf {
+        if self.functions.len() <= 1 {
+            self.dist_dir()
+        } else {
+            self.dist_dir().join(&function.bin)
+        }
+    }
+
+    /// `dist/[<bin>/]lambda-<arch>.zip`.
+    pub fn default_zip_path(&self, function: &Function, arch: Arch) -> PathBuf {
+        self.function_dist_dir(function).join(arch.zip_file_name())
+    }
+
+    /// The workspace's own `Cross.toml`, if it has one.
+    pub fn cross_toml(&self) -> Option<PathBuf> {
+        Some(self.root.join("Cross.toml")).filter(|p| p.is_file())
+    }
+
+    /// The newest modification time of a function's sources (its package's folder, the
+    /// workspace's Cargo.toml and Cargo.lock), to warn when a zip is older than them.
+    pub fn newest_source_change(&self, function: &Function) -> Option<std::time::SystemTime> {
+        fn walk(path: &Path, newest: &mut Option<std::time::SystemTime>, skip: &[PathBuf]) {
+            if skip.iter().any(|s| s == path) {
+                return;
+            }
+            let Ok(meta) = std::fs::metadata(path) else {
+                return;
+            };
+            if meta.is_dir() {
+                if let Ok(entries) = std::fs::read_dir(path) {
+                    for entry in entries.flatten() {
+                        walk(&entry.path(), newest, skip);
+                    }
+                }
+            } else if let Ok(modified) = meta.modified() {
+                *newest = (*newest).max(Some(modified));
+            }
+        }
+        let package_dir = function.package_dir();
+        // A package at the workspace root holds the workspace's other folders too: only its
+        // sources count, not dist/, target/ or other packages.
+        let mut newest = None;
+        let parts: Vec<PathBuf> = if package_dir == self.root {
+            ["src", "Cargo.toml"]
+                .iter()
+                .map(|p| self.root.join(p))
+                .collect()
+        } else {
+            vec![package_dir.to_path_buf(), self.root.join("Cargo.toml")]
+        };
+        let skip = [self.target_dir.clone(), self.dist_dir()];
+        for part in parts.iter().chain([&self.root.join("Cargo.lock")]) {
+            walk(part, &mut newest, &skip);
+        }
+        newest
+    }
+}
+
+/// `path` as a user would type it from `cwd`: relative when it is below it, with forward
+/// slashes (which every shell and the AWS CLI accept, on Windows too).
+pub fn shown_from(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// [`shown_from`] the current directory.
+pub fn shown(path: &Path) -> String {
+    match std::env::current_dir() {
+        Ok(cwd) => shown_from(path, &cwd),
+        Err(_) => shown_from(path, Path::new("")),
+    }
+}

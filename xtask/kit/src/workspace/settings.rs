@@ -1,0 +1,559 @@
+//! A function's deployment settings, read from `Cargo.toml` in cargo-lambda's schema so that a
+//! project configured for cargo-lambda moves over with nothing rewritten:
+//!
+//! ```toml
+//! [workspace.metadata.lambda.deploy]      # defaults for every function of the workspace
+//! memory = 512
+//! [package.metadata.lambda.deploy]        # one package's functions
+//! timeout = 60
+//! env = { LOG_LEVEL = "info" }            # or ["LOG_LEVEL=info"]
+//! [package.metadata.lambda.bin.NAME.deploy]   # one binary
+//! name = "my-function"
+//! [package.metadata.lambda.env]           # local runs only (invoke, serve), like cargo-lambda's watch
+//! ```
+//!
+//! Each level is a [`DeploySettings`] of optional values; [`DeploySettings::over`] puts a more
+//! specific level over a more general one, and [`DeploySettings::resolve`] fills what is still
+//! unset with the kit's defaults. Command-line flags are the topmost level.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use clap::ValueEnum;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::runtime::Runtime;
+use crate::validate;
+
+/// X-Ray tracing of the function (`--tracing-config Mode=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+pub enum Tracing {
+    #[value(name = "active", alias = "Active")]
+    #[serde(rename = "Active")]
+    Active,
+    #[value(name = "passthrough", alias = "PassThrough")]
+    #[serde(rename = "PassThrough")]
+    PassThrough,
+}
+
+impl Tracing {
+    /// The mode as the Lambda API spells it.
+    pub fn mode(self) -> &'static str {
+        match self {
+            Tracing::Active => "Active",
+            Tracing::PassThrough => "PassThrough",
+        }
+    }
+}
+
+/// A file or folder added to the zip beside `bootstrap`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Include {
+    /// The path inside the zip (relative, `/`-separated).
+    pub name: String,
+    /// Where it is on disk.
+    pub source: PathBuf,
+}
+
+impl Include {
+    /// `PATH` (kept under its relative path) or `NAME:PATH` (renamed), as cargo-lambda takes
+    /// it; a relative PATH is read from `base`.
+    pub fn parse(value: &str, base: &Path) -> Result<Include, String> {
+        // A Windows drive letter (`C:\x`) is a path, not a rename.
+        let rename = value
+            .split_once(':')
+            .filter(|(name, _)| name.len() > 1 && !name.contains(['/', '\\']));
+        let (name, path) = match rename {
+            Some((name, path)) => (name.to_string(), path),
+            None => (value.replace('\\', "/"), value),
+        };
+        let name = name
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string();
+        let escapes = Path::new(&name)
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)));
+        if path.is_empty() || name.is_empty() || escapes {
+            return Err(format!(
+                "{value:?} is not an include: give a relative PATH (kept under that name in the \
+                 zip) or NAME:PATH (NAME relative, without `..`)"
+            ));
+        }
+        if name == crate::artifact::lambda_zip::BOOTSTRAP {
+            return Err(format!(
+                "{value:?} would replace the function's own `bootstrap` in the zip"
+            ));
+        }
+        Ok(Include {
+            name,
+            source: base.join(path),
+        })
+    }
+}
+
+/// One level of settings: every value optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeploySettings {
+    pub name: Option<String>,
+    pub memory: Option<u32>,
+    pub timeout: Option<u32>,
+    pub role: Option<String>,
+    pub runtime: Option<Runtime>,
+    pub tracing: Option<Tracing>,
+    pub description: Option<String>,
+    /// Merged key by key across levels.
+    pub env: BTreeMap<String, String>,
+    /// Read when the settings are resolved; its variables sit under `env`'s.
+    pub env_file: Option<PathBuf>,
+    /// Merged key by key across levels.
+    pub tags: BTreeMap<String, String>,
+    pub layers: Option<Vec<String>>,
+    pub include: Option<Vec<Include>>,
+}
+
+/// The kit's defaults, under every level.
+pub const DEFAULT_MEMORY_MB: u32 = 128;
+pub const DEFAULT_TIMEOUT_S: u32 = 30;
+
+/// Settings with every value decided: what the printed commands, `deploy`, the templates and
+/// the emulator use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionSettings {
+    pub function_name: String,
+    pub role: Option<String>,
+    pub runtime: Runtime,
+    pub memory_size: u32,
+    pub timeout: u32,
+    pub environment: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub layers: Vec<String>,
+    pub tracing: Option<Tracing>,
+    pub description: Option<String>,
+    #[serde(skip)]
+    pub include: Vec<Include>,
+}
+
+impl FunctionSettings {
+    /// The kit's defaults for a function named `name`.
+    pub fn defaults(name: &str) -> Self {
+        FunctionSettings {
+            function_name: name.to_string(),
+            role: None,
+            runtime: Runtime::default(),
+            memory_size: DEFAULT_MEMORY_MB,
+            timeout: DEFAULT_TIMEOUT_S,
+            environment: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            layers: Vec::new(),
+            tracing: None,
+            description: None,
+            include: Vec::new(),
+        }
+    }
+}
+
+impl DeploySettings {
+    /// `self` (the more specific level) over `general`.
+    pub fn over(&self, general: &DeploySettings) -> DeploySettings {
+        let mut env = general.env.clone();
+        env.extend(self.env.clone());
+        let mut tags = general.tags.clone();
+        tags.extend(self.tags.clone());
+        DeploySettings {
+            name: self.name.clone().or_else(|| general.name.clone()),
+            memory: self.memory.or(general.memory),
+            timeout: self.timeout.or(general.timeout),
+            role: self.role.clone().or_else(|| general.role.clone()),
+            runtime: self.runtime.or(general.runtime),
+            tracing: self.tracing.or(general.tracing),
+            description: self
+                .description
+                .clone()
+                .or_else(|| general.description.clone()),
+            env,
+            env_file: self.env_file.clone().or_else(|| general.env_file.clone()),
+            tags,
+            layers: self.layers.clone().or_else(|| general.layers.clone()),
+            include: self.include.clone().or_else(|| general.include.clone()),
+        }
+    }
+
+    /// Fills what is unset with the defaults; `env_file` variables go under `env`'s.
+    /// `env_file` is read here (the one effect), so that a bad file fails the command using it.
+    pub fn resolve(&self, bin: &str) -> Result<FunctionSettings> {
+        let defaults = FunctionSettings::defaults(bin);
+        let mut environment = match &self.env_file {
+            Some(path) => read_env_file(path)?,
+            None => BTreeMap::new(),
+        };
+        environment.extend(self.env.clone());
+        Ok(FunctionSettings {
+            function_name: self.name.clone().unwrap_or(defaults.function_name),
+            role: self.role.clone(),
+            runtime: self.runtime.unwrap_or(defaults.runtime),
+            memory_size: self.memory.unwrap_or(defaults.memory_size),
+            timeout: self.timeout.unwrap_or(defaults.timeout),
+            environment,
+            tags: self.tags.clone(),
+            layers: self.layers.clone().unwrap_or_default(),
+            tracing: self.tracing,
+            description: self.description.clone(),
+            include: self.include.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// A dotenv file (`KEY=VALUE` lines, `#` comments, quotes), as cargo-lambda reads `env_file`.
+pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>> {
+    let mut variables = BTreeMap::new();
+    let iter = dotenvy::from_path_iter(path)
+        .map_err(|e| anyhow::anyhow!("env_file {}: cannot be read: {e}", path.display()))?;
+    for item in iter {
+        let (key, value) = item.map_err(|e| anyhow::anyhow!("env_file {}: {e}", path.display()))?;
+        validate::env_name(&key)
+            .map_err(|e| anyhow::anyhow!("env_file {}: {e}", path.display()))?;
+        variables.insert(key, value);
+    }
+    Ok(variables)
+}
+
+/// Where a settings table was read from, for messages: `Cargo.toml`'s path and the table.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub manifest: PathBuf,
+    pub table: String,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: [{}]", self.manifest.display(), self.table)
+    }
+}
+
+/// What reading one `deploy` table gave: the settings, and a warning per key the kit does not
+/// support (ignored, not an error: cargo-lambda has keys the kit does not use).
+#[derive(Debug, Clone, Default)]
+pub struct ReadTable {
+    pub settings: DeploySettings,
+    pub warnings: Vec<String>,
+}
+
+/// The keys the kit reads (cargo-lambda's names, and its aliases).
+pub const SUPPORTED_KEYS: [&str; 17] = [
+    "name",
+    "memory",
+    "timeout",
+    "role",
+    "iam_role",
+    "runtime",
+    "tracing",
+    "description",
+    "env",
+    "env_var",
+    "env_vars",
+    "env_file",
+    "tags",
+    "tag",
+    "layers",
+    "layer",
+    "include",
+];
+
+/// Reads a `deploy` table. Every value goes through the validator of its command-line flag; an
+/// error names the file, the table and the key. Relative paths (`env_file`, `include`) are read
+/// from `base`, the folder of the `Cargo.toml` they are written in.
+pub fn read_deploy_table(table: &Value, origin: &Origin, base: &Path) -> Result<ReadTable> {
+    let Value::Object(entries) = table else {
+        bail!("{origin} must be a table of settings");
+    };
+    let mut read = ReadTable::default();
+    let settings = &mut read.settings;
+    for (key, value) in entries {
+        let at = || format!("{origin} {key}");
+        match key.as_str() {
+            "name" => {
+                settings.name = Some(checked(string(value, &at)?, validate::function_name, &at)?)
+            }
+            "memory" => {
+                settings.memory = Some(checked(number(value, &at)?, validate::memory_size, &at)?)
+            }
+            "timeout" => {
+                settings.timeout = Some(checked(number(value, &at)?, validate::timeout, &at)?)
+            }
+            "role" | "iam_role" => {
+                settings.role = Some(checked(string(value, &at)?, validate::role_arn, &at)?)
+            }
+            "runtime" => {
+                let name = string(value, &at)?;
+                settings.runtime = Some(checked(name, validate::runtime, &at)?);
+            }
+            "tracing" => {
+                let name = string(value, &at)?;
+                settings.tracing = Some(checked(name, validate::tracing, &at)?);
+            }
+            "description" => {
+                settings.description =
+                    Some(checked(string(value, &at)?, validate::description, &at)?)
+            }
+            "env" | "env_var" | "env_vars" => {
+                for (name, value) in pairs(value, &at)? {
+                    validate::env_name(&name).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+                    settings.env.insert(name, value);
+                }
+            }
+            "env_file" => settings.env_file = Some(base.join(string(value, &at)?)),
+            "tags" | "tag" => {
+                for (name, value) in pairs(value, &at)? {
+                    validate::tag(&name, &value).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+                    settings.tags.insert(name, value);
+                }
+            }
+            "layers" | "layer" => {
+                let layers = strings(value, &at)?;
+                for layer in &layers {
+                    checked(layer.clone(), validate::layer_arn, &at)?;
+                }
+                settings.layers = Some(layers);
+            }
+            "include" => {
+                let mut includes = Vec::new();
+                for item in strings(value, &at)? {
+                    includes.push(
+                        Include::parse(&item, base)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", at()))?,
+                    );
+                }
+                settings.include = Some(includes);
+            }
+            other => read.warnings.push(format!(
+                "warning: {origin} {other} is not supported by this kit and is ignored (supported: \
+                 name, memory, timeout, role, runtime, tracing, description, env, env_file, tags, \
+                 layers, include)"
+            )),
+        }
+    }
+    Ok(read)
+}
+
+fn checked<T>(
+    value: String,
+    validator: fn(&str) -> Result<T, String>,
+    at: &dyn Fn() -> String,
+) -> Result<T> {
+    validator(&value).map_err(|e| anyhow::anyhow!("{}: {e}", at()))
+}
+
+fn string(value: &Value, at: &dyn Fn() -> String) -> Result<String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        other => bail!("{}: expected a string, found {other}", at()),
+    }
+}
+
+/// A whole number, written as a TOML integer or as a string.
+fn number(value: &Value, at: &dyn Fn() -> String) -> Result<String> {
+    match value {
+        Value::Number(n) => Ok(n.to_string()),
+        Value::String(s) => Ok(s.clone()),
+        other => bail!("{}: expected a whole number, found {other}", at()),
+    }
+}
+
+/// A list of strings, or one string of comma-separated items.
+fn strings(value: &Value, at: &dyn Fn() -> String) -> Result<Vec<String>> {
+    match value {
+        Value::String(s) => Ok(s.split(',').map(|p| p.trim().to_string()).collect()),
+        Value::Array(items) => items.iter().map(|item| string(item, at)).collect(),
+        other => bail!("{}: expected a list of strings, found {other}", at()),
+    }
+}
+
+/// A table `{ KEY = "VALUE" }` or a list `["KEY=VALUE"]`, as cargo-lambda takes env and tags.
+fn pairs(value: &Value, at: &dyn Fn() -> String) -> Result<Vec<(String, String)>> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                Value::Bool(b) => Ok((k.clone(), b.to_string())),
+                other => bail!("{}: {k} must be a string, found {other}", at()),
+            })
+            .collect(),
+        Value::Array(_) | Value::String(_) => strings(value, at)?
+            .into_iter()
+            .map(|item| match item.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    Ok((k.trim().to_string(), v.trim().to_string()))
+                }
+                _ => bail!("{}: {item:?} is not KEY=VALUE", at()),
+            })
+            .collect(),
+        other => bail!(
+            "{}: expected a table {{ KEY = \"VALUE\" }} or a list of \"KEY=VALUE\", found {other}",
+            at()
+        ),
+    }
+}
+
+/// `KEY=VALUE`, for the `--env` and `--tag` flags.
+pub fn key_value(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{value:?} is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn origin() -> Origin {
+        Origin {
+            manifest: PathBuf::from("/ws/fn/Cargo.toml"),
+            table: "package.metadata.lambda.deploy".into(),
+        }
+    }
+
+    #[test]
+    fn reads_cargo_lambda_keys_and_aliases() {
+        let table = json!({
+            "memory": 512, "timeout": "60", "iam_role": "arn:aws:iam::123456789012:role/r",
+            "runtime": "provided.al2023", "tracing": "active", "description": "d",
+            "env": {"A": "1", "B": 2}, "tag": ["team=pi"], "layers": ["arn:aws:lambda:us-east-1:123456789012:layer:l:3"],
+            "include": ["static", "cfg.json:config/prod.json"], "env_file": ".env",
+        });
+        let read = read_deploy_table(&table, &origin(), Path::new("/ws/fn")).unwrap();
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+        let s = read.settings;
+        assert_eq!(s.memory, Some(512));
+        assert_eq!(s.timeout, Some(60));
+        assert_eq!(s.role.as_deref(), Some("arn:aws:iam::123456789012:role/r"));
+        assert_eq!(s.runtime, Some(Runtime::ProvidedAl2023));
+        assert_eq!(s.tracing, Some(Tracing::Active));
+        assert_eq!(s.env["B"], "2");
+        assert_eq!(s.tags["team"], "pi");
+        assert_eq!(s.env_file, Some(PathBuf::from("/ws/fn/.env")));
+        let include = s.include.unwrap();
+        assert_eq!(include[0].name, "static");
+        assert_eq!(include[0].source, PathBuf::from("/ws/fn/static"));
+        assert_eq!(include[1].name, "cfg.json");
+        assert_eq!(include[1].source, PathBuf::from("/ws/fn/config/prod.json"));
+    }
+
+    #[test]
+    fn bad_values_name_the_file_the_table_and_the_key() {
+        for (key, value, says) in [
+            ("memory", json!(64), "memory size"),
+            ("timeout", json!(901), "timeout"),
+            ("role", json!("admin"), "IAM role ARN"),
+            ("runtime", json!("nodejs20.x"), "provided.al2023"),
+            ("tracing", json!("loud"), "Active"),
+            ("env", json!({"1BAD": "x"}), "environment variable name"),
+            ("tags", json!(["novalue"]), "KEY=VALUE"),
+            ("layers", json!(["layer1"]), "layer version ARN"),
+            ("include", json!(["../secrets"]), "relative"),
+            ("memory", json!(true), "whole number"),
+        ] {
+            let err = read_deploy_table(&json!({ key: value }), &origin(), Path::new("/ws"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("/ws/fn/Cargo.toml: [package.metadata.lambda.deploy] "),
+                "{err}"
+            );
+            assert!(err.contains(key) && err.contains(says), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_one_line_warnings() {
+        let read = read_deploy_table(
+            &json!({"memory": 256, "subnet_ids": ["s-1"]}),
+            &origin(),
+            Path::new("/ws"),
+        )
+        .unwrap();
+        assert_eq!(read.settings.memory, Some(256));
+        assert_eq!(read.warnings.len(), 1);
+        assert!(read.warnings[0].contains("subnet_ids is not supported"));
+        assert!(!read.warnings[0].contains('\n'));
+    }
+
+    #[test]
+    fn specific_levels_win_and_maps_merge_by_key() {
+        let workspace = DeploySettings {
+            memory: Some(256),
+            timeout: Some(10),
+            env: BTreeMap::from([("A".into(), "ws".into()), ("B".into(), "ws".into())]),
+            ..Default::default()
+        };
+        let package = DeploySettings {
+            timeout: Some(20),
+            env: BTreeMap::from([("B".into(), "pkg".into())]),
+            ..Default::default()
+        };
+        let bin = DeploySettings {
+            name: Some("fn-one".into()),
+            ..Default::default()
+        };
+        let merged = bin.over(&package.over(&workspace));
+        let resolved = merged.resolve("one").unwrap();
+        assert_eq!(resolved.function_name, "fn-one");
+        assert_eq!(resolved.memory_size, 256);
+        assert_eq!(resolved.timeout, 20);
+        assert_eq!(resolved.environment["A"], "ws");
+        assert_eq!(resolved.environment["B"], "pkg");
+        let defaults = DeploySettings::default().resolve("calculate-pi").unwrap();
+        assert_eq!(defaults, FunctionSettings::defaults("calculate-pi"));
+        assert_eq!(defaults.memory_size, 128);
+        assert_eq!(defaults.timeout, 30);
+    }
+
+    #[test]
+    fn env_file_variables_sit_under_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(".env");
+        std::fs::write(&file, "# comment\nA=file\nexport C='quoted value'\n").unwrap();
+        let settings = DeploySettings {
+            env_file: Some(file),
+            env: BTreeMap::from([("A".into(), "table".into())]),
+            ..Default::default()
+        };
+        let env = settings.resolve("f").unwrap().environment;
+        assert_eq!(env["A"], "table");
+        assert_eq!(env["C"], "quoted value");
+        let missing = DeploySettings {
+            env_file: Some(dir.path().join("nope")),
+            ..Default::default()
+        };
+        assert!(missing
+            .resolve("f")
+            .unwrap_err()
+            .to_string()
+            .contains("cannot be read"));
+    }
+
+    #[test]
+    fn includes_keep_or_rename() {
+        let base = Path::new("/ws");
+        assert_eq!(Include::parse("a/b.txt", base).unwrap().name, "a/b.txt");
+        let renamed = Include::parse("conf:etc/x.conf", base).unwrap();
+        assert_eq!(
+            (renamed.name.as_str(), renamed.source),
+            ("conf", PathBuf::from("/ws/etc/x.conf"))
+        );
+        assert!(Include::parse("bootstrap", base).is_err());
+        assert!(Include::parse("/etc/passwd", base).is_err());
+        assert!(
+            Include::parse("x:../y", base).is_ok(),
+            "the source may be anywhere"
+        );
+        assert!(Include::parse("../y:z", base).is_err());
+    }
+}
