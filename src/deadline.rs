@@ -9,9 +9,9 @@
 //! time grows about 800-fold.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::event::Algorithm;
+use crate::pi::{self, Algorithm};
 
 /// The spigot's cost exponent: T(N) ∝ N².
 pub const SPIGOT_EXPONENT: f64 = 2.0;
@@ -136,11 +136,76 @@ pub fn spigot_progress(
     }))
 }
 
+/// The first `n` digits with `algorithm` if they can be computed within `budget`; otherwise an
+/// error, as early as the projection allows (see this module's doc).
+pub fn digits_within(
+    algorithm: Algorithm,
+    n: usize,
+    budget: Duration,
+) -> Result<String, NotEnoughTime> {
+    let start = Instant::now();
+    match algorithm {
+        Algorithm::Spigot => {
+            pi::spigot::digits_while(n, |done| spigot_progress(n, done, start.elapsed(), budget))
+        }
+        Algorithm::Chudnovsky => {
+            if n >= CHUDNOVSKY_PROBE_FROM {
+                let last = CHUDNOVSKY_PROBE_DIVISORS.len() - 1;
+                for (index, divisor) in CHUDNOVSKY_PROBE_DIVISORS.into_iter().enumerate() {
+                    let probe = n / divisor;
+                    let probe_start = Instant::now();
+                    pi::chudnovsky::digits(probe);
+                    project(
+                        algorithm,
+                        n,
+                        probe,
+                        probe_start.elapsed(),
+                        budget.saturating_sub(start.elapsed()),
+                        CHUDNOVSKY_EXPONENT,
+                        if index == last {
+                            1.0
+                        } else {
+                            SMALL_PROBE_TOLERANCE
+                        },
+                    )?;
+                }
+            }
+            Ok(pi::chudnovsky::digits(n))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn within_a_generous_budget_the_digits_are_the_same() {
+        let hour = Duration::from_secs(3600);
+        for algorithm in Algorithm::ALL {
+            assert_eq!(
+                digits_within(algorithm, 300, hour).unwrap(),
+                pi::digits(algorithm, 300)
+            );
+        }
+        assert_eq!(
+            digits_within(Algorithm::Chudnovsky, 60_000, hour).unwrap(),
+            pi::digits(Algorithm::Chudnovsky, 60_000)
+        );
+    }
+
+    #[test]
+    fn without_time_large_requests_stop_with_what_would_fit() {
+        let err = digits_within(Algorithm::Spigot, 100_000, Duration::ZERO).unwrap_err();
+        assert_eq!((err.algorithm, err.requested), (Algorithm::Spigot, 100_000));
+        assert!(err.achievable < 100_000);
+        let err =
+            digits_within(Algorithm::Chudnovsky, 1_000_000, Duration::from_millis(1)).unwrap_err();
+        assert_eq!(err.requested, 1_000_000);
+        assert!(err.achievable < 1_000_000);
+    }
 
     #[test]
     fn the_budget_keeps_a_margin_for_the_response() {

@@ -55,7 +55,7 @@ pub fn time_left(deadline_ms: u64, now: SystemTime) -> Duration {
 pub fn respond(request: PiRequest, budget: Duration) -> Result<PiResponse, NotEnoughTime> {
     // The limits keep `digits` far below usize::MAX on any target.
     let n = usize::try_from(request.digits).unwrap_or(usize::MAX);
-    let digits = pi::digits_within(request.algorithm, n, budget)?;
+    let digits = deadline::digits_within(request.algorithm, n, budget)?;
     Ok(PiResponse {
         digits: request.digits,
         pi: pi::format_pi(&digits),
@@ -65,7 +65,7 @@ pub fn respond(request: PiRequest, budget: Duration) -> Result<PiResponse, NotEn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Algorithm;
+    use crate::pi::Algorithm;
 
     const HOUR: Duration = Duration::from_secs(3600);
 
