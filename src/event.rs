@@ -22,6 +22,11 @@ pub struct PiRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventError {
+    /// The payload is not JSON at all (the Invoke API refuses such payloads, but a Runtime
+    /// API might still pass one on).
+    NotJson {
+        reason: String,
+    },
     /// The payload is valid JSON but not an object.
     NotAnObject {
         found: &'static str,
@@ -51,7 +56,7 @@ impl EventError {
     /// The Lambda `errorType` reported for this error.
     pub fn error_type(&self) -> &'static str {
         match self {
-            EventError::NotAnObject { .. } => "InvalidEvent",
+            EventError::NotJson { .. } | EventError::NotAnObject { .. } => "InvalidEvent",
             EventError::UnknownField { .. } => "UnknownField",
             EventError::MissingDigits | EventError::NullDigits => "MissingDigits",
             EventError::InvalidDigits { .. } => "InvalidDigits",
@@ -67,6 +72,10 @@ const DIGITS_ACCEPTED: &str =
 impl fmt::Display for EventError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            EventError::NotJson { reason } => write!(
+                f,
+                "the event must be a JSON object such as {{\"digits\": \"10_000\"}}, but it is not JSON ({reason})"
+            ),
             EventError::NotAnObject { found } => write!(
                 f,
                 "the event must be a JSON object such as {{\"digits\": \"10_000\"}}, got {found}"
@@ -97,6 +106,15 @@ impl fmt::Display for EventError {
 }
 
 impl std::error::Error for EventError {}
+
+/// Parses the raw bytes of an invocation payload into a request within `limits`.
+pub fn parse_payload(payload: &[u8], limits: &Limits) -> Result<PiRequest, EventError> {
+    // serde_json stops at 128 levels of nesting, so no payload can exhaust the stack.
+    let event: Value = serde_json::from_slice(payload).map_err(|error| EventError::NotJson {
+        reason: cut_short(&error.to_string()),
+    })?;
+    parse_event(&event, limits)
+}
 
 /// Parses an invocation payload into a request within `limits`.
 pub fn parse_event(event: &Value, limits: &Limits) -> Result<PiRequest, EventError> {
@@ -362,6 +380,30 @@ mod tests {
             error_of(json!({ "digits": dots })).error_type(),
             "InvalidDigits"
         );
+    }
+
+    #[test]
+    fn payloads_that_are_not_json_are_invalid_events() {
+        let limits = Limits::default();
+        assert_eq!(
+            parse_payload(br#"{"digits": "10_000"}"#, &limits).map(|r| r.digits),
+            Ok(10_000)
+        );
+        let deep = "[".repeat(100_000);
+        for bad in [
+            &b""[..],
+            b"not json",
+            b"{\"digits\": 5",
+            b"\xff\xfe",
+            deep.as_bytes(),
+        ] {
+            let err = parse_payload(bad, &limits).unwrap_err();
+            assert!(matches!(err, EventError::NotJson { .. }), "{err:?}");
+            assert_eq!(err.error_type(), "InvalidEvent");
+            let message = err.to_string();
+            assert!(message.contains("not JSON"), "{message}");
+            assert!(message.len() < 400, "{message}");
+        }
     }
 
     #[test]
