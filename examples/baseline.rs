@@ -16,7 +16,7 @@ fn main() {
     let n = match std::env::args()
         .nth(1)
         .as_deref()
-        .map(calculate_pi::event::parse_digit_string)
+        .map(calculate_pi::digit_string::parse_digit_string)
     {
         Some(Ok(n)) => usize::try_from(n).unwrap_or(usize::MAX),
         _ => {

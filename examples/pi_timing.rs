@@ -23,7 +23,7 @@ fn main() {
     let [algorithms, n] = args.as_slice() else {
         fail("")
     };
-    let n: usize = match calculate_pi::event::parse_digit_string(n) {
+    let n: usize = match calculate_pi::digit_string::parse_digit_string(n) {
         Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
         Err(_) => fail(": n must be a whole number"),
     };

@@ -6,31 +6,13 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::digit_string::{parse_digit_string, DigitStringError};
 use crate::limits::Limits;
+use crate::pi::Algorithm;
 
 /// The fields an event may carry; anything else is refused so that a typo (`"digit"`) is
 /// reported instead of silently ignored.
 pub const ACCEPTED_FIELDS: [&str; 2] = ["digits", "algorithm"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Algorithm {
-    /// Gibbons' unbounded spigot: the benchmark workload.
-    #[default]
-    Spigot,
-    /// Chudnovsky's series with binary splitting: for large N.
-    Chudnovsky,
-}
-
-impl Algorithm {
-    pub const ALL: [Algorithm; 2] = [Algorithm::Spigot, Algorithm::Chudnovsky];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::Spigot => "spigot",
-            Algorithm::Chudnovsky => "chudnovsky",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PiRequest {
@@ -40,6 +22,11 @@ pub struct PiRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventError {
+    /// The payload is not JSON at all (the Invoke API refuses such payloads, but a Runtime
+    /// API might still pass one on).
+    NotJson {
+        reason: String,
+    },
     /// The payload is valid JSON but not an object.
     NotAnObject {
         found: &'static str,
@@ -69,7 +56,7 @@ impl EventError {
     /// The Lambda `errorType` reported for this error.
     pub fn error_type(&self) -> &'static str {
         match self {
-            EventError::NotAnObject { .. } => "InvalidEvent",
+            EventError::NotJson { .. } | EventError::NotAnObject { .. } => "InvalidEvent",
             EventError::UnknownField { .. } => "UnknownField",
             EventError::MissingDigits | EventError::NullDigits => "MissingDigits",
             EventError::InvalidDigits { .. } => "InvalidDigits",
@@ -85,6 +72,10 @@ const DIGITS_ACCEPTED: &str =
 impl fmt::Display for EventError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            EventError::NotJson { reason } => write!(
+                f,
+                "the event must be a JSON object such as {{\"digits\": \"10_000\"}}, but it is not JSON ({reason})"
+            ),
             EventError::NotAnObject { found } => write!(
                 f,
                 "the event must be a JSON object such as {{\"digits\": \"10_000\"}}, got {found}"
@@ -115,6 +106,15 @@ impl fmt::Display for EventError {
 }
 
 impl std::error::Error for EventError {}
+
+/// Parses the raw bytes of an invocation payload into a request within `limits`.
+pub fn parse_payload(payload: &[u8], limits: &Limits) -> Result<PiRequest, EventError> {
+    // serde_json stops at 128 levels of nesting, so no payload can exhaust the stack.
+    let event: Value = serde_json::from_slice(payload).map_err(|error| EventError::NotJson {
+        reason: cut_short(&error.to_string()),
+    })?;
+    parse_event(&event, limits)
+}
 
 /// Parses an invocation payload into a request within `limits`.
 pub fn parse_event(event: &Value, limits: &Limits) -> Result<PiRequest, EventError> {
@@ -209,70 +209,6 @@ fn parse_digits(object: &Map<String, Value>) -> Result<Option<u64>, EventError> 
         Value::Object(_) => Err(invalid("is an object, not a number")),
         Value::Null => Err(EventError::NullDigits),
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DigitStringError {
-    Empty,
-    Negative,
-    Fraction,
-    NotANumber,
-    TooLarge,
-}
-
-/// Parses `"10000"`, `"10_000"` or `" 10_000 "`: ASCII digits with single `_` separators
-/// between them (as in Rust and Python literals), surrounding white space ignored, an optional
-/// `+`, and `.0…` after a whole number. No recursion: any input is one pass.
-pub fn parse_digit_string(text: &str) -> Result<u64, DigitStringError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(DigitStringError::Empty);
-    }
-    if let Some(rest) = text.strip_prefix('-') {
-        return Err(match parse_unsigned(rest) {
-            Ok(_) | Err(DigitStringError::Fraction) | Err(DigitStringError::TooLarge) => {
-                DigitStringError::Negative
-            }
-            Err(_) => DigitStringError::NotANumber,
-        });
-    }
-    parse_unsigned(text.strip_prefix('+').unwrap_or(text))
-}
-
-/// A number without a sign: whole, or whole with a fraction.
-fn parse_unsigned(body: &str) -> Result<u64, DigitStringError> {
-    let Some((whole, fraction)) = body.split_once('.') else {
-        return parse_whole(body);
-    };
-    // "10000.0" is a whole number written with a point; "10.5" is not.
-    let whole = parse_whole(whole)?;
-    if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        Err(DigitStringError::NotANumber)
-    } else if fraction.bytes().all(|b| b == b'0') {
-        Ok(whole)
-    } else {
-        Err(DigitStringError::Fraction)
-    }
-}
-
-/// Digits with single `_` separators between them.
-fn parse_whole(body: &str) -> Result<u64, DigitStringError> {
-    let bytes = body.as_bytes();
-    let separators_ok = !bytes.is_empty()
-        && bytes[0] != b'_'
-        && bytes[bytes.len() - 1] != b'_'
-        && !body.contains("__");
-    if !separators_ok || !bytes.iter().all(|b| b.is_ascii_digit() || *b == b'_') {
-        return Err(DigitStringError::NotANumber);
-    }
-    let mut n: u64 = 0;
-    for digit in bytes.iter().filter(|b| b.is_ascii_digit()) {
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(digit - b'0')))
-            .ok_or(DigitStringError::TooLarge)?;
-    }
-    Ok(n)
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -444,13 +380,30 @@ mod tests {
             error_of(json!({ "digits": dots })).error_type(),
             "InvalidDigits"
         );
-        assert_eq!(parse_digit_string("-"), Err(DigitStringError::NotANumber));
-        assert_eq!(parse_digit_string("--5"), Err(DigitStringError::NotANumber));
-        assert_eq!(parse_digit_string("+-5"), Err(DigitStringError::NotANumber));
-        assert_eq!(parse_digit_string("-10.5"), Err(DigitStringError::Negative));
-        assert_eq!(parse_digit_string(".5"), Err(DigitStringError::NotANumber));
-        assert_eq!(parse_digit_string("5."), Err(DigitStringError::NotANumber));
-        assert_eq!(parse_digit_string("1_000.000"), Ok(1000));
+    }
+
+    #[test]
+    fn payloads_that_are_not_json_are_invalid_events() {
+        let limits = Limits::default();
+        assert_eq!(
+            parse_payload(br#"{"digits": "10_000"}"#, &limits).map(|r| r.digits),
+            Ok(10_000)
+        );
+        let deep = "[".repeat(100_000);
+        for bad in [
+            &b""[..],
+            b"not json",
+            b"{\"digits\": 5",
+            b"\xff\xfe",
+            deep.as_bytes(),
+        ] {
+            let err = parse_payload(bad, &limits).unwrap_err();
+            assert!(matches!(err, EventError::NotJson { .. }), "{err:?}");
+            assert_eq!(err.error_type(), "InvalidEvent");
+            let message = err.to_string();
+            assert!(message.contains("not JSON"), "{message}");
+            assert!(message.len() < 400, "{message}");
+        }
     }
 
     #[test]

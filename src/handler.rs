@@ -1,13 +1,12 @@
 //! The invocation handler: payload in, digits or a Lambda function error out.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::any::Any;
+use std::time::Duration;
 
-use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::deadline::{self, NotEnoughTime};
-use crate::event::{parse_event, EventError, PiRequest};
+use crate::deadline::{self, NotEnoughTime, TimeLeft};
+use crate::event::{parse_payload, EventError, PiRequest};
 use crate::limits::Limits;
 use crate::pi;
 
@@ -16,6 +15,29 @@ pub struct PiResponse {
     pub digits: u64,
     /// Exactly `digits` digits, with the point after the 3 (`"3"` for one digit).
     pub pi: String,
+}
+
+/// A function error as the Runtime API takes it: `{"errorType": …, "errorMessage": …}`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    pub error_type: String,
+    pub error_message: String,
+}
+
+impl Diagnostic {
+    /// The error for a handler that panicked (a bug: no payload should get there).
+    pub fn from_panic(panic: &(dyn Any + Send)) -> Self {
+        let what = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        Diagnostic {
+            error_type: "Panic".to_string(),
+            error_message: format!("the function panicked: {what}"),
+        }
+    }
 }
 
 impl From<EventError> for Diagnostic {
@@ -36,26 +58,29 @@ impl From<NotEnoughTime> for Diagnostic {
     }
 }
 
-pub async fn handle(event: LambdaEvent<Value>, limits: &Limits) -> Result<PiResponse, Diagnostic> {
-    let request = parse_event(&event.payload, limits)?;
-    let remaining = time_left(event.context.deadline, SystemTime::now());
-    Ok(respond(request, deadline::computing_budget(remaining))?)
+/// Answers one invocation: its raw payload, with `time_left` before its deadline.
+pub fn handle(
+    payload: &[u8],
+    time_left: &TimeLeft,
+    limits: &Limits,
+) -> Result<PiResponse, Diagnostic> {
+    let request = parse_payload(payload, limits)?;
+    let budget = match time_left {
+        TimeLeft::Known(remaining) => Some(deadline::computing_budget(*remaining)),
+        TimeLeft::Unknown(_) => None,
+    };
+    Ok(respond(request, budget)?)
 }
 
-/// Time from `now` to `deadline_ms` (milliseconds since the Unix epoch, as the Runtime API's
-/// `Lambda-Runtime-Deadline-Ms` gives it); zero once it has passed.
-pub fn time_left(deadline_ms: u64, now: SystemTime) -> Duration {
-    let now_ms = now.duration_since(UNIX_EPOCH).map_or(0, |since| {
-        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-    });
-    Duration::from_millis(deadline_ms.saturating_sub(now_ms))
-}
-
-/// Computes the answer to a valid request within `budget`.
-pub fn respond(request: PiRequest, budget: Duration) -> Result<PiResponse, NotEnoughTime> {
+/// Computes the answer to a valid request within `budget`, or without a time limit when no
+/// deadline is known.
+pub fn respond(request: PiRequest, budget: Option<Duration>) -> Result<PiResponse, NotEnoughTime> {
     // The limits keep `digits` far below usize::MAX on any target.
     let n = usize::try_from(request.digits).unwrap_or(usize::MAX);
-    let digits = pi::digits_within(request.algorithm, n, budget)?;
+    let digits = match budget {
+        Some(budget) => deadline::digits_within(request.algorithm, n, budget)?,
+        None => pi::digits(request.algorithm, n),
+    };
     Ok(PiResponse {
         digits: request.digits,
         pi: pi::format_pi(&digits),
@@ -65,16 +90,49 @@ pub fn respond(request: PiRequest, budget: Duration) -> Result<PiResponse, NotEn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Algorithm;
+    use crate::pi::Algorithm;
+    use std::time::UNIX_EPOCH;
 
-    const HOUR: Duration = Duration::from_secs(3600);
+    const HOUR: Option<Duration> = Some(Duration::from_secs(3600));
 
     #[test]
-    fn time_left_before_the_deadline() {
-        let now = UNIX_EPOCH + Duration::from_millis(1_000_000);
-        assert_eq!(time_left(1_003_000, now), Duration::from_secs(3));
-        assert_eq!(time_left(999_000, now), Duration::ZERO);
-        assert_eq!(time_left(0, now), Duration::ZERO);
+    fn handle_answers_within_a_known_deadline_or_without_one() {
+        let limits = Limits::default();
+        let payload = br#"{"digits": "20_000"}"#;
+        let no_time = TimeLeft::Known(Duration::ZERO);
+        let err = handle(payload, &no_time, &limits).unwrap_err();
+        assert_eq!(err.error_type, "NotEnoughTime");
+        let unknown = deadline::time_left(Some(b"600000"), UNIX_EPOCH, UNIX_EPOCH);
+        assert!(matches!(unknown, TimeLeft::Unknown(_)));
+        let response = handle(payload, &unknown, &limits).unwrap();
+        assert_eq!(response.digits, 20_000);
+        assert!(response.pi.starts_with("3.14159"));
+        let err = handle(b"{", &unknown, &limits).unwrap_err();
+        assert_eq!(err.error_type, "InvalidEvent");
+    }
+
+    #[test]
+    fn diagnostics_serialise_as_the_runtime_api_reads_them() {
+        let diagnostic = Diagnostic {
+            error_type: "InvalidDigits".to_string(),
+            error_message: "no".to_string(),
+        };
+        assert_eq!(
+            serde_json::to_value(&diagnostic).unwrap(),
+            serde_json::json!({"errorType": "InvalidDigits", "errorMessage": "no"})
+        );
+    }
+
+    #[test]
+    fn a_panic_becomes_a_diagnostic_with_its_message() {
+        let caught = std::panic::catch_unwind(|| panic!("at {}", 42)).unwrap_err();
+        let diagnostic = Diagnostic::from_panic(caught.as_ref());
+        assert_eq!(diagnostic.error_type, "Panic");
+        assert!(diagnostic.error_message.contains("at 42"));
+        let caught = std::panic::catch_unwind(|| std::panic::panic_any(7)).unwrap_err();
+        assert!(Diagnostic::from_panic(caught.as_ref())
+            .error_message
+            .contains("no message"));
     }
 
     #[test]
@@ -83,7 +141,7 @@ mod tests {
             digits: 100_000,
             algorithm: Algorithm::Spigot,
         };
-        let diagnostic: Diagnostic = respond(request, Duration::ZERO).unwrap_err().into();
+        let diagnostic: Diagnostic = respond(request, Some(Duration::ZERO)).unwrap_err().into();
         assert_eq!(diagnostic.error_type, "NotEnoughTime");
         assert!(
             diagnostic.error_message.contains("digits would fit"),

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use crate::event::Algorithm;
+use crate::digit_string::parse_digit_string;
+use crate::pi::Algorithm;
 
 /// Environment variable that overrides the spigot's maximum digits.
 pub const MAX_DIGITS_SPIGOT_VAR: &str = "CALCULATE_PI_MAX_DIGITS_SPIGOT";
@@ -71,7 +72,7 @@ impl Limits {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LimitsError> {
         let read = |variable: &'static str, default: u64| match lookup(variable) {
             None => Ok(default),
-            Some(value) => match crate::event::parse_digit_string(&value) {
+            Some(value) => match parse_digit_string(&value) {
                 Ok(n) if (1..=HARD_MAX_DIGITS).contains(&n) => Ok(n),
                 _ => Err(LimitsError { variable, value }),
             },

@@ -5,8 +5,7 @@
 #[path = "../benches/support/baseline.rs"]
 mod baseline;
 
-use calculate_pi::event::Algorithm;
-use calculate_pi::pi;
+use calculate_pi::pi::{self, Algorithm};
 use num_bigint::{BigInt, BigUint};
 use num_traits::Signed;
 
