@@ -1,6 +1,7 @@
 //! Finding a workspace's Lambda functions as cargo-lambda does: every binary target of every
-//! workspace package that depends on `lambda_runtime` or `lambda_http`, with its settings from
-//! the three levels of `[*.metadata.lambda]`. Pure: it reads `cargo metadata`'s answer only.
+//! workspace package that depends on `lambda_runtime` or `lambda_http` (or drives the Runtime API
+//! itself with their `lambda_runtime_api_client`), with its settings from the three levels of
+//! `[*.metadata.lambda]`. Pure: it reads `cargo metadata`'s answer only.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,8 @@ use serde_json::Value;
 use crate::workspace::settings::{self, DeploySettings, Origin};
 
 /// The crates whose dependents are Lambda functions.
-pub const RUNTIME_CRATES: [&str; 2] = ["lambda_runtime", "lambda_http"];
+pub const RUNTIME_CRATES: [&str; 3] =
+    ["lambda_runtime", "lambda_http", "lambda_runtime_api_client"];
 
 /// One Lambda function: a binary target of a package.
 #[derive(Debug, Clone)]
