@@ -19,6 +19,8 @@ use lambda_kit::runtime::Runtime;
 use serde_json::Value;
 use xtask::repository;
 
+mod support;
+
 /// moto's default account.
 const ROLE_NAME: &str = "calculate-pi-test";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/calculate-pi-test";
@@ -656,4 +658,101 @@ fn a_dry_run_prints_the_commands_and_sends_nothing() {
     }
     assert!(!text(&output.stderr).contains("$ aws"));
     assert!(moto.function_names().is_empty());
+}
+
+#[test]
+fn a_foreign_workspaces_functions_deploy_with_their_settings() {
+    let fixture = support::fixture("two-packages-deploy");
+    let manifest = fixture.join("Cargo.toml");
+    let manifest = manifest.to_str().unwrap();
+    let moto = Moto::start();
+    moto.create_role();
+    for (package, bin) in [("alpha", "two"), ("beta", "three")] {
+        let output = moto.xtask(&[
+            "deploy",
+            "--manifest-path",
+            manifest,
+            "--package",
+            package,
+            "--bin",
+            bin,
+            "--arch",
+            "x86_64",
+            "--builder",
+            "cargo",
+            "--role",
+            ROLE_ARN,
+            "--endpoint-url",
+            &moto.url,
+        ]);
+        assert!(output.status.success(), "{package}/{bin}");
+    }
+    let two = moto.aws(&[
+        "lambda",
+        "get-function-configuration",
+        "--function-name",
+        "alpha-second",
+    ]);
+    assert_eq!(two["MemorySize"], 512);
+    assert_eq!(two["Timeout"], 25);
+    assert_eq!(
+        two["Environment"]["Variables"],
+        serde_json::json!({"GREETING_FILE": "greeting.txt", "STAGE": "test", "WHO": "two"})
+    );
+    let zip = fixture.join("dist/two/lambda-x86_64.zip");
+    assert_eq!(
+        two["CodeSha256"],
+        lambda_zip::code_sha256(&std::fs::read(zip).unwrap())
+    );
+    let three = moto.aws(&[
+        "lambda",
+        "get-function-configuration",
+        "--function-name",
+        "three",
+    ]);
+    assert_eq!(three["MemorySize"], 256);
+    assert_eq!(three["Timeout"], 20);
+    assert_eq!(three["Runtime"], "provided.al2023");
+    assert_eq!(three["Description"], "the third function");
+    assert_eq!(
+        three["Environment"]["Variables"],
+        serde_json::json!({"STAGE": "test"})
+    );
+
+    // A changed setting reaches the deployed configuration, with the code unchanged.
+    let output = moto.xtask(&[
+        "deploy",
+        "--manifest-path",
+        manifest,
+        "--package",
+        "beta",
+        "--arch",
+        "x86_64",
+        "--builder",
+        "cargo",
+        "--timeout",
+        "40",
+        "--env",
+        "STAGE=prod",
+        "--endpoint-url",
+        &moto.url,
+    ]);
+    assert!(output.status.success());
+    let stdout = text(&output.stdout);
+    assert!(stdout.starts_with("three is unchanged"), "{stdout}");
+    assert!(
+        stdout.contains("Updated the configuration of three: timeout: 20 s -> 40 s"),
+        "{stdout}"
+    );
+    let three = moto.aws(&[
+        "lambda",
+        "get-function-configuration",
+        "--function-name",
+        "three",
+    ]);
+    assert_eq!(three["Timeout"], 40);
+    assert_eq!(
+        three["Environment"]["Variables"],
+        serde_json::json!({"STAGE": "prod"})
+    );
 }

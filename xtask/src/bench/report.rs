@@ -335,13 +335,25 @@ fn measured_text(target: &Target) -> String {
 
 /// The whole report. `charts` is the folder the SVGs are linked from, relative to where the
 /// Markdown will live ("" for beside it).
+/// The report in Markdown: one small function per section, each reading the run's data.
 pub fn render(results: &BenchResults, charts: &str) -> String {
     let mut md = String::new();
+    how_made(results, &mut md);
+    summary(results, &mut md);
+    targets_table(results, &mut md);
+    side_by_side(results, &mut md);
+    chudnovsky(results, &mut md);
+    every_invocation(results, &mut md);
+    charts_section(charts, &mut md);
+    notes(results, &mut md);
+    md
+}
+
+/// How this run was made.
+fn how_made(results: &BenchResults, md: &mut String) {
     let s = &results.settings;
     let m = &results.machine;
     let digits = with_commas(s.digits);
-
-    // Writing to a String cannot fail.
     let _ = writeln!(md, "### How this run was made\n");
     let commit = match (&m.commit, m.dirty) {
         (Some(c), Some(true)) => format!("commit `{c}` plus uncommitted changes"),
@@ -382,8 +394,12 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
             let _ = writeln!(md, "No reference digits: the baseline was not run.");
         }
     }
+}
 
-    // Summary table.
+/// The function at the benchmark's digits.
+fn summary(results: &BenchResults, md: &mut String) {
+    let s = &results.settings;
+    let digits = with_commas(s.digits);
     let _ = writeln!(md, "\n### The function, {digits} digits\n");
     let _ = writeln!(
         md,
@@ -434,8 +450,10 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
             emulated.emulated_by.as_deref().unwrap_or("an emulator")
         );
     }
+}
 
-    // Targets.
+/// The targets and whether they were met.
+fn targets_table(results: &BenchResults, md: &mut String) {
     let _ = writeln!(md, "\n### Targets\n");
     let _ = writeln!(md, "| target | measured | result |");
     let _ = writeln!(md, "| --- | --- | --- |");
@@ -456,8 +474,12 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
             let _ = writeln!(md, "- {hint}");
         }
     }
+}
 
-    // Side by side.
+/// The function beside the baselines and node, same run.
+fn side_by_side(results: &BenchResults, md: &mut String) {
+    let s = &results.settings;
+    let digits = with_commas(s.digits);
     let _ = writeln!(md, "\n### Side by side, same run, {digits} digits\n");
     let _ = writeln!(
         md,
@@ -505,8 +527,12 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
          the same algorithm on a 128 MB Lambda: x86_64 {USERS_X86_64}, arm64 {USERS_ARM64}, \
          JavaScript {USERS_NODE}."
     );
+}
 
-    // Chudnovsky.
+/// Chudnovsky at each size.
+fn chudnovsky(results: &BenchResults, md: &mut String) {
+    let s = &results.settings;
+    let digits = with_commas(s.digits);
     if !results.chudnovsky.is_empty() {
         let _ = writeln!(
             md,
@@ -568,8 +594,10 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
             }
         );
     }
+}
 
-    // Every invocation.
+/// Every invocation, as its REPORT line gives it.
+fn every_invocation(results: &BenchResults, md: &mut String) {
     let _ = writeln!(md, "\n### Every invocation, as its REPORT line gives it\n");
     let _ = writeln!(
         md,
@@ -601,8 +629,10 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
             );
         }
     }
+}
 
-    // Charts.
+/// The charts.
+fn charts_section(charts: &str, md: &mut String) {
     let _ = writeln!(md, "\n### Charts\n");
     for (file, alt) in [
         (
@@ -620,8 +650,10 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
     ] {
         let _ = writeln!(md, "![{alt}]({charts}{file})");
     }
+}
 
-    // Notes.
+/// What the figures mean.
+fn notes(results: &BenchResults, md: &mut String) {
     let _ = writeln!(md, "\n### What the figures mean\n");
     let _ = writeln!(
         md,
@@ -647,7 +679,6 @@ pub fn render(results: &BenchResults, charts: &str) -> String {
         "- Medians are shown with the range (min–max) of all runs; the machine is shared, so \
          single runs can be slowed by other work."
     );
-    md
 }
 
 /// Replaces what lies between `start` and `end` in `text` (the markers stay).

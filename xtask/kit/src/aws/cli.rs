@@ -253,7 +253,7 @@ pub fn update_function_configuration(settings: &FunctionSettings) -> AwsCommand 
             "--description",
             settings.description.clone().unwrap_or_default(),
         )
-        .layers(&settings.layers, true)
+        .layers(&settings.layers)
 }
 
 /// `{"Variables":{...}}`: JSON rather than the CLI's shorthand, which cannot carry commas or
@@ -280,13 +280,13 @@ impl AwsCommand {
         if let Some(description) = &settings.description {
             self = self.option("--description", description);
         }
-        self.layers(&settings.layers, false)
+        self.layers(&settings.layers)
     }
 
-    /// `--layers A B`: one option, a value per layer. `clear` prints `--layers` with no value
-    /// when there are none, which removes the function's layers on update.
-    fn layers(mut self, layers: &[String], clear: bool) -> Self {
-        if layers.is_empty() && !clear {
+    /// `--layers A B`: one option, a value per layer; none when there are no layers (the CLI
+    /// refuses `--layers` without a value, so layers set by hand are left as they are).
+    fn layers(mut self, layers: &[String]) -> Self {
+        if layers.is_empty() {
             return self;
         }
         let values = layers.iter().cloned().map(Value::Literal).collect();
@@ -571,9 +571,8 @@ mod tests {
         let update = update_function_configuration(&FunctionSettings::defaults("pi"))
             .argv()
             .unwrap();
-        // Nothing set: variables, layers and the description are cleared, tracing back to PassThrough.
-        let i = update.iter().position(|a| a == "--layers").unwrap();
-        assert!(update.get(i + 1).is_none_or(|next| next.starts_with("--")));
+        // Nothing set: variables and the description are cleared, tracing back to PassThrough.
+        assert!(!update.contains(&"--layers".to_string()));
         assert!(update.contains(&r#"{"Variables":{}}"#.to_string()));
         assert!(update.contains(&"Mode=PassThrough".to_string()));
     }

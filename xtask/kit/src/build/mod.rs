@@ -67,10 +67,15 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
         Builder::Cross => cross::command(),
         _ => cargo::command(&workspace.root, &function.package, &target)?,
     };
-    command.current_dir(&workspace.root).args([
-        "build",
-        "--release",
-        "--locked",
+    command
+        .current_dir(&workspace.root)
+        .args(["build", "--release"]);
+    // The lock file's versions, when the workspace has one (a library-style workspace may not):
+    // the same sources then give the same binary.
+    if workspace.root.join("Cargo.lock").is_file() {
+        command.arg("--locked");
+    }
+    command.args([
         "--package",
         &function.package,
         "--bin",

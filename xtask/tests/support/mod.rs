@@ -1,0 +1,29 @@
+//! What several test binaries share.
+
+use std::path::{Path, PathBuf};
+
+/// The fixture workspace `tests/fixtures/two-packages` (two packages, three functions, settings
+/// at all three levels), copied below the test target directory: its `dist/` and `target/` go
+/// there, not into the repository, and the copy's `target/` is kept between runs so that a
+/// rerun is warm. Each test binary has its own copy (they may run at once).
+pub fn fixture(copy_name: &str) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-packages");
+    let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join(copy_name);
+    let _ = std::fs::remove_dir_all(copy.join("dist"));
+    copy_tree(&source, &copy);
+    copy
+}
+
+/// Copies a folder's files and subfolders, overwriting.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
