@@ -16,13 +16,16 @@ Make targets (each runs one task):
   make invoke-arm   cargo xtask invoke --arch arm64 --rebuild   (under qemu-aarch64)
   make bench        cargo xtask bench --rebuild (both zips in the emulator, baseline, node: dist/bench/)
   make test         cargo xtask test (installs the test tools, then fmt, clippy, all tests)
-  make clean        cargo xtask clean";
+  make clean        cargo xtask clean
+
+Every task takes --manifest-path PATH (another workspace), and --package/--bin to choose
+among several functions.";
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
     bin_name = "cargo xtask",
-    about = "Build, package and ship the calculate-pi Lambda function, without cargo-lambda",
+    about = "Build, package, run and ship the Rust Lambda functions of a Cargo workspace, without cargo-lambda",
     after_help = MAKE_TARGETS
 )]
 struct Cli {

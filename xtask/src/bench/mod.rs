@@ -564,8 +564,8 @@ pub fn draw_charts(results: &BenchResults) -> Result<Vec<(&'static str, String)>
     ])
 }
 
-/// Copies the report and charts to docs/bench/ and the report into README.md between its
-/// markers, chart links pointing at docs/bench/.
+/// Copies the report and charts to docs/bench/, and the summary of the targets into README.md
+/// between its markers.
 fn update_readme_section(results: &BenchResults, written: &[PathBuf]) -> Result<()> {
     let docs = repository_root().join("docs").join("bench");
     std::fs::create_dir_all(&docs).with_context(|| format!("creating {}", docs.display()))?;
@@ -579,7 +579,7 @@ fn update_readme_section(results: &BenchResults, written: &[PathBuf]) -> Result<
     let readme_path = repository_root().join("README.md");
     let readme = std::fs::read_to_string(&readme_path)
         .with_context(|| format!("reading {}", readme_path.display()))?;
-    let section = report::render(results, "docs/bench/");
+    let section = report::readme_summary(results);
     let Some(updated) =
         report::replace_between(&readme, report::README_START, report::README_END, &section)
     else {

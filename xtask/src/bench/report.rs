@@ -476,6 +476,28 @@ fn targets_table(results: &BenchResults, md: &mut String) {
     }
 }
 
+/// README.md's benchmark summary: the targets of this run in one table, and where the whole
+/// report is.
+pub fn readme_summary(results: &BenchResults) -> String {
+    let m = &results.machine;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "From `{}` ({}, {} CPUs, shared: read the ratios), started {}:",
+        results.settings.command,
+        m.cpu_model.as_deref().unwrap_or("unknown CPU"),
+        m.cpus,
+        m.started
+    );
+    targets_table(results, &mut md);
+    let _ = writeln!(
+        md,
+        "\nThe whole report, with every invocation, the baselines side by side and the charts: \
+         [docs/bench/report.md](docs/bench/report.md)."
+    );
+    md
+}
+
 /// The function beside the baselines and node, same run.
 fn side_by_side(results: &BenchResults, md: &mut String) {
     let s = &results.settings;
