@@ -304,3 +304,36 @@ fn the_function_runs_with_its_environment_and_its_files() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Memory Size: 512 MB"), "{stderr}");
 }
+
+#[test]
+fn clean_removes_the_artifacts_and_every_release_build_but_not_the_debug_build() {
+    // A copy of the fixture with stand-in build folders: clean needs `cargo metadata` only.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-packages");
+    copy_tree(&source, dir.path());
+    let made = [
+        "dist/one/lambda-x86_64.zip",
+        "dist/.gitkeep",
+        "target/x86_64-unknown-linux-musl/release/one",
+        "target/aarch64-unknown-linux-gnu/release/three",
+        "target/release/pi_timing",
+        "target/debug/xtask",
+        "target/x86_64-unknown-linux-musl/debug/one",
+    ];
+    for file in made {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"x").unwrap();
+    }
+    let manifest = dir.path().join("Cargo.toml");
+    let output = xtask(&["clean", "--manifest-path", manifest.to_str().unwrap()]);
+    assert!(output.status.success());
+    let exists = |file: &str| dir.path().join(file).exists();
+    assert!(!exists("dist/one"));
+    assert!(exists("dist/.gitkeep"));
+    assert!(!exists("target/x86_64-unknown-linux-musl/release"));
+    assert!(!exists("target/aarch64-unknown-linux-gnu/release"));
+    assert!(!exists("target/release"));
+    assert!(exists("target/debug/xtask"));
+    assert!(exists("target/x86_64-unknown-linux-musl/debug/one"));
+}

@@ -115,18 +115,6 @@ pub fn runtime(value: &str) -> Result<crate::runtime::Runtime, String> {
     })
 }
 
-/// `--tracing`: X-Ray tracing mode, `Active` or `PassThrough` (any case, as cargo-lambda takes it).
-pub fn tracing(value: &str) -> Result<crate::workspace::settings::Tracing, String> {
-    use crate::workspace::settings::Tracing;
-    match value.to_ascii_lowercase().as_str() {
-        "active" => Ok(Tracing::Active),
-        "passthrough" => Ok(Tracing::PassThrough),
-        _ => Err(format!(
-            "{value:?} is not a tracing mode: use Active or PassThrough"
-        )),
-    }
-}
-
 /// `--description`: at most 256 characters.
 pub fn description(value: &str) -> Result<String, String> {
     if value.chars().count() <= 256 {

@@ -46,7 +46,7 @@ pub struct SettingsFlags {
     #[arg(long = "layer", value_name = "ARN", value_parser = validate::layer_arn)]
     pub layers: Vec<String>,
     /// X-Ray tracing: Active or PassThrough.
-    #[arg(long, value_parser = validate::tracing)]
+    #[arg(long, value_parser = Tracing::parse)]
     pub tracing: Option<Tracing>,
     /// The function's description.
     #[arg(long, value_parser = validate::description)]

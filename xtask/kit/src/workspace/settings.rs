@@ -40,6 +40,18 @@ pub enum Tracing {
 }
 
 impl Tracing {
+    /// `--tracing` and the `tracing` key: `Active` or `PassThrough`, in any case, as
+    /// cargo-lambda takes it.
+    pub fn parse(value: &str) -> Result<Tracing, String> {
+        match value.to_ascii_lowercase().as_str() {
+            "active" => Ok(Tracing::Active),
+            "passthrough" => Ok(Tracing::PassThrough),
+            _ => Err(format!(
+                "{value:?} is not a tracing mode: use Active or PassThrough"
+            )),
+        }
+    }
+
     /// The mode as the Lambda API spells it.
     pub fn mode(self) -> &'static str {
         match self {
@@ -293,7 +305,7 @@ pub fn read_deploy_table(table: &Value, origin: &Origin, base: &Path) -> Result<
             }
             "tracing" => {
                 let name = string(value, &at)?;
-                settings.tracing = Some(checked(name, validate::tracing, &at)?);
+                settings.tracing = Some(checked(name, Tracing::parse, &at)?);
             }
             "description" => {
                 settings.description =
