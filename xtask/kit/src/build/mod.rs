@@ -65,7 +65,7 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
 
     let mut command = match builder {
         Builder::Cross => cross::command(),
-        _ => cargo::command(&workspace.root, &function.package, &target)?,
+        _ => cargo::command(&workspace.root, &workspace.path_name, &target)?,
     };
     command
         .current_dir(&workspace.root)

@@ -45,6 +45,8 @@ pub struct Discovered {
     pub root: PathBuf,
     pub target_dir: PathBuf,
     pub functions: Vec<Function>,
+    /// The name the workspace's folder takes in the binaries' embedded paths.
+    pub path_name: String,
     /// One line per metadata key the kit ignores.
     pub warnings: Vec<String>,
 }
@@ -70,10 +72,19 @@ pub fn discover(metadata: &Metadata) -> Result<Discovered> {
         functions.extend(functions_of(package, &workspace_level, &mut warnings)?);
     }
     functions.sort_by(|a, b| (&a.package, &a.bin).cmp(&(&b.package, &b.bin)));
+    // The root package's name (this repository's: calculate-pi), or in a virtual workspace the
+    // first member's: a name from the sources, the same for every clone and every function of
+    // the workspace. One name for all functions keeps one set of compiler flags, so that cargo
+    // builds the dependencies once for all of them.
+    let path_name = metadata
+        .root_package()
+        .or_else(|| metadata.workspace_packages().into_iter().min_by_key(|p| p.name.as_str()))
+        .map_or_else(|| "workspace".to_string(), |p| p.name.to_string());
     Ok(Discovered {
         root,
         target_dir: metadata.target_directory.as_std_path().to_path_buf(),
         functions,
+        path_name,
         warnings,
     })
 }

@@ -43,6 +43,9 @@ pub struct Workspace {
     /// Cargo's target directory (honours CARGO_TARGET_DIR and build.target-dir).
     pub target_dir: PathBuf,
     pub functions: Vec<Function>,
+    /// What the workspace's folder is called in the binaries' embedded paths
+    /// (`--remap-path-prefix=<root>=/<path_name>`): the root package's name.
+    pub path_name: String,
 }
 
 impl Workspace {
@@ -74,6 +77,7 @@ impl Workspace {
             root: discovered.root,
             target_dir: discovered.target_dir,
             functions: discovered.functions,
+            path_name: discovered.path_name,
         })
     }
 
