@@ -662,7 +662,7 @@ fn a_dry_run_prints_the_commands_and_sends_nothing() {
 
 #[test]
 fn a_foreign_workspaces_functions_deploy_with_their_settings() {
-    let fixture = support::fixture("two-packages-deploy");
+    let fixture = support::fixture("two-packages");
     let manifest = fixture.join("Cargo.toml");
     let manifest = manifest.to_str().unwrap();
     let moto = Moto::start();

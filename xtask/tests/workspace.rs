@@ -17,7 +17,7 @@ use support::copy_tree;
 
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
-    FIXTURE.get_or_init(|| support::fixture("two-packages-workspace"))
+    FIXTURE.get_or_init(|| support::fixture("two-packages"))
 }
 
 fn manifest() -> String {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 /// The fixture workspace `tests/fixtures/two-packages` (two packages, three functions, settings
 /// at all three levels), copied below the test target directory: its `dist/` and `target/` go
 /// there, not into the repository, and the copy's `target/` is kept between runs so that a
-/// rerun is warm. Each test binary has its own copy (they may run at once).
+/// rerun is warm. Test binaries run one after another, so they share one copy and its build.
 pub fn fixture(copy_name: &str) -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-packages");
     let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join(copy_name);
