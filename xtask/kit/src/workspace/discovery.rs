@@ -78,7 +78,12 @@ pub fn discover(metadata: &Metadata) -> Result<Discovered> {
     // builds the dependencies once for all of them.
     let path_name = metadata
         .root_package()
-        .or_else(|| metadata.workspace_packages().into_iter().min_by_key(|p| p.name.as_str()))
+        .or_else(|| {
+            metadata
+                .workspace_packages()
+                .into_iter()
+                .min_by_key(|p| p.name.as_str())
+        })
         .map_or_else(|| "workspace".to_string(), |p| p.name.to_string());
     Ok(Discovered {
         root,
