@@ -79,7 +79,10 @@ pub mod runtime_api;
 pub mod sandbox;
 
 pub use report::Metrics;
-pub use sandbox::{FunctionCode, FunctionConfig, Invocation, Outcome, Sandbox, INIT_TIMEOUT};
+pub use runtime_api::DeadlineHeader;
+pub use sandbox::{
+    FunctionCode, FunctionConfig, Invocation, Outcome, PreparedCode, Sandbox, INIT_TIMEOUT,
+};
 
 /// A single-threaded tokio runtime with every driver the emulator needs.
 pub fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
