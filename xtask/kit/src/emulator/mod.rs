@@ -54,7 +54,9 @@
 //!   `emulated_by`), the function's log lines, and [`Invocation::log_text`] /
 //!   [`Invocation::report_line`] in CloudWatch's format.
 //! - [`Sandbox::reset`] kills the process (forces a cold start); [`Sandbox::shutdown`] ends it.
-//! - [`invoke_api::router`] puts a sandbox behind AWS's `Invoke` endpoint (`cargo xtask serve`).
+//! - [`pool::Pool`] holds up to N sandboxes of one function (reserved concurrency, idle
+//!   timeout); [`invoke_api::router`] puts a pool behind AWS's `Invoke` endpoint
+//!   (`cargo xtask serve`), with 429 `TooManyRequestsException` when all N are busy.
 //! - [`runtime_api::RuntimeApi`] is the Runtime API server alone; [`report`] holds the pure
 //!   formatting and parsing of `START`/`END`/`REPORT` lines.
 //!
@@ -74,6 +76,7 @@
 pub mod environment;
 pub mod invoke_api;
 pub mod memory;
+pub mod pool;
 pub mod report;
 pub mod runtime_api;
 pub mod sandbox;
