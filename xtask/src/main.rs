@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use xtask::bench;
-use xtask::tasks::{clean, deploy, image, invoke, package, serve, setup, test};
+use xtask::tasks::{bench_serve, clean, deploy, image, invoke, package, serve, setup, test};
 
 const MAKE_TARGETS: &str = "\
 Make targets (each runs one task):
@@ -57,6 +57,9 @@ enum Task {
     /// Benchmark the zips in the emulator (Duration, Init Duration, Max Memory Used) beside the
     /// baseline and node; writes dist/bench/report.md and SVG charts.
     Bench(bench::BenchArgs),
+    /// Load `serve` over loopback with boto3 clients at several concurrencies (throughput,
+    /// latency, cold starts, 429s, memory); writes docs/bench/serve-load.md.
+    BenchServe(bench_serve::BenchServeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,5 +78,6 @@ fn main() -> anyhow::Result<()> {
         Task::Invoke(args) => invoke::run(&args),
         Task::Serve(args) => serve::run(&args),
         Task::Bench(args) => bench::run(&args),
+        Task::BenchServe(args) => bench_serve::run(&args),
     }
 }

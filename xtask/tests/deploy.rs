@@ -756,3 +756,77 @@ fn a_foreign_workspaces_functions_deploy_with_their_settings() {
         serde_json::json!({"STAGE": "prod"})
     );
 }
+
+/// AWS refusing the runtime, as it refuses provided.al2 past its block dates, is answered in one
+/// sentence: use provided.al2023, where the same zip runs unchanged. moto accepts any runtime,
+/// so a stand-in `aws` on PATH prints AWS's error as the CLI does (exit status 254).
+#[test]
+fn a_refused_runtime_says_to_deploy_on_provided_al2023() {
+    let zips = zips();
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("calls.txt");
+    let fake = dir.path().join("aws");
+    std::fs::write(
+        &fake,
+        r#"#!/bin/sh
+echo "$*" >> "$CALLS"
+case "$*" in
+  *get-function*)
+    printf '\nAn error occurred (ResourceNotFoundException) when calling the GetFunction operation: Function not found: arn:aws:lambda:us-east-1:123456789012:function:calculate-pi\n' >&2
+    exit 254;;
+  *create-function*)
+    printf '\nAn error occurred (InvalidParameterValueException) when calling the CreateFunction operation: The runtime parameter of provided.al2 is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (provided.al2023) while creating or updating functions.\n' >&2
+    exit 254;;
+  *)
+    echo "unexpected aws $*" >&2
+    exit 255;;
+esac
+"#,
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut path = vec![dir.path().to_path_buf()];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "deploy",
+            "--zip",
+            zips.built.to_str().unwrap(),
+            "--role",
+            ROLE_ARN,
+            "--runtime",
+            "provided.al2",
+        ])
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .env("CALLS", &calls)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("The runtime parameter of provided.al2 is no longer supported"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "hint: AWS no longer accepts this runtime, so deploy again with --runtime \
+             provided.al2023: the same zip runs there unchanged"
+        ),
+        "{stderr}"
+    );
+    // Not retried: asking again cannot change AWS's mind.
+    let calls = std::fs::read_to_string(&calls).unwrap();
+    assert_eq!(
+        calls
+            .lines()
+            .filter(|l| l.contains("create-function"))
+            .count(),
+        1,
+        "{calls}"
+    );
+}

@@ -594,22 +594,41 @@ fn invoke_task_prints_the_response_and_cloudwatch_lines() {
     );
 }
 
-/// `cargo xtask serve` on a free port; killed on drop.
+/// `cargo xtask serve` on a free port; killed on drop. Its stderr (the CloudWatch lines) is
+/// collected in `log`.
 struct Server {
     child: std::process::Child,
     url: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    log_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
     fn start(zip: &Path) -> Server {
+        Server::start_with(&["--zip".as_ref(), zip.as_os_str()], &[])
+    }
+
+    /// `serve` with `code` (`--zip …` or `--bootstrap …`) and `extra` options.
+    fn start_with(code: &[&std::ffi::OsStr], extra: &[&str]) -> Server {
         let mut child = xtask()
-            .args(["serve", "--port", "0", "--timeout", "60", "--zip"])
-            .arg(zip)
+            .args(["serve", "--port", "0", "--timeout", "60"])
+            .args(code)
+            .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = std::sync::Arc::clone(&log);
+        let log_reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -624,7 +643,25 @@ impl Server {
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .to_string();
-        Server { child, url }
+        Server {
+            child,
+            url,
+            log,
+            log_reader: Some(log_reader),
+        }
+    }
+
+    /// Ctrl-C; then everything serve wrote on stderr, to its end.
+    fn stop(&mut self) -> (std::process::ExitStatus, String) {
+        let status = self.interrupt();
+        if let Some(reader) = self.log_reader.take() {
+            reader.join().unwrap();
+        }
+        (status, self.log())
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// Ctrl-C, then a bounded wait.
@@ -879,4 +916,465 @@ fn a_glibc_arm64_bootstrap_runs_under_qemu() {
         assert_eq!(digits_of(&invocation), "31415926535897932384");
         sandbox.shutdown().await;
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Odd deadline headers: a deadline that cannot be real means "no deadline" to the function.
+
+#[test]
+fn the_function_answers_under_deadline_headers_that_cannot_be_real() {
+    use emulator::DeadlineHeader;
+    let zip = zip(Arch::X86_64);
+    for header in [
+        DeadlineHeader::Zero,
+        DeadlineHeader::Relative,
+        DeadlineHeader::Garbage,
+        DeadlineHeader::Omit,
+    ] {
+        // 600 s: the relative header is then 600000 (or just under), as one emulator sends.
+        let config = FunctionConfig {
+            deadline_header: header,
+            ..config(Duration::from_secs(600))
+        };
+        let mut sandbox = Sandbox::new(&FunctionCode::Zip(zip.clone()), config).unwrap();
+        block_on(async {
+            for _ in 0..2 {
+                let invocation = sandbox.invoke(br#"{"digits": "1000"}"#).await.unwrap();
+                assert_success(&invocation);
+                assert_eq!(digits_of(&invocation), machin_digits(1000), "{header:?}");
+            }
+            sandbox.shutdown().await;
+        });
+    }
+}
+
+#[test]
+fn invoke_sends_the_deadline_header_asked_for() {
+    for header in ["zero", "garbage", "omit", "relative"] {
+        let output = xtask()
+            .args(["invoke", "--zip"])
+            .arg(zip(Arch::X86_64))
+            .args(["--payload", r#"{"digits": "50"}"#, "--timeout", "600"])
+            .args(["--deadline-header", header])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{header}: {stderr}");
+        let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            body["pi"].as_str().unwrap().replace('.', ""),
+            machin_digits(50),
+            "{header}"
+        );
+    }
+    let refused = xtask()
+        .args(["invoke", "--zip"])
+        .arg(zip(Arch::X86_64))
+        .args(["--deadline-header", "tomorrow"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults injected into real processes: a Runtime API client in sh and curl, told by the event
+// what to do wrong.
+
+const SCRIPTED_RUNTIME: &str = r#"#!/bin/sh
+# A Runtime API client in sh and curl. The event picks the fault:
+#   "sleep": write the pid to $LAMBDA_TASK_ROOT/pid and sleep (to be killed from outside);
+#   "big":   answer 7 MB, over Lambda's 6 MB;
+#   "flood": write 100 MB to stdout (1 KB lines), then answer;
+#   "linger": answer, then never ask for the next event;
+#   anything else: answer {"pid": …}.
+api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
+work=$(mktemp -d)
+echo "scripted runtime: init"
+while :; do
+  curl -sS -D "$work/headers" -o "$work/event" "$api/next" || exit 1
+  id=$(tr -d '\r' < "$work/headers" | sed -n 's/^lambda-runtime-aws-request-id: //p')
+  printf '{"pid": %s}' "$$" > "$work/response"
+  case "$(cat "$work/event")" in
+    *sleep*) echo $$ > "$LAMBDA_TASK_ROOT/pid"; sleep 600;;
+    *big*) head -c 7000000 /dev/zero | tr '\0' a > "$work/response";;
+    *flood*) yes "$(head -c 1023 /dev/zero | tr '\0' x)" | head -c 100000000;;
+  esac
+  curl -sS -o /dev/null -X POST --data-binary @"$work/response" "$api/$id/response"
+  case "$(cat "$work/event")" in
+    *linger*) sleep 600;;
+  esac
+done
+"#;
+
+/// A directory with the scripted runtime as its `bootstrap`.
+fn scripted_runtime() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let bootstrap = dir.path().join("bootstrap");
+    std::fs::write(&bootstrap, SCRIPTED_RUNTIME).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (dir, bootstrap)
+}
+
+fn scripted_pid(invocation: &Invocation) -> u64 {
+    pid_of(invocation)
+}
+
+#[test]
+fn a_bootstrap_killed_mid_invocation_is_a_runtime_exit_error_and_the_next_is_cold() {
+    let (dir, bootstrap) = scripted_runtime();
+    let mut sandbox = Sandbox::new(
+        &FunctionCode::Bootstrap(bootstrap),
+        config(Duration::from_secs(60)),
+    )
+    .unwrap();
+    let pid_file = dir.path().join("pid");
+    // kill -9 from outside once the function is inside the invocation.
+    let killer = std::thread::spawn(move || {
+        let started = Instant::now();
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&pid_file) {
+                if let Ok(pid) = text.trim().parse::<i32>() {
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                    return;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "no pid file");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    block_on(async {
+        let first = sandbox.invoke(b"{}").await.unwrap();
+        let first_pid = scripted_pid(&first);
+        let killed = sandbox.invoke(br#"{"sleep": true}"#).await.unwrap();
+        killer.join().unwrap();
+        assert_eq!(
+            killed.outcome,
+            Outcome::RuntimeExit {
+                exit: "signal: killed".into()
+            }
+        );
+        let (error_type, message) = error_body(&killed);
+        assert_eq!(error_type, "Runtime.ExitError");
+        assert_eq!(
+            message,
+            format!(
+                "RequestId: {} Error: Runtime exited with error: signal: killed",
+                killed.request_id
+            )
+        );
+        let report = parse_report(&killed.report_line()).unwrap();
+        assert_eq!(report.error_type.as_deref(), Some("Runtime.ExitError"));
+        assert!(!sandbox.is_warm());
+
+        let next = sandbox.invoke(b"{}").await.unwrap();
+        assert!(next.is_cold());
+        assert_ne!(scripted_pid(&next), first_pid);
+        sandbox.shutdown().await;
+    });
+}
+
+#[test]
+fn a_response_over_6_mb_is_lambdas_error_and_the_process_lives_on() {
+    let (_dir, bootstrap) = scripted_runtime();
+    let mut sandbox = Sandbox::new(
+        &FunctionCode::Bootstrap(bootstrap),
+        config(Duration::from_secs(60)),
+    )
+    .unwrap();
+    block_on(async {
+        let big = sandbox.invoke(br#"{"big": true}"#).await.unwrap();
+        assert_eq!(big.outcome, Outcome::ResponseTooLarge);
+        let (error_type, message) = error_body(&big);
+        assert_eq!(error_type, "Function.ResponseSizeTooLarge");
+        assert_eq!(
+            message,
+            "Response payload size exceeded maximum allowed payload size (6291456 bytes)."
+        );
+        let after = sandbox.invoke(b"{}").await.unwrap();
+        assert_success(&after);
+        assert!(!after.is_cold(), "the runtime went on to the next event");
+        sandbox.shutdown().await;
+    });
+}
+
+#[test]
+fn a_runtime_that_never_asks_again_times_out_the_next_invoke_then_starts_cold() {
+    let (_dir, bootstrap) = scripted_runtime();
+    let mut sandbox = Sandbox::new(
+        &FunctionCode::Bootstrap(bootstrap),
+        config(Duration::from_secs(2)),
+    )
+    .unwrap();
+    block_on(async {
+        let answered = sandbox.invoke(br#"{"linger": true}"#).await.unwrap();
+        assert_success(&answered);
+        let started = Instant::now();
+        let stuck = sandbox.invoke(b"{}").await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30), "bounded");
+        assert_eq!(stuck.outcome, Outcome::Timeout);
+        assert_eq!(error_body(&stuck).0, "Sandbox.Timedout");
+        let fresh = sandbox.invoke(b"{}").await.unwrap();
+        assert_success(&fresh);
+        assert!(fresh.is_cold());
+        sandbox.shutdown().await;
+    });
+}
+
+#[test]
+fn a_function_writing_100_mb_to_stdout_gets_a_bounded_log_and_nothing_hangs() {
+    use lambda_kit::emulator::sandbox::logs::MAX_KEPT_BYTES;
+    let (_dir, bootstrap) = scripted_runtime();
+    let mut sandbox = Sandbox::new(
+        &FunctionCode::Bootstrap(bootstrap),
+        config(Duration::from_secs(300)),
+    )
+    .unwrap();
+    block_on(async {
+        let started = Instant::now();
+        let flooded = sandbox.invoke(br#"{"flood": true}"#).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(240), "bounded");
+        assert_success(&flooded);
+        let kept: usize = flooded.function_log.iter().map(String::len).sum();
+        assert!(kept <= MAX_KEPT_BYTES + 1024, "{kept} bytes kept");
+        let note = flooded.function_log.last().unwrap();
+        assert!(note.starts_with("emulator: log truncated: "), "{note}");
+        assert!(note.contains("were dropped"), "{note}");
+
+        let after = sandbox.invoke(b"{}").await.unwrap();
+        assert_success(&after);
+        assert!(!after.is_cold());
+        let kept: usize = after.function_log.iter().map(String::len).sum();
+        assert!(kept <= MAX_KEPT_BYTES + 1024, "{kept} bytes kept");
+        sandbox.shutdown().await;
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// serve --concurrency: several execution environments, Lambda's throttle past them.
+
+/// Runs `script` with the test virtualenv's Python (boto3), `args` after it; its stdout as JSON.
+fn python_json(script: &str, args: &[&str]) -> Value {
+    let python = xtask::repository::venv_program("python").unwrap();
+    let output = Command::new(python)
+        .args(["-c", script])
+        .args(args)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Each of N threads makes its own client, waits at a barrier, then invokes `per_client`
+/// times without retries; prints what each call got.
+const CONCURRENT_CLIENTS: &str = r#"
+import json, sys, threading, boto3
+from botocore.config import Config
+url, clients, per_client, payload = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+config = Config(retries={"total_max_attempts": 1}, read_timeout=120, max_pool_connections=64)
+barrier = threading.Barrier(clients)
+results = []
+lock = threading.Lock()
+def client_thread(n):
+    client = boto3.client("lambda", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing",
+                          config=config)
+    barrier.wait(timeout=120)
+    for i in range(per_client):
+        try:
+            got = client.invoke(FunctionName="calculate-pi", Payload=payload.encode())
+            record = {"status": got["StatusCode"], "error": got.get("FunctionError"),
+                      "body": json.loads(got["Payload"].read()),
+                      "request_id": got["ResponseMetadata"]["RequestId"]}
+        except client.exceptions.TooManyRequestsException as e:
+            record = {"throttled": e.response["Error"]["Code"],
+                      "http": e.response["ResponseMetadata"]["HTTPStatusCode"],
+                      "reason": e.response.get("Reason"), "type": e.response.get("Type"),
+                      "message": e.response["Error"]["Message"]}
+        with lock:
+            results.append(record)
+threads = [threading.Thread(target=client_thread, args=(n,)) for n in range(clients)]
+for t in threads: t.start()
+for t in threads: t.join(timeout=300)
+print(json.dumps(results))
+"#;
+
+#[test]
+fn serve_with_concurrency_8_runs_8_clients_on_several_environments_and_loses_nothing() {
+    let zip = zip(Arch::X86_64);
+    let mut server = Server::start_with(
+        &["--zip".as_ref(), zip.as_os_str()],
+        &["--concurrency", "8"],
+    );
+    let results = python_json(
+        CONCURRENT_CLIENTS,
+        &[&server.url, "8", "5", r#"{"digits": "10_000"}"#],
+    );
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 40, "{results:?}");
+    let expected = machin_digits(10_000);
+    let mut request_ids = std::collections::HashSet::new();
+    for result in results {
+        assert_eq!(result["status"], 200, "{result}");
+        assert_eq!(result["error"], Value::Null, "{result}");
+        assert_eq!(
+            result["body"]["pi"].as_str().unwrap().replace('.', ""),
+            expected
+        );
+        assert!(request_ids.insert(result["request_id"].as_str().unwrap().to_string()));
+    }
+    let (status, log) = server.stop();
+    assert!(status.success(), "{status}");
+    let reports: Vec<_> = log.lines().filter_map(parse_report).collect();
+    // One REPORT per request, each for a request a client got: nothing lost, nothing twice.
+    assert_eq!(reports.len(), 40, "{log}");
+    let reported: std::collections::HashSet<String> =
+        reports.iter().map(|r| r.request_id.clone()).collect();
+    assert_eq!(reported, request_ids);
+    let cold = reports
+        .iter()
+        .filter(|r| r.init_duration_ms.is_some())
+        .count();
+    assert!((2..=8).contains(&cold), "{cold} cold starts:\n{log}");
+}
+
+#[test]
+fn serve_with_concurrency_2_throttles_the_excess_as_lambda_does() {
+    let hanging = example("hanging_function");
+    let mut server = Server::start_with(
+        &["--bootstrap".as_ref(), hanging.as_os_str()],
+        &["--concurrency", "2"],
+    );
+    // 12 clients at once, each held 5 s: two run, the rest are refused at once (allowing for
+    // clients that arrive late, after one of the first two has finished).
+    let results = python_json(
+        CONCURRENT_CLIENTS,
+        &[&server.url, "12", "1", r#"{"sleep_ms": 5000}"#],
+    );
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 12);
+    let answered: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("status").is_some())
+        .collect();
+    let throttled: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("throttled").is_some())
+        .collect();
+    assert_eq!(answered.len() + throttled.len(), 12);
+    assert!((1..=4).contains(&answered.len()), "{results:?}");
+    assert!(throttled.len() >= 8, "{results:?}");
+    for ok in &answered {
+        assert_eq!(ok["body"]["slept_ms"], 5000, "{ok}");
+    }
+    for refused in &throttled {
+        assert_eq!(refused["throttled"], "TooManyRequestsException");
+        assert_eq!(refused["http"], 429);
+        assert_eq!(
+            refused["reason"],
+            "ReservedFunctionConcurrentInvocationLimitExceeded"
+        );
+        assert_eq!(refused["type"], "User");
+        assert_eq!(refused["message"], "Rate Exceeded.");
+    }
+
+    // The AWS CLI says it as against AWS, while both environments are busy; an asynchronous
+    // invocation meanwhile is queued (202), not refused, and runs once one is free.
+    let busy = {
+        let url = server.url.clone();
+        std::thread::spawn(move || {
+            python_json(
+                CONCURRENT_CLIENTS,
+                &[&url, "2", "1", r#"{"sleep_ms": 4000}"#],
+            )
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let started = Instant::now();
+    let mut refused = None;
+    let mut cli_answered = 0;
+    while started.elapsed() < Duration::from_secs(60) {
+        let output = Command::new(xtask::repository::venv_program("aws").unwrap())
+            .args(["--endpoint-url", &server.url, "--region", "us-east-1"])
+            .args(["lambda", "invoke", "--function-name", "calculate-pi"])
+            .args(["--payload", r#"{"sleep_ms": 1}"#])
+            .arg(&out)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .output()
+            .unwrap();
+        if !output.status.success() {
+            refused = Some(output);
+            break;
+        }
+        cli_answered += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let refused = refused.expect("the CLI was refused while both environments were busy");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    // The CLI's exit status for an error AWS sent: 255 in v1, 254 in v2.
+    assert!(
+        matches!(refused.status.code(), Some(254 | 255)),
+        "{:?} {stderr}",
+        refused.status
+    );
+    assert!(
+        stderr.contains(
+            "An error occurred (TooManyRequestsException) when calling the Invoke operation"
+        ) && stderr.contains("Rate Exceeded."),
+        "{stderr}"
+    );
+    let queued = aws(
+        &server.url,
+        &[
+            "lambda",
+            "invoke",
+            "--function-name",
+            "calculate-pi",
+            "--invocation-type",
+            "Event",
+            "--payload",
+            r#"{"sleep_ms": 7}"#,
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        queued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&queued.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&queued.stdout).unwrap();
+    assert_eq!(meta["StatusCode"], 202);
+    let busy = busy.join().unwrap();
+    assert_eq!(busy.as_array().unwrap().len(), 2);
+    let ran_busy = busy
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("status").is_some())
+        .count();
+    // Every REPORT is an invocation that ran: the 12 clients' answered ones, the busy ones,
+    // the CLI's answered ones and the queued event; the throttled ones never reached a sandbox.
+    let expected = answered.len() + ran_busy + cli_answered + 1;
+    let count = |log: &str| log.lines().filter(|l| parse_report(l).is_some()).count();
+    let started = Instant::now();
+    while count(&server.log()) < expected && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, log) = server.stop();
+    assert!(status.success(), "{status}");
+    assert_eq!(count(&log), expected, "{log}");
 }

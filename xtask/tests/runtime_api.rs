@@ -88,6 +88,7 @@ fn runtime_api_speaks_lambdas_protocol() {
             request_id: "req-1".into(),
             payload: Bytes::from_static(br#"{"digits": 5}"#),
             deadline_ms: 1_700_000_003_000,
+            deadline_header: Default::default(),
             invoked_function_arn: "arn:aws:lambda:us-east-1:123456789012:function:calculate-pi"
                 .into(),
             trace_id: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
@@ -186,6 +187,7 @@ fn runtime_api_speaks_lambdas_protocol() {
             request_id: "req-2".into(),
             payload: Bytes::from_static(b"{}"),
             deadline_ms: 1,
+            deadline_header: Default::default(),
             invoked_function_arn: "arn".into(),
             trace_id: "Root=1-0-0".into(),
         })

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 
 use lambda_kit::aws::cli::{FunctionSettings, SettingsFlags};
 use lambda_kit::build::BuildArgs;
-use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Invocation, Sandbox};
+use lambda_kit::emulator::{
+    self, DeadlineHeader, FunctionCode, FunctionConfig, Invocation, Sandbox,
+};
 use lambda_kit::workspace::{self, Function, FunctionArgs, Workspace};
 
 use crate::tasks::package;
@@ -118,6 +120,12 @@ pub struct RunArgs {
     /// Region the function believes it runs in (AWS_REGION).
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// What the Runtime API's Lambda-Runtime-Deadline-Ms header carries: `absolute` (Unix
+    /// milliseconds, as Lambda sends), or an odd value other hosts send, to check that the
+    /// function survives it: `relative` (the milliseconds left), `zero`, `garbage`, `omit`.
+    /// The timeout is enforced in every case.
+    #[arg(long, value_enum, default_value_t = DeadlineHeader::Absolute)]
+    pub deadline_header: DeadlineHeader,
 }
 
 impl RunArgs {
@@ -130,6 +138,7 @@ impl RunArgs {
             timeout: Duration::from_secs(u64::from(local.settings.timeout)),
             region: self.region.clone(),
             environment: environment.into_iter().collect(),
+            deadline_header: self.deadline_header,
             ..FunctionConfig::default()
         }
     }

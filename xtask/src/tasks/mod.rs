@@ -1,5 +1,6 @@
 //! One module per `cargo xtask` task.
 
+pub mod bench_serve;
 pub mod clean;
 pub mod deploy;
 pub mod image;

@@ -6,17 +6,19 @@
 //!     --payload '{"digits": "10_000"}' out.json
 //! ```
 //!
-//! One function process serves every invocation in turn (one execution environment); Ctrl-C
-//! stops the server and kills the process.
+//! Up to `--concurrency` execution environments serve the invocations, each its own bootstrap
+//! process with its own cold start; past that, synchronous invocations get Lambda's 429
+//! `TooManyRequestsException` and asynchronous ones wait. An environment idle for
+//! `--idle-timeout` is shut down. Ctrl-C stops the server and kills every function process.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tokio::sync::Mutex;
 
 use crate::tasks::invoke::{CodeArgs, RunArgs};
-use lambda_kit::emulator::{self, invoke_api, Sandbox};
+use lambda_kit::emulator::{self, invoke_api, pool::Pool, PreparedCode};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -27,14 +29,31 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 9000)]
     pub port: u16,
+    /// Execution environments that may run at once (the function's reserved concurrency);
+    /// one more concurrent synchronous request gets 429 TooManyRequestsException. Each is a
+    /// process of up to the memory size, so the default stays small: enough to see parallel
+    /// requests and cold starts, not enough to swamp a laptop.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Seconds an execution environment may sit idle before it is shut down (the next
+    /// request then starts cold).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout: u64,
 }
 
 pub fn run(args: &ServeArgs) -> Result<()> {
     let local = args.code.resolve(&args.function.settings, "serve")?;
-    let sandbox = Sandbox::new(&local.code, args.function.config(&local))?;
-    let emulated = sandbox.emulated_by().map(str::to_string);
-    let arch = sandbox.arch();
+    let code = Arc::new(PreparedCode::prepare(&local.code)?);
+    let emulated = code.emulated_by().map(str::to_string);
+    let arch = code.arch();
     let function_name = local.settings.function_name.clone();
+    let idle_timeout = Duration::from_secs(args.idle_timeout);
+    let pool = Pool::new(
+        code,
+        args.function.config(&local),
+        args.concurrency as usize,
+        idle_timeout,
+    );
     let runtime = emulator::tokio_runtime()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
@@ -43,31 +62,51 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let address = listener
             .local_addr()
             .context("reading the listening address")?;
-        let sandbox = Arc::new(Mutex::new(sandbox));
         let hook: invoke_api::InvocationHook = Arc::new(|invocation| {
             eprint!("{}", invocation.log_text());
         });
-        let app = invoke_api::router(Arc::clone(&sandbox), hook);
+        let app = invoke_api::router(Arc::clone(&pool), hook);
         println!(
-            "Listening on http://{address} (Lambda Invoke API, function {function_name}, {arch}{})",
+            "Listening on http://{address} (Lambda Invoke API, function {function_name}, {arch}{}, \
+             concurrency {}, idle timeout {} s)",
             emulated
                 .map(|e| format!(", emulated under {e}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            args.concurrency,
+            args.idle_timeout,
         );
         println!(
             "  aws lambda invoke --endpoint-url http://{address} --function-name {function_name} \
              --payload '{{\"digits\": \"10_000\"}}' response.json"
         );
         println!("Press Ctrl-C to stop.");
+        let reaper = tokio::spawn(reap(Arc::clone(&pool)));
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving the Invoke API")?;
-        eprintln!("Stopping: killing the function process");
-        // Every request has finished; the sandbox is free.
-        sandbox.lock().await.reset().await;
+        reaper.abort();
+        eprintln!("Stopping: killing the function processes");
+        // Synchronous requests have finished; queued asynchronous ones get a little longer.
+        pool.shutdown(Duration::from_secs(10)).await;
         Ok(())
     })
+}
+
+/// Shuts down the environments idle past the idle timeout, checking a few times per timeout.
+async fn reap(pool: Arc<Pool>) {
+    let every = (pool.idle_timeout() / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let reaped = pool.reap_idle().await;
+        if reaped > 0 {
+            eprintln!(
+                "emulator: shut down {reaped} execution environment(s) idle for {} s",
+                pool.idle_timeout().as_secs()
+            );
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -58,6 +58,9 @@ pub enum ErrorKind {
     ConnectionLost,
     /// The endpoint could not be reached at all (the CLI already retried connecting).
     Unreachable,
+    /// AWS no longer accepts the function's runtime for creating or updating functions (an
+    /// InvalidParameterValueException about the runtime, as for provided.al2 once it is blocked).
+    RuntimeUnsupported,
     /// AWS refused a parameter (InvalidParameterValueException, ValidationException, …).
     InvalidParameter,
     /// A failure inside AWS (ServiceException, 5xx).
@@ -112,6 +115,11 @@ impl ErrorKind {
             ErrorKind::Unreachable => {
                 "the endpoint did not answer: check --endpoint-url, --region and the network \
                  (a proxy needs HTTPS_PROXY)"
+            }
+            ErrorKind::RuntimeUnsupported => {
+                "AWS no longer accepts this runtime, so deploy again with --runtime \
+                 provided.al2023: the same zip runs there unchanged (a static musl bootstrap \
+                 needs nothing from the OS, and glibc 2.34 runs what was built for 2.26)"
             }
             ErrorKind::InvalidParameter => "AWS refused a parameter; the message above names it",
             ErrorKind::ServiceError => "an error inside AWS; try again in a few minutes",
@@ -174,6 +182,9 @@ pub fn classify(stderr: &str) -> CliError {
             | "IncompleteSignature",
         ) => ErrorKind::InvalidCredentials,
         Some("AccessDeniedException" | "AccessDenied") => ErrorKind::AccessDenied,
+        Some("InvalidParameterValueException") if refuses_runtime(&lower) => {
+            ErrorKind::RuntimeUnsupported
+        }
         Some(
             "InvalidParameterValueException"
             | "ValidationException"
@@ -218,6 +229,14 @@ pub fn classify(stderr: &str) -> CliError {
         code,
         message,
     }
+}
+
+/// Whether an InvalidParameterValueException's text is about the runtime being blocked, as in
+/// "The runtime parameter of provided.al2 is no longer supported for creating or updating AWS
+/// Lambda functions." (Lambda's wording for a deprecated runtime past its block dates).
+fn refuses_runtime(lower: &str) -> bool {
+    lower.contains("runtime")
+        && (lower.contains("no longer supported") || lower.contains("is not supported"))
 }
 
 /// How often and how patiently a retryable failure is tried again.
@@ -448,6 +467,21 @@ mod tests {
             true,
         ),
         ("\nParameter validation failed:\nInvalid length for parameter FunctionName, value: 0\n", ErrorKind::InvalidParameter, false),
+        (
+            "\nAn error occurred (InvalidParameterValueException) when calling the CreateFunction \
+             operation: The runtime parameter of provided.al2 is no longer supported for creating \
+             or updating AWS Lambda functions. We recommend you use the new runtime \
+             (provided.al2023) while creating or updating functions.\n",
+            ErrorKind::RuntimeUnsupported,
+            false,
+        ),
+        (
+            "\nAn error occurred (InvalidParameterValueException) when calling the \
+             UpdateFunctionConfiguration operation: The runtime parameter of provided.al2 is no \
+             longer supported for creating or updating AWS Lambda functions.\n",
+            ErrorKind::RuntimeUnsupported,
+            false,
+        ),
         ("something nobody has seen before", ErrorKind::Other, false),
         ("", ErrorKind::Other, false),
     ];

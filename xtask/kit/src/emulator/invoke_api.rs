@@ -1,7 +1,9 @@
 //! AWS Lambda's `Invoke` operation, `POST /2015-03-31/functions/{name}/invocations`, in front of
-//! one [`Sandbox`]: what `aws lambda invoke --endpoint-url …` and the SDKs call. Any function
-//! name is accepted (the sandbox runs one function). Invocations are serialized onto the one
-//! process, as in one Lambda execution environment.
+//! a [`Pool`] of sandboxes: what `aws lambda invoke --endpoint-url …` and the SDKs call. Any
+//! function name is accepted (the pool runs one function). Each invocation runs in one
+//! sandbox, one at a time per sandbox, as in Lambda's execution environments; with every
+//! sandbox busy a synchronous invocation gets Lambda's throttle, 429
+//! `TooManyRequestsException`, and an asynchronous (`Event`) one is queued.
 //!
 //! Request headers read: `X-Amz-Invocation-Type` (`RequestResponse`, `Event`, `DryRun`) and
 //! `X-Amz-Log-Type` (`Tail`). Response headers: `X-Amz-Executed-Version`, `x-amzn-RequestId`,
@@ -10,6 +12,10 @@
 
 use std::sync::Arc;
 
+use super::pool::Pool;
+use super::report::{self, LATEST};
+use super::runtime_api::MAX_PAYLOAD_BYTES;
+use super::sandbox::Invocation;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -18,11 +24,6 @@ use axum::routing::post;
 use axum::Router;
 use base64::Engine;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tokio::sync::Mutex;
-
-use super::report::{self, LATEST};
-use super::runtime_api::MAX_PAYLOAD_BYTES;
-use super::sandbox::{Invocation, Sandbox};
 
 /// Bytes of log `X-Amz-Log-Result` carries: the last 4 KB, as Lambda sends.
 pub const LOG_TAIL_BYTES: usize = 4 * 1024;
@@ -32,12 +33,12 @@ pub type InvocationHook = Arc<dyn Fn(&Invocation) + Send + Sync>;
 
 #[derive(Clone)]
 struct AppState {
-    sandbox: Arc<Mutex<Sandbox>>,
+    pool: Arc<Pool>,
     hook: InvocationHook,
 }
 
-/// The router of the invoke endpoint for `sandbox`; serve it with `axum::serve`.
-pub fn router(sandbox: Arc<Mutex<Sandbox>>, hook: InvocationHook) -> Router {
+/// The router of the invoke endpoint for `pool`; serve it with `axum::serve`.
+pub fn router(pool: Arc<Pool>, hook: InvocationHook) -> Router {
     Router::new()
         .route(
             "/2015-03-31/functions/{function_name}/invocations",
@@ -45,7 +46,7 @@ pub fn router(sandbox: Arc<Mutex<Sandbox>>, hook: InvocationHook) -> Router {
         )
         .fallback(not_found)
         .layer(DefaultBodyLimit::disable())
-        .with_state(AppState { sandbox, hook })
+        .with_state(AppState { pool, hook })
 }
 
 /// An error of the Lambda API, as the SDKs read it: the `x-amzn-ErrorType` header and a JSON
@@ -148,9 +149,13 @@ async fn invoke(
     match kind {
         InvocationType::DryRun => StatusCode::NO_CONTENT.into_response(),
         InvocationType::Event => {
+            // Queued until a sandbox is free, as Lambda's asynchronous queue; never refused.
             tokio::spawn(async move {
-                let mut sandbox = state.sandbox.lock().await;
-                match sandbox.invoke(&payload).await {
+                let result = match state.pool.acquire().await {
+                    Ok(mut lease) => lease.invoke(&payload).await,
+                    Err(error) => Err(error),
+                };
+                match result {
                     Ok(invocation) => (state.hook)(&invocation),
                     Err(error) => eprintln!("emulator: asynchronous invocation failed: {error:#}"),
                 }
@@ -158,23 +163,55 @@ async fn invoke(
             StatusCode::ACCEPTED.into_response()
         }
         InvocationType::RequestResponse => {
-            let result = {
-                let mut sandbox = state.sandbox.lock().await;
-                sandbox.invoke(&payload).await
+            let mut lease = match state.pool.try_acquire() {
+                Ok(Some(lease)) => lease,
+                Ok(None) => return too_many_requests(),
+                Err(error) => return service_error(&error),
             };
-            match result {
-                Ok(invocation) => {
+            // In a task of its own, so that a client that hangs up does not cancel the
+            // invocation halfway (the sandbox would be left with an event in flight).
+            let run = tokio::spawn(async move { lease.invoke(&payload).await });
+            match run.await {
+                Ok(Ok(invocation)) => {
                     (state.hook)(&invocation);
                     invocation_response(&invocation, tail)
                 }
-                Err(error) => api_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "ServiceException",
-                    &format!("the emulator could not run the function: {error:#}"),
-                ),
+                Ok(Err(error)) => service_error(&error),
+                Err(error) => {
+                    service_error(&anyhow::anyhow!("the invocation task failed: {error}"))
+                }
             }
         }
     }
+}
+
+fn service_error(error: &anyhow::Error) -> Response {
+    api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "ServiceException",
+        &format!("the emulator could not run the function: {error:#}"),
+    )
+}
+
+/// Lambda's answer when the function's concurrency is exhausted: 429 with
+/// `x-amzn-ErrorType: TooManyRequestsException` and the `Reason` it gives for a function with
+/// reserved concurrency (which `serve --concurrency N` stands for). The SDKs raise it as
+/// `TooManyRequestsException` (and retry it, as they would against AWS).
+pub fn too_many_requests() -> Response {
+    let body = serde_json::json!({
+        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+        "Type": "User",
+        "message": "Rate Exceeded.",
+    });
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            ("x-amzn-errortype", "TooManyRequestsException"),
+            ("content-type", "application/json"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The HTTP response for a finished synchronous invocation.

@@ -54,7 +54,9 @@
 //!   `emulated_by`), the function's log lines, and [`Invocation::log_text`] /
 //!   [`Invocation::report_line`] in CloudWatch's format.
 //! - [`Sandbox::reset`] kills the process (forces a cold start); [`Sandbox::shutdown`] ends it.
-//! - [`invoke_api::router`] puts a sandbox behind AWS's `Invoke` endpoint (`cargo xtask serve`).
+//! - [`pool::Pool`] holds up to N sandboxes of one function (reserved concurrency, idle
+//!   timeout); [`invoke_api::router`] puts a pool behind AWS's `Invoke` endpoint
+//!   (`cargo xtask serve`), with 429 `TooManyRequestsException` when all N are busy.
 //! - [`runtime_api::RuntimeApi`] is the Runtime API server alone; [`report`] holds the pure
 //!   formatting and parsing of `START`/`END`/`REPORT` lines.
 //!
@@ -74,12 +76,16 @@
 pub mod environment;
 pub mod invoke_api;
 pub mod memory;
+pub mod pool;
 pub mod report;
 pub mod runtime_api;
 pub mod sandbox;
 
 pub use report::Metrics;
-pub use sandbox::{FunctionCode, FunctionConfig, Invocation, Outcome, Sandbox, INIT_TIMEOUT};
+pub use runtime_api::DeadlineHeader;
+pub use sandbox::{
+    FunctionCode, FunctionConfig, Invocation, Outcome, PreparedCode, Sandbox, INIT_TIMEOUT,
+};
 
 /// A single-threaded tokio runtime with every driver the emulator needs.
 pub fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {

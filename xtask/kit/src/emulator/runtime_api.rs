@@ -39,8 +39,41 @@ pub struct Event {
     pub payload: Bytes,
     /// When the invocation times out, in Unix milliseconds.
     pub deadline_ms: u64,
+    /// How the deadline is written in `Lambda-Runtime-Deadline-Ms` (Lambda's way by default).
+    pub deadline_header: DeadlineHeader,
     pub invoked_function_arn: String,
     pub trace_id: String,
+}
+
+/// What `Lambda-Runtime-Deadline-Ms` carries. Lambda sends the deadline in Unix milliseconds;
+/// other hosts of the Runtime API have sent a relative timeout, `0`, or nothing, and a runtime
+/// must survive all of them (the rule: a deadline that cannot be real means no deadline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DeadlineHeader {
+    /// The deadline in Unix milliseconds, as Lambda sends it.
+    #[default]
+    Absolute,
+    /// The milliseconds left until the deadline (`600000` for a 600 s timeout).
+    Relative,
+    /// `0`.
+    Zero,
+    /// A value that is not a number.
+    Garbage,
+    /// No header at all.
+    Omit,
+}
+
+impl DeadlineHeader {
+    /// The value sent for a deadline of `deadline_ms` at `now_ms`; `None` sends no header.
+    pub fn value(self, deadline_ms: u64, now_ms: u64) -> Option<String> {
+        match self {
+            DeadlineHeader::Absolute => Some(deadline_ms.to_string()),
+            DeadlineHeader::Relative => Some(deadline_ms.saturating_sub(now_ms).to_string()),
+            DeadlineHeader::Zero => Some("0".to_string()),
+            DeadlineHeader::Garbage => Some("not-a-deadline".to_string()),
+            DeadlineHeader::Omit => None,
+        }
+    }
 }
 
 /// An error a runtime reported, as it posted it.
@@ -247,15 +280,18 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     let mut response = Response::new(Body::from(event.payload));
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
+    let now_ms = super::report::unix_ms(std::time::SystemTime::now());
+    let deadline = event.deadline_header.value(event.deadline_ms, now_ms);
     for (name, value) in [
-        ("lambda-runtime-aws-request-id", event.request_id),
-        ("lambda-runtime-deadline-ms", event.deadline_ms.to_string()),
+        ("lambda-runtime-aws-request-id", Some(event.request_id)),
+        ("lambda-runtime-deadline-ms", deadline),
         (
             "lambda-runtime-invoked-function-arn",
-            event.invoked_function_arn,
+            Some(event.invoked_function_arn),
         ),
-        ("lambda-runtime-trace-id", event.trace_id),
+        ("lambda-runtime-trace-id", Some(event.trace_id)),
     ] {
+        let Some(value) = value else { continue };
         match HeaderValue::from_str(&value) {
             Ok(value) => {
                 headers.insert(name, value);

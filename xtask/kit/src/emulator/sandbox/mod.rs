@@ -1,49 +1,36 @@
 //! One Lambda execution environment: the function's `bootstrap` in a process of its own, fed
 //! events through its own [`RuntimeApi`](super::runtime_api::RuntimeApi), one invocation at a
-//! time, and restarted (cold) after it dies or is killed.
+//! time, and restarted (cold) after it dies or is killed. By concern:
+//!
+//! - [`code`]: preparing the code (zip extraction, architecture), shared by many sandboxes;
+//! - [`launcher`]: choosing how the bootstrap starts on this host (natively or under qemu);
+//! - [`process`]: supervising the process (Runtime API messages, exit, deadline, memory);
+//! - [`logs`]: collecting its output as CloudWatch lines, bounded;
+//! - this module: the invocation itself and what Lambda reports about it.
+
+pub mod code;
+mod launcher;
+pub mod logs;
+mod process;
 
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use axum::body::Bytes;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::mpsc;
 
+use self::process::{Ended, FunctionProcess};
 use super::environment::{self, EnvironmentSpec};
-use super::memory;
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
-use super::runtime_api::{Event, PostedError, RuntimeApi, RuntimeMessage, MAX_PAYLOAD_BYTES};
+use super::runtime_api::{DeadlineHeader, Event, RuntimeApi, MAX_PAYLOAD_BYTES};
 use crate::arch::Arch;
-use crate::artifact::elf;
-use crate::artifact::lambda_zip;
-use crate::atomic_file;
-use crate::tools;
+pub use code::{FunctionCode, PreparedCode};
 
 /// Lambda's bound on the init phase: 10 seconds.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often resident memory is sampled while the function runs.
-const MEMORY_POLL: Duration = Duration::from_millis(10);
-/// How long a killed process may take to be reaped.
-const REAP_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long log lines still in the pipes are waited for once an invocation has ended.
-const LOG_SETTLE: Duration = Duration::from_millis(5);
-/// The longest an invocation's log is collected after it ended; later lines go to the next one.
-const LOG_DRAIN_LIMIT: Duration = Duration::from_millis(500);
 /// The account in the ARNs the emulator makes up (AWS's documentation example).
 const ACCOUNT_ID: &str = "123456789012";
-
-/// Where the function's code comes from.
-#[derive(Debug, Clone)]
-pub enum FunctionCode {
-    /// A Lambda deployment package: its `bootstrap` is extracted with its zip mode.
-    Zip(PathBuf),
-    /// A `bootstrap` executable as it stands (for example from an OCI image layer); its
-    /// directory is the task root.
-    Bootstrap(PathBuf),
-}
 
 /// The function's configuration, as `create-function` would give it.
 #[derive(Debug, Clone)]
@@ -57,6 +44,10 @@ pub struct FunctionConfig {
     /// The function's environment variables (`--env`), checked with
     /// [`environment::parse_env_var`].
     pub environment: Vec<(String, String)>,
+    /// What the `Lambda-Runtime-Deadline-Ms` header carries: Lambda's absolute deadline, or an
+    /// odd value other hosts send, to test the runtime against it. The timeout is enforced
+    /// either way.
+    pub deadline_header: DeadlineHeader,
 }
 
 impl Default for FunctionConfig {
@@ -68,6 +59,7 @@ impl Default for FunctionConfig {
             init_timeout: INIT_TIMEOUT,
             region: "us-east-1".to_string(),
             environment: Vec::new(),
+            deadline_header: DeadlineHeader::default(),
         }
     }
 }
@@ -197,51 +189,12 @@ impl Invocation {
     }
 }
 
-/// How the bootstrap is started.
-#[derive(Debug, Clone)]
-enum Launcher {
-    Native,
-    /// Under a user-mode emulator (qemu-aarch64 on an x86_64 host).
-    Emulated {
-        program: PathBuf,
-        name: String,
-        /// For a dynamically linked bootstrap: where the emulator finds the target's dynamic
-        /// loader and C library (`qemu -L`).
-        sysroot: Option<PathBuf>,
-    },
-}
-
-/// A running function process.
-struct FunctionProcess {
-    child: Child,
-    pid: u32,
-    api: RuntimeApi,
-    logs: mpsc::UnboundedReceiver<String>,
-    /// Highest RSS sampled, in bytes.
-    sampled_peak: u64,
-}
-
-/// What ended a wait on the process.
-enum Ended {
-    Next,
-    Response(Bytes),
-    Error(PostedError),
-    TooLarge,
-    InitError(PostedError),
-    Exited(String),
-    TimedOut,
-    OutOfMemory,
-}
-
 /// An emulated Lambda execution environment for one function. See the [module docs](super).
 pub struct Sandbox {
     config: FunctionConfig,
-    arch: Arch,
-    launcher: Launcher,
-    bootstrap: PathBuf,
-    task_root: PathBuf,
+    code: Arc<PreparedCode>,
     runtime_dir: PathBuf,
-    /// Holds the extracted code and the runtime directory while the sandbox lives.
+    /// Holds the runtime directory while the sandbox lives.
     _scratch: tempfile::TempDir,
     process: Option<FunctionProcess>,
     log_stream_name: String,
@@ -252,6 +205,12 @@ impl Sandbox {
     /// on this host: natively, or under `qemu-aarch64` for an arm64 bootstrap on x86_64. No
     /// process starts until the first [`Sandbox::invoke`], which is therefore cold.
     pub fn new(code: &FunctionCode, config: FunctionConfig) -> Result<Sandbox> {
+        Sandbox::with_code(Arc::new(PreparedCode::prepare(code)?), config)
+    }
+
+    /// A sandbox for code already prepared (and possibly shared with other sandboxes). Each
+    /// sandbox has its own process, Runtime API, runtime directory and log stream.
+    pub fn with_code(code: Arc<PreparedCode>, config: FunctionConfig) -> Result<Sandbox> {
         let scratch = tempfile::Builder::new()
             .prefix("lambda-sandbox-")
             .tempdir()
@@ -259,28 +218,6 @@ impl Sandbox {
         let runtime_dir = scratch.path().join("runtime");
         std::fs::create_dir_all(&runtime_dir)
             .with_context(|| format!("creating {}", runtime_dir.display()))?;
-        let (bootstrap, task_root, bytes) = match code {
-            FunctionCode::Zip(zip) => {
-                let task_root = scratch.path().join("task");
-                let bootstrap = extract_zip(zip, &task_root)?;
-                let bytes = std::fs::read(&bootstrap)
-                    .with_context(|| format!("reading {}", bootstrap.display()))?;
-                (bootstrap, task_root, bytes)
-            }
-            FunctionCode::Bootstrap(path) => {
-                let bootstrap = std::path::absolute(path)
-                    .with_context(|| format!("resolving {}", path.display()))?;
-                let bytes = std::fs::read(&bootstrap)
-                    .with_context(|| format!("reading {}", bootstrap.display()))?;
-                let task_root = bootstrap
-                    .parent()
-                    .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-                (bootstrap, task_root, bytes)
-            }
-        };
-        let (arch, dynamic) = bootstrap_arch(&bytes)
-            .with_context(|| format!("reading the bootstrap {}", bootstrap.display()))?;
-        let launcher = launcher_for(arch, dynamic)?;
         let now = report::unix_ms(SystemTime::now());
         let log_stream_name = format!(
             "{}/[{LATEST}]{}",
@@ -289,10 +226,7 @@ impl Sandbox {
         );
         Ok(Sandbox {
             config,
-            arch,
-            launcher,
-            bootstrap,
-            task_root,
+            code,
             runtime_dir,
             _scratch: scratch,
             process: None,
@@ -306,25 +240,32 @@ impl Sandbox {
 
     /// The architecture of the bootstrap.
     pub fn arch(&self) -> Arch {
-        self.arch
+        self.code.arch()
     }
 
     /// The emulator the bootstrap runs under, if it does not run natively.
     pub fn emulated_by(&self) -> Option<&str> {
-        match &self.launcher {
-            Launcher::Native => None,
-            Launcher::Emulated { name, .. } => Some(name),
-        }
+        self.code.emulated_by()
     }
 
     /// The bootstrap that runs.
     pub fn bootstrap(&self) -> &Path {
-        &self.bootstrap
+        self.code.bootstrap()
+    }
+
+    /// The CloudWatch log stream of this execution environment.
+    pub fn log_stream_name(&self) -> &str {
+        &self.log_stream_name
     }
 
     /// Whether a function process is up (the next invocation is warm).
     pub fn is_warm(&self) -> bool {
         self.process.is_some()
+    }
+
+    /// The function process's id, while there is one.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.pid)
     }
 
     /// Invokes the function with `payload`, starting a process first when there is none (a
@@ -341,7 +282,7 @@ impl Sandbox {
         }
         if let Some(process) = &mut self.process {
             // A process that died while idle is replaced, as Lambda would.
-            if matches!(process.child.try_wait(), Ok(Some(_)) | Err(_)) {
+            if process.has_exited() {
                 self.reset().await;
             }
         }
@@ -354,9 +295,9 @@ impl Sandbox {
             let limit = self.memory_limit_bytes();
             let init_deadline = started + self.config.init_timeout;
             let process = self.process_mut()?;
-            let ended = wait(process, None, init_deadline, limit).await;
+            let ended = process.wait(None, init_deadline, limit).await;
             let elapsed = started.elapsed();
-            init_log = drain_logs(process).await;
+            init_log = process.drain_logs().await;
             let outcome = match ended {
                 Ended::Next => None,
                 Ended::InitError(error) => Some((
@@ -400,6 +341,7 @@ impl Sandbox {
             request_id: request_id.clone(),
             payload: Bytes::copy_from_slice(payload),
             deadline_ms,
+            deadline_header: self.config.deadline_header,
             invoked_function_arn: self.config.function_arn(),
             trace_id: trace_id(),
         };
@@ -407,9 +349,11 @@ impl Sandbox {
         while process.api.try_recv().is_some() {}
         process.api.send_event(event)?;
         let handed_out = Instant::now();
-        let ended = wait(process, Some(&request_id), handed_out + timeout, limit).await;
+        let ended = process
+            .wait(Some(&request_id), handed_out + timeout, limit)
+            .await;
         let duration = handed_out.elapsed();
-        let function_log = drain_logs(process).await;
+        let function_log = process.drain_logs().await;
         let max_memory = self.max_memory_used();
 
         let (outcome, body) = match ended {
@@ -464,11 +408,11 @@ impl Sandbox {
     pub async fn reset(&mut self) {
         if let Some(mut process) = self.process.take() {
             process.api.stop();
-            kill_tree(&mut process.child, process.pid).await;
+            process.kill().await;
         }
     }
 
-    /// Kills the function process and removes the extracted code.
+    /// Kills the function process and removes the sandbox's files.
     pub async fn shutdown(mut self) {
         self.reset().await;
     }
@@ -483,14 +427,10 @@ impl Sandbox {
         u64::from(self.config.memory_size_mb) * BYTES_PER_MB
     }
 
-    /// Peak resident memory of the process tree: VmHWM while it lives, with the highest sampled
-    /// RSS as the floor (and the only figure once it is gone).
     fn max_memory_used(&self) -> u64 {
-        let Some(process) = &self.process else {
-            return 0;
-        };
-        let hwm = memory::tree_resident(process.pid).map_or(0, |r| r.peak);
-        hwm.max(process.sampled_peak)
+        self.process
+            .as_ref()
+            .map_or(0, FunctionProcess::max_memory_used)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -581,260 +521,18 @@ impl Sandbox {
             version: LATEST,
             region: &self.config.region,
             log_stream_name: &self.log_stream_name,
-            task_root: &self.task_root,
+            task_root: &self.code.task_root,
             runtime_dir: &self.runtime_dir,
             user: &self.config.environment,
         });
-        let mut command = match &self.launcher {
-            Launcher::Native => Command::new(&self.bootstrap),
-            Launcher::Emulated {
-                program, sysroot, ..
-            } => {
-                let mut command = Command::new(program);
-                if let Some(sysroot) = sysroot {
-                    command.arg("-L").arg(sysroot);
-                }
-                command.arg(&self.bootstrap);
-                command
-            }
-        };
-        command
-            .env_clear()
-            .envs(env)
-            .current_dir(&self.task_root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        #[cfg(unix)]
-        command.process_group(0);
-        let mut child = spawn_retrying_busy(&mut command)
-            .await
-            .with_context(|| format!("starting {}", self.bootstrap.display()))?;
-        let pid = child
-            .id()
-            .context("the function process ended before its pid was read")?;
-        let (log_tx, logs) = mpsc::unbounded_channel();
-        if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(forward_lines(stdout, log_tx.clone()));
-        }
-        if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(forward_lines(stderr, log_tx));
-        }
-        Ok(FunctionProcess {
-            child,
-            pid,
+        FunctionProcess::spawn(
+            &self.code.launcher,
+            &self.code.bootstrap,
+            &self.code.task_root,
             api,
-            logs,
-            sampled_peak: 0,
-        })
-    }
-}
-
-/// Waits for the runtime to ask for an event (`request_id` `None`, the init phase) or to answer
-/// `request_id`, for the process to end, for `deadline`, or for memory over `limit`.
-async fn wait(
-    process: &mut FunctionProcess,
-    request_id: Option<&str>,
-    deadline: Instant,
-    limit: u64,
-) -> Ended {
-    let deadline = tokio::time::Instant::from_std(deadline);
-    let mut poll = tokio::time::interval(MEMORY_POLL);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            biased;
-            message = process.api.recv() => match message {
-                Some(RuntimeMessage::Next) if request_id.is_none() => return Ended::Next,
-                Some(RuntimeMessage::InitError { error }) => return Ended::InitError(error),
-                Some(RuntimeMessage::Response { request_id: id, body })
-                    if Some(id.as_str()) == request_id => return Ended::Response(body),
-                Some(RuntimeMessage::Error { request_id: id, error })
-                    if Some(id.as_str()) == request_id => return Ended::Error(error),
-                Some(RuntimeMessage::ResponseTooLarge { request_id: id })
-                    if Some(id.as_str()) == request_id => return Ended::TooLarge,
-                Some(_) => {}
-                None => return Ended::Exited("the Runtime API stopped".to_string()),
-            },
-            status = process.child.wait() => {
-                return Ended::Exited(match status {
-                    Ok(status) => describe_status(status),
-                    Err(error) => format!("exit status unknown ({error})"),
-                });
-            }
-            _ = tokio::time::sleep_until(deadline) => {
-                kill_tree(&mut process.child, process.pid).await;
-                return Ended::TimedOut;
-            }
-            _ = poll.tick() => {
-                if let Some(resident) = memory::tree_resident(process.pid) {
-                    process.sampled_peak = process.sampled_peak.max(resident.current);
-                    if resident.current > limit {
-                        kill_tree(&mut process.child, process.pid).await;
-                        return Ended::OutOfMemory;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The lines already written, waiting briefly for those still in the pipes; bounded in time
-/// even for a process that never stops writing.
-async fn drain_logs(process: &mut FunctionProcess) -> Vec<String> {
-    let mut lines = Vec::new();
-    let give_up = Instant::now() + LOG_DRAIN_LIMIT;
-    while Instant::now() < give_up {
-        match tokio::time::timeout(LOG_SETTLE, process.logs.recv()).await {
-            Ok(Some(line)) => lines.push(line),
-            _ => break,
-        }
-    }
-    lines
-}
-
-async fn forward_lines(stream: impl AsyncRead + Unpin, lines: mpsc::UnboundedSender<String>) {
-    let mut reader = BufReader::new(stream);
-    let mut buffer = Vec::new();
-    loop {
-        buffer.clear();
-        match reader.read_until(b'\n', &mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buffer);
-                let line = line.trim_end_matches(['\n', '\r']).to_string();
-                if lines.send(line).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Kills the process group the function runs in (it was started as its leader), then reaps
-/// the process, waiting a bounded time.
-async fn kill_tree(child: &mut Child, pid: u32) {
-    #[cfg(unix)]
-    if let Ok(pgid) = i32::try_from(pid) {
-        // SAFETY: kill(2) with a negative pid signals the group; it touches no memory.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-    }
-    let _ = child.start_kill();
-    let _ = tokio::time::timeout(REAP_TIMEOUT, child.wait()).await;
-}
-
-fn describe_status(status: ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        report::describe_exit(status.code(), status.signal(), status.core_dumped())
-    }
-    #[cfg(not(unix))]
-    {
-        report::describe_exit(status.code(), None, false)
-    }
-}
-
-/// Extracts a deployment zip into `task_root` as Lambda does, each file with its zip mode
-/// (`bootstrap` 0755 when the zip records none), and returns the bootstrap's path.
-fn extract_zip(zip: &Path, task_root: &Path) -> Result<PathBuf> {
-    let bytes = std::fs::read(zip).with_context(|| format!("reading {}", zip.display()))?;
-    let entries =
-        lambda_zip::read_entries(&bytes).with_context(|| format!("reading {}", zip.display()))?;
-    let (bootstrap, others) = lambda_zip::split_bootstrap(entries)
-        .with_context(|| format!("reading {}", zip.display()))?;
-    for entry in others.iter().chain([&bootstrap]) {
-        // Directory entries (`name/`) are made by the files below them.
-        if entry.name.ends_with('/') {
-            continue;
-        }
-        let path = task_root.join(&entry.name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let default = if entry.name == lambda_zip::BOOTSTRAP {
-            lambda_zip::BOOTSTRAP_MODE
-        } else {
-            0o644
-        };
-        let mode = entry.unix_mode.unwrap_or(default) & 0o7777;
-        atomic_file::write_with_mode(&path, &entry.contents, mode)?;
-    }
-    Ok(task_root.join(lambda_zip::BOOTSTRAP))
-}
-
-/// The architecture of a bootstrap and whether it is dynamically linked, from one reading of
-/// its ELF header; a script (`#!`) runs on the host's.
-fn bootstrap_arch(bytes: &[u8]) -> Result<(Arch, bool)> {
-    if bytes.starts_with(b"#!") {
-        return Ok((
-            Arch::host().context("this host is not x86_64 or arm64")?,
-            false,
-        ));
-    }
-    let info = elf::inspect(bytes)?;
-    let arch = info.arch.with_context(|| {
-        format!(
-            "the bootstrap is for ELF machine {}, not x86_64 or arm64",
-            info.machine
+            env,
         )
-    })?;
-    Ok((arch, !info.is_static()))
-}
-
-fn launcher_for(arch: Arch, dynamic: bool) -> Result<Launcher> {
-    if Arch::host() == Some(arch) {
-        return Ok(Launcher::Native);
-    }
-    let name = arch.qemu_binary();
-    let program = tools::program(
-        name,
-        &format!(
-            "an {arch} bootstrap needs it on this host; install QEMU's user-mode emulators \
-             (Debian/Ubuntu: sudo apt-get install qemu-user; Fedora: sudo dnf install qemu-user)"
-        ),
-    )?;
-    let sysroot =
-        if dynamic {
-            // Debian's and Ubuntu's cross C libraries (libc6-arm64-cross) live here.
-            let root = PathBuf::from(format!("/usr/{}-linux-gnu", arch.rust_arch()));
-            if !root.join("lib").is_dir() {
-                bail!(
-                "the {arch} bootstrap is dynamically linked, so {name} needs the {arch} C library \
-                 and loader: install them (Debian/Ubuntu: sudo apt-get install libc6-{}-cross), \
-                 or run a static musl build (cargo xtask package --arch {arch} --target {})",
-                if arch == Arch::Arm64 { "arm64" } else { "amd64" },
-                arch.local_default_target()
-            );
-            }
-            Some(root)
-        } else {
-            None
-        };
-    Ok(Launcher::Emulated {
-        program,
-        name: name.to_string(),
-        sysroot,
-    })
-}
-
-/// Starts `command`, trying again for a short, bounded while when the executable is "busy"
-/// (ETXTBSY). A just-written bootstrap can be: another thread of this program may fork while
-/// the file is still open for writing, and the child holds that descriptor until it execs.
-async fn spawn_retrying_busy(command: &mut Command) -> std::io::Result<Child> {
-    let mut tries = 0;
-    loop {
-        match command.spawn() {
-            Err(error) if error.raw_os_error() == Some(libc::ETXTBSY) && tries < 50 => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            result => return result,
-        }
+        .await
     }
 }
 
@@ -875,17 +573,6 @@ mod tests {
             Outcome::OutOfMemory.report_status(),
             ReportStatus::Error("Runtime.OutOfMemory".into())
         );
-    }
-
-    #[test]
-    fn bootstraps_must_be_lambda_binaries_or_scripts() {
-        assert_eq!(
-            bootstrap_arch(b"#!/bin/sh\necho hi\n").ok().map(|(a, _)| a),
-            Arch::host()
-        );
-        assert!(bootstrap_arch(b"MZ not elf").is_err());
-        let own = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        assert_eq!(bootstrap_arch(&own).ok().map(|(a, _)| a), Arch::host());
     }
 
     #[test]

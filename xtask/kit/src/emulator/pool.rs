@@ -1,0 +1,178 @@
+//! Up to N execution environments of one function, as Lambda scales a function with reserved
+//! concurrency N: a request takes an idle [`Sandbox`] (the most recently used, so that the
+//! others age out), or starts a new one (its own bootstrap process, its own cold start, its
+//! own log stream) while fewer than N exist; with all N busy a synchronous request is refused
+//! ([`Pool::try_acquire`] gives `None`, `serve` answers 429 `TooManyRequestsException`) and an
+//! asynchronous one waits its turn ([`Pool::acquire`]). Sandboxes idle longer than the idle
+//! timeout are shut down ([`Pool::reap_idle`]), so the next request is cold again.
+//!
+//! Sandboxes share nothing but the prepared code: one that times out, crashes or runs out of
+//! memory ends only its own process.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::sandbox::{FunctionConfig, Invocation, PreparedCode, Sandbox};
+
+/// A bounded set of sandboxes of one function.
+pub struct Pool {
+    code: Arc<PreparedCode>,
+    config: FunctionConfig,
+    limit: usize,
+    idle_timeout: Duration,
+    /// One permit per sandbox that may be busy at once.
+    slots: Arc<Semaphore>,
+    /// Warm sandboxes nobody uses, with when they were last used; the last is the newest.
+    idle: Mutex<Vec<(Sandbox, Instant)>>,
+}
+
+/// A sandbox lent out for invocations; it goes back to the pool (if its process is still up)
+/// when the lease is dropped.
+pub struct Lease {
+    pool: Arc<Pool>,
+    sandbox: Option<Sandbox>,
+    /// Set while an invocation runs: a lease dropped mid-invocation (its future cancelled)
+    /// leaves the process in an unknown state, so the sandbox is then discarded, not reused.
+    busy: bool,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Pool {
+    /// A pool of at most `limit` (at least 1) sandboxes of `code`.
+    pub fn new(
+        code: Arc<PreparedCode>,
+        config: FunctionConfig,
+        limit: usize,
+        idle_timeout: Duration,
+    ) -> Arc<Pool> {
+        let limit = limit.max(1);
+        Arc::new(Pool {
+            code,
+            config,
+            limit,
+            idle_timeout,
+            slots: Arc::new(Semaphore::new(limit)),
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    pub fn code(&self) -> &PreparedCode {
+        &self.code
+    }
+
+    pub fn config(&self) -> &FunctionConfig {
+        &self.config
+    }
+
+    /// A sandbox at once, or `None` when all `limit` are busy (Lambda's throttle).
+    pub fn try_acquire(self: &Arc<Self>) -> Result<Option<Lease>> {
+        match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(slot) => self.lease(slot).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A sandbox, waiting for one to be free (for asynchronous invocations, which Lambda
+    /// queues rather than refuses).
+    pub async fn acquire(self: &Arc<Self>) -> Result<Lease> {
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| anyhow::anyhow!("the emulator is shutting down"))?;
+        self.lease(slot)
+    }
+
+    fn lease(self: &Arc<Self>, slot: OwnedSemaphorePermit) -> Result<Lease> {
+        let reused = self.lock_idle().pop().map(|(sandbox, _)| sandbox);
+        let sandbox = match reused {
+            Some(sandbox) => sandbox,
+            None => Sandbox::with_code(Arc::clone(&self.code), self.config.clone())?,
+        };
+        Ok(Lease {
+            pool: Arc::clone(self),
+            sandbox: Some(sandbox),
+            busy: false,
+            _slot: slot,
+        })
+    }
+
+    /// How many warm sandboxes are idle.
+    pub fn idle_count(&self) -> usize {
+        self.lock_idle().len()
+    }
+
+    /// Shuts down the sandboxes idle for longer than the idle timeout; returns how many.
+    pub async fn reap_idle(&self) -> usize {
+        let expired: Vec<Sandbox> = {
+            let mut idle = self.lock_idle();
+            let (old, fresh): (Vec<_>, Vec<_>) = idle
+                .drain(..)
+                .partition(|(_, since)| since.elapsed() >= self.idle_timeout);
+            *idle = fresh;
+            old.into_iter().map(|(sandbox, _)| sandbox).collect()
+        };
+        let count = expired.len();
+        for sandbox in expired {
+            sandbox.shutdown().await;
+        }
+        count
+    }
+
+    /// Waits (at most `patience`) for the busy sandboxes to be returned, then shuts every idle
+    /// one down. Sandboxes still busy after that are killed when they are dropped.
+    pub async fn shutdown(&self, patience: Duration) {
+        let all = u32::try_from(self.limit).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(patience, self.slots.acquire_many(all)).await;
+        self.slots.close();
+        let idle: Vec<Sandbox> = self.lock_idle().drain(..).map(|(s, _)| s).collect();
+        for sandbox in idle {
+            sandbox.shutdown().await;
+        }
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(Sandbox, Instant)>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Lease {
+    /// Invokes the lent sandbox; see [`Sandbox::invoke`].
+    pub async fn invoke(&mut self, payload: &[u8]) -> Result<Invocation> {
+        let sandbox = self
+            .sandbox
+            .as_mut()
+            .expect("a lease holds its sandbox until dropped");
+        self.busy = true;
+        let result = sandbox.invoke(payload).await;
+        self.busy = false;
+        result
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        self.sandbox
+            .as_ref()
+            .expect("a lease holds its sandbox until dropped")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            // Only a warm, settled sandbox is worth keeping; a cold one costs nothing to make.
+            if sandbox.is_warm() && !self.busy {
+                self.pool.lock_idle().push((sandbox, Instant::now()));
+            }
+        }
+    }
+}

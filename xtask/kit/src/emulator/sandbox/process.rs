@@ -1,0 +1,196 @@
+//! Supervising one function process: starting it in a process group of its own with Lambda's
+//! environment, waiting on its Runtime API for what it does, its exit, the deadline or memory
+//! over the limit, and killing the whole tree.
+
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use axum::body::Bytes;
+use tokio::process::Child;
+
+use super::launcher::{spawn_retrying_busy, Launcher};
+use super::logs::{self, LogSink};
+use crate::emulator::memory;
+use crate::emulator::report;
+use crate::emulator::runtime_api::{PostedError, RuntimeApi, RuntimeMessage};
+
+/// How often resident memory is sampled while the function runs.
+const MEMORY_POLL: Duration = Duration::from_millis(10);
+/// How long a killed process may take to be reaped.
+const REAP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A running function process.
+pub(super) struct FunctionProcess {
+    pub(super) child: Child,
+    pub(super) pid: u32,
+    pub(super) api: RuntimeApi,
+    logs: Arc<LogSink>,
+    /// Highest RSS sampled, in bytes.
+    sampled_peak: u64,
+}
+
+/// What ended a wait on the process.
+pub(super) enum Ended {
+    Next,
+    Response(Bytes),
+    Error(PostedError),
+    TooLarge,
+    InitError(PostedError),
+    Exited(String),
+    TimedOut,
+    OutOfMemory,
+}
+
+impl FunctionProcess {
+    /// Starts `bootstrap` with exactly `env`, in `task_root`, its output collected as log lines.
+    pub(super) async fn spawn(
+        launcher: &Launcher,
+        bootstrap: &Path,
+        task_root: &Path,
+        api: RuntimeApi,
+        env: Vec<(String, String)>,
+    ) -> Result<FunctionProcess> {
+        let mut command = launcher.command(bootstrap);
+        command
+            .env_clear()
+            .envs(env)
+            .current_dir(task_root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = spawn_retrying_busy(&mut command)
+            .await
+            .with_context(|| format!("starting {}", bootstrap.display()))?;
+        let pid = child
+            .id()
+            .context("the function process ended before its pid was read")?;
+        let sink = LogSink::new();
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(logs::forward(stdout, Arc::clone(&sink)));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(logs::forward(stderr, Arc::clone(&sink)));
+        }
+        Ok(FunctionProcess {
+            child,
+            pid,
+            api,
+            logs: sink,
+            sampled_peak: 0,
+        })
+    }
+
+    /// Whether the process has ended (while idle, say).
+    pub(super) fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)) | Err(_))
+    }
+
+    /// Waits for the runtime to ask for an event (`request_id` `None`, the init phase) or to
+    /// answer `request_id`, for the process to end, for `deadline`, or for memory over `limit`.
+    pub(super) async fn wait(
+        &mut self,
+        request_id: Option<&str>,
+        deadline: Instant,
+        limit: u64,
+    ) -> Ended {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        let mut poll = tokio::time::interval(MEMORY_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                message = self.api.recv() => match message {
+                    Some(RuntimeMessage::Next) if request_id.is_none() => return Ended::Next,
+                    Some(RuntimeMessage::InitError { error }) => return Ended::InitError(error),
+                    Some(RuntimeMessage::Response { request_id: id, body })
+                        if Some(id.as_str()) == request_id => return Ended::Response(body),
+                    Some(RuntimeMessage::Error { request_id: id, error })
+                        if Some(id.as_str()) == request_id => return Ended::Error(error),
+                    Some(RuntimeMessage::ResponseTooLarge { request_id: id })
+                        if Some(id.as_str()) == request_id => return Ended::TooLarge,
+                    Some(_) => {}
+                    None => return Ended::Exited("the Runtime API stopped".to_string()),
+                },
+                status = self.child.wait() => {
+                    return Ended::Exited(match status {
+                        Ok(status) => describe_status(status),
+                        Err(error) => format!("exit status unknown ({error})"),
+                    });
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.kill().await;
+                    return Ended::TimedOut;
+                }
+                _ = poll.tick() => {
+                    if let Some(resident) = memory::tree_resident(self.pid) {
+                        self.sampled_peak = self.sampled_peak.max(resident.current);
+                        if resident.current > limit {
+                            self.kill().await;
+                            return Ended::OutOfMemory;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The log lines written so far (bounded; see [`logs`]).
+    pub(super) async fn drain_logs(&self) -> Vec<String> {
+        logs::drain(&self.logs).await
+    }
+
+    /// Peak resident memory of the process tree: VmHWM while it lives, with the highest
+    /// sampled RSS as the floor (and the only figure once it is gone).
+    pub(super) fn max_memory_used(&self) -> u64 {
+        let hwm = memory::tree_resident(self.pid).map_or(0, |r| r.peak);
+        hwm.max(self.sampled_peak)
+    }
+
+    /// Kills the process group the function runs in (it was started as its leader), then
+    /// reaps the process, waiting a bounded time.
+    pub(super) async fn kill(&mut self) {
+        #[cfg(unix)]
+        if let Ok(pgid) = i32::try_from(self.pid) {
+            // SAFETY: kill(2) with a negative pid signals the group; it touches no memory.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(REAP_TIMEOUT, self.child.wait()).await;
+    }
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        report::describe_exit(status.code(), status.signal(), status.core_dumped())
+    }
+    #[cfg(not(unix))]
+    {
+        report::describe_exit(status.code(), None, false)
+    }
+}
+
+impl Drop for FunctionProcess {
+    /// A process dropped without [`FunctionProcess::kill`] (its sandbox dropped mid-invocation,
+    /// or at exit) takes its whole group with it, not only the direct child.
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if matches!(self.child.try_wait(), Ok(None)) {
+            if let Ok(pgid) = i32::try_from(self.pid) {
+                // SAFETY: kill(2) with a negative pid signals the group; it touches no memory.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
