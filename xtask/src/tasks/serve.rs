@@ -16,7 +16,9 @@ use clap::Args;
 use tokio::sync::Mutex;
 
 use crate::tasks::invoke::{CodeArgs, RunArgs};
-use lambda_kit::emulator::{self, invoke_api, Sandbox};
+use lambda_kit::aws;
+use lambda_kit::command::{self, ShellArgs};
+use lambda_kit::emulator::{self, invoke_api, FunctionCode, Sandbox};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -27,10 +29,48 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 9000)]
     pub port: u16,
+    /// The shell of the printed invoke command.
+    #[command(flatten)]
+    pub shell: ShellArgs,
+}
+
+/// The invoke command for the server at `address`, for the installed CLI (both forms when its
+/// version is unknown): its region, and dummy credentials, since the CLI signs every request
+/// even for a local endpoint.
+pub fn invoke_hint(
+    address: std::net::SocketAddr,
+    function_name: &str,
+    region: &str,
+    installed: Option<aws::cli::CliMajor>,
+) -> aws::cli::InvokeHint {
+    let globals = aws::cli::GlobalOptions {
+        region: Some(region.to_string()),
+        endpoint_url: Some(format!("http://{address}")),
+    };
+    aws::cli::InvokeHint::with_payload(
+        function_name,
+        crate::tasks::invoke::BENCHMARK_EVENT,
+        &globals,
+        installed,
+    )
+    .map(|c| {
+        c.env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+    })
 }
 
 pub fn run(args: &ServeArgs) -> Result<()> {
+    crate::tasks::require_linux_host("serve")?;
     let local = args.code.resolve(&args.function.settings, "serve")?;
+    let shell = args.shell.shell();
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let files_dir = match &local.code {
+        FunctionCode::Zip(path) | FunctionCode::Bootstrap(path) => path
+            .parent()
+            .map_or_else(|| cwd.clone(), std::path::Path::to_path_buf),
+    };
+    let installed = aws::client::installed_version();
+    let region = args.function.region.clone();
     let sandbox = Sandbox::new(&local.code, args.function.config(&local))?;
     let emulated = sandbox.emulated_by().map(str::to_string);
     let arch = sandbox.arch();
@@ -54,10 +94,10 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                 .map(|e| format!(", emulated under {e}"))
                 .unwrap_or_default()
         );
-        println!(
-            "  aws lambda invoke --endpoint-url http://{address} --function-name {function_name} \
-             --payload '{{\"digits\": \"10_000\"}}' response.json"
-        );
+        let hint =
+            invoke_hint(address, &function_name, &region, installed).place_files(&files_dir, &cwd);
+        command::write_files(hint.commands(), shell)?;
+        println!("\n{}", hint.render(shell)?);
         println!("Press Ctrl-C to stop.");
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
