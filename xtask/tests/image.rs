@@ -270,9 +270,7 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
     );
     let push = report["commands"]["push"].as_str().unwrap();
     assert!(
-        push.starts_with(
-            "aws ecr get-login-password \\\n  --region eu-west-1 | skopeo login \\\n"
-        ),
+        push.starts_with("aws ecr get-login-password \\\n  --region eu-west-1 | skopeo login \\\n"),
         "{push}"
     );
     assert!(push.contains("\nskopeo copy \\\n"), "{push}");

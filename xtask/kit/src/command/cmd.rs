@@ -3,7 +3,7 @@
 //! text a user pastes into their shell ([`Cmd::render`]), so what is printed is what runs.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Result};
@@ -278,7 +278,7 @@ impl Cmd {
     }
 
     /// Moves the files of file-backed words into `dir`, shown relative to `cwd`.
-    pub fn place_files(mut self, dir: &std::path::Path, cwd: &std::path::Path) -> Self {
+    pub fn place_files(mut self, dir: &Path, cwd: &Path) -> Self {
         for word in self.lines.iter_mut().flatten() {
             if let Word::FileBacked { path, shown, .. } = word {
                 let name = path.file_name().map(PathBuf::from).unwrap_or_default();
@@ -496,4 +496,170 @@ pub fn write_files<'a>(commands: impl IntoIterator<Item = &'a Cmd>, shell: Shell
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::shell::tests::{
+        cmd_ends_outside_quotes, cmd_preprocess, msvc_split, posix_split, ps_legacy_pass,
+        ps_unquote,
+    };
+    use super::*;
+
+    fn role() -> Word {
+        Word::Env(EnvRef::new("LAMBDA_ROLE_ARN", "the execution role ARN"))
+    }
+
+    fn sample() -> Cmd {
+        Cmd::aws(&["lambda", "create-function"])
+            .option("--function-name", "pi")
+            .value_option(
+                "--environment",
+                Word::file_backed(r#"{"Variables":{"A":"x y"}}"#, "environment.json"),
+            )
+            .option("--zip-file", "fileb://C:/Users/Jo Doe/lambda.zip")
+            .value_option("--role", role())
+            .env("AWS_ACCESS_KEY_ID", "local")
+    }
+
+    #[test]
+    fn posix_lines_split_back_into_the_argv() {
+        let text = sample().render(Shell::Posix).unwrap();
+        assert_eq!(
+            text,
+            "AWS_ACCESS_KEY_ID=local aws lambda create-function \\\n  --function-name pi \\\n  \
+             --environment '{\"Variables\":{\"A\":\"x y\"}}' \\\n  \
+             --zip-file 'fileb://C:/Users/Jo Doe/lambda.zip' \\\n  \
+             --role \"${LAMBDA_ROLE_ARN:?set LAMBDA_ROLE_ARN to the execution role ARN}\""
+        );
+        // Without the variable's word, the reference splitter gives back every argument.
+        let known = Cmd {
+            lines: sample().lines[..4].to_vec(),
+            ..sample()
+        };
+        let words = posix_split(&known.render(Shell::Posix).unwrap());
+        assert_eq!(words[0], "AWS_ACCESS_KEY_ID=local");
+        assert_eq!(words[2..], known.argv().unwrap()[..]);
+        assert!(sample().files(Shell::Posix).is_empty());
+        assert!(sample()
+            .argv()
+            .unwrap_err()
+            .to_string()
+            .contains("$LAMBDA_ROLE_ARN"));
+    }
+
+    #[test]
+    fn powershell_has_no_posix_syntax_and_passes_json_in_files() {
+        let command = sample().place_files(Path::new("/p/dist"), Path::new("/p"));
+        let text = command.render(Shell::PowerShell).unwrap();
+        assert_eq!(
+            text,
+            "$env:AWS_ACCESS_KEY_ID = 'local'\n\
+             # --environment is read from dist/environment.json, written by the kit (PowerShell \
+             5.1 and 7.2 strip the double quotes inside it)\n\
+             if (-not $env:LAMBDA_ROLE_ARN) { throw 'set $env:LAMBDA_ROLE_ARN to the execution \
+             role ARN' }\n\
+             aws lambda create-function `\n  --function-name pi `\n  \
+             --environment file://dist/environment.json `\n  \
+             --zip-file 'fileb://C:/Users/Jo Doe/lambda.zip' `\n  \
+             --role $env:LAMBDA_ROLE_ARN"
+        );
+        for posix_only in [" \\\n", "${", ":?", "$(", "'{", "cat "] {
+            assert!(!text.contains(posix_only), "{posix_only}: {text}");
+        }
+        assert_eq!(
+            command.files(Shell::PowerShell),
+            [(
+                PathBuf::from("/p/dist/environment.json"),
+                r#"{"Variables":{"A":"x y"}}"#.to_string()
+            )]
+        );
+        // Every literal word passes the same in Windows PowerShell 5.1 (legacy) as typed.
+        for line in text.lines().filter(|l| l.starts_with("  --")) {
+            let word = line.trim_end_matches(" `").split_once(' ').unwrap().1;
+            if !word.starts_with('$') {
+                let value = ps_unquote(word);
+                assert_eq!(msvc_split(&ps_legacy_pass(&value)), [value]);
+            }
+        }
+    }
+
+    #[test]
+    fn cmd_says_what_to_set_and_carries_json_with_carets() {
+        let text = sample().render(Shell::Cmd).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "set \"AWS_ACCESS_KEY_ID=local\"");
+        assert_eq!(
+            lines[1],
+            "rem set LAMBDA_ROLE_ARN to the execution role ARN first (set LAMBDA_ROLE_ARN=...)"
+        );
+        let command = lines[2..].join("\n");
+        assert!(
+            command.ends_with("--role \"%LAMBDA_ROLE_ARN%\""),
+            "{command}"
+        );
+        for line in &lines[2..] {
+            assert!(cmd_ends_outside_quotes(line), "{line}");
+        }
+        // What the program receives, once cmd has read the line (the variable left as typed).
+        let seen = cmd_preprocess(&command).unwrap();
+        let argv = msvc_split(&seen);
+        assert_eq!(
+            argv[1..9],
+            sample().lines[..4]
+                .concat()
+                .iter()
+                .map(|w| match w {
+                    Word::Literal(t) | Word::FileBacked { text: t, .. } => t.clone(),
+                    Word::Env(_) => unreachable!(),
+                })
+                .collect::<Vec<_>>()[..]
+        );
+        // `%` has no escape at the prompt: refused, with the way out.
+        let error = Cmd::new("x", &["100%"])
+            .render(Shell::Cmd)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("cmd") && error.contains("--shell"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn pipes_and_hosts() {
+        let uri = EnvRef::new("ECR_REPOSITORY_URI", "the repository");
+        let script = Script::default().pipe(
+            Cmd::new("aws", &["ecr", "get-login-password"]),
+            Cmd::new("docker", &["login"]).line(vec![Word::Env(uri.clone().host())]),
+        );
+        assert_eq!(
+            script.render(Shell::Posix).unwrap(),
+            "aws ecr get-login-password | docker login \\\n  \"${ECR_REPOSITORY_URI%%/*}\""
+        );
+        assert_eq!(
+            script.render(Shell::PowerShell).unwrap(),
+            "if (-not $env:ECR_REPOSITORY_URI) { throw 'set $env:ECR_REPOSITORY_URI to the \
+             repository' }\naws ecr get-login-password | docker login `\n  \
+             $env:ECR_REPOSITORY_URI.Split('/')[0]"
+        );
+        assert_eq!(
+            script.render(Shell::Cmd).unwrap(),
+            "rem set ECR_REPOSITORY_URI_HOST to the host of ECR_REPOSITORY_URI (the part before \
+             the first /)\naws ecr get-login-password | docker login ^\n  \"%ECR_REPOSITORY_URI_HOST%\""
+        );
+        let tagged = Word::Env(uri.around("docker://", ":x86_64"));
+        assert_eq!(
+            tagged.render(Shell::Posix).unwrap(),
+            "docker://\"${ECR_REPOSITORY_URI:?set ECR_REPOSITORY_URI to the repository}\":x86_64"
+        );
+        assert_eq!(
+            tagged.render(Shell::PowerShell).unwrap(),
+            "\"docker://${env:ECR_REPOSITORY_URI}:x86_64\""
+        );
+        assert_eq!(
+            tagged.render(Shell::Cmd).unwrap(),
+            "\"docker://%ECR_REPOSITORY_URI%:x86_64\""
+        );
+    }
 }
