@@ -269,6 +269,20 @@ impl Cmd {
             .collect()
     }
 
+    /// The arguments the program receives from [`Self::render`] for `shell`: [`Self::argv`],
+    /// with `file://PATH` where that shell passes a value through its file.
+    pub fn argv_for(&self, shell: Shell) -> Result<Vec<String>> {
+        let mut argv = self.argv()?;
+        for (arg, word) in argv.iter_mut().zip(self.words()) {
+            if let Word::FileBacked { text, shown, .. } = word {
+                if shell.quote(text).is_err() {
+                    *arg = format!("file://{shown}");
+                }
+            }
+        }
+        Ok(argv)
+    }
+
     /// The command to run: the program found on PATH, these arguments.
     pub fn command(&self) -> Result<Command> {
         let mut command = Command::new(&self.program);
