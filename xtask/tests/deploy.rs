@@ -15,6 +15,7 @@ use lambda_kit::arch::Arch;
 use lambda_kit::artifact::lambda_zip;
 use lambda_kit::aws;
 use lambda_kit::build::Builder;
+use lambda_kit::command::Shell;
 use lambda_kit::runtime::Runtime;
 use serde_json::Value;
 use xtask::repository;
@@ -312,7 +313,10 @@ fn the_printed_commands_run_as_printed() {
 
     // The execution role, with the commands deploy's message (and the README) print.
     for command in aws::cli::create_execution_role(ROLE_NAME) {
-        let output = moto.sh(&with_endpoint(&command.render(), &moto.url), &[]);
+        let output = moto.sh(
+            &with_endpoint(&command.render(Shell::Posix).unwrap(), &moto.url),
+            &[],
+        );
         assert!(output.status.success());
     }
 
@@ -350,7 +354,9 @@ fn the_printed_commands_run_as_printed() {
     let in_dir = |command: &str| {
         format!(
             "cd {} && {}",
-            aws::cli::shell_quote(&invoke_dir.path().to_string_lossy()),
+            Shell::Posix
+                .quote(&invoke_dir.path().to_string_lossy())
+                .unwrap(),
             with_endpoint(command, &moto.url)
         )
     };

@@ -2,6 +2,9 @@
 //! both architectures (arm64 under qemu-aarch64; a missing qemu fails, it does not skip), small
 //! faulty functions from the root crate's examples, `cargo xtask invoke` and `serve`, and the
 //! real AWS CLI from the test virtualenv.
+// Linux only: it runs Linux bootstraps natively and under qemu, and stops `serve` with SIGINT
+// (libc::kill); on other hosts these tasks refuse to start (tasks::require_linux_host).
+#![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

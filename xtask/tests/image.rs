@@ -269,11 +269,11 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
         std::fs::metadata(&output).unwrap().len()
     );
     let push = report["commands"]["push"].as_str().unwrap();
-    assert!(push.starts_with("skopeo copy"), "{push}");
     assert!(
-        push.contains("--dest-creds \"AWS:$(aws ecr get-login-password --region eu-west-1)\""),
+        push.starts_with("aws ecr get-login-password \\\n  --region eu-west-1 | skopeo login \\\n"),
         "{push}"
     );
+    assert!(push.contains("\nskopeo copy \\\n"), "{push}");
     assert!(
         push.contains(&format!("oci-archive:{}", output.display())),
         "{push}"
@@ -296,7 +296,7 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
     assert!(report["commands"]["docker_load"]
         .as_str()
         .unwrap()
-        .starts_with("docker load --input"));
+        .starts_with("docker load \\\n  --input"));
 
     // The text form says the same, with the placeholders when no repository is given.
     let text = xtask(&[

@@ -240,3 +240,62 @@ fn human_output_prints_the_commands_ready_to_copy() {
     }
     assert_eq!(text.matches("deprecated").count(), 1, "{text}");
 }
+
+/// `--binary` packages a binary built elsewhere where there is neither cargo nor aws: neither
+/// is started (each is a recorder on PATH that would leave a trace), text output included.
+#[cfg(unix)]
+#[test]
+fn a_prebuilt_binary_is_packaged_without_cargo_or_aws() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let trace = dir.path().join("started");
+    for program in ["cargo", "aws"] {
+        let path = bin.join(program);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho {program} >> '{}'\nexit 1\n",
+                trace.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let source = dir.path().join("main.c");
+    std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
+    let binary = dir.path().join("handler");
+    assert!(Command::new("cc")
+        .args(["-static", "-O2", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .status()
+        .unwrap()
+        .success());
+    let zip = dir.path().join("out").join("lambda-x86_64.zip");
+    for json in [false, true] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command
+            .args(["package", "--binary"])
+            .arg(&binary)
+            .arg("--output")
+            .arg(&zip)
+            .env("PATH", &bin)
+            .env_remove("CARGO")
+            .current_dir(dir.path());
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("--function-name handler"), "{text}");
+    }
+    assert!(zip.is_file());
+    assert!(
+        !trace.exists(),
+        "started: {:?}",
+        std::fs::read_to_string(&trace)
+    );
+}

@@ -140,6 +140,7 @@ pub fn payload(digits: u64, algorithm: Option<&str>) -> String {
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
+    crate::tasks::require_linux_host("bench")?;
     let started = Instant::now();
     let load_start = measure::load_average();
     let output_dir = args

@@ -16,6 +16,7 @@ use lambda_kit::aws;
 use lambda_kit::aws::cli::{AwsCommand, FunctionSettings, GlobalOptions, SettingsFlags};
 use lambda_kit::aws::client::{CliError, ErrorKind};
 use lambda_kit::build::BuildArgs;
+use lambda_kit::command::{self, Shell, ShellArgs};
 use lambda_kit::runtime::Runtime;
 use lambda_kit::workspace::{FunctionArgs, Workspace};
 
@@ -41,6 +42,9 @@ pub struct DeployArgs {
     /// Print the aws commands deploy would run, and run none of them.
     #[arg(long)]
     pub dry_run: bool,
+    /// The shell of the printed commands (--dry-run, and those the messages suggest).
+    #[command(flatten)]
+    pub shell: ShellArgs,
 }
 
 /// The function as `aws lambda get-function` describes it (`Configuration`).
@@ -207,23 +211,29 @@ pub fn decide(deployed: Option<&Deployed>, arch: Arch, sha256: &str) -> Decision
 }
 
 /// The message for a refusal: what was found, and the commands that change it.
-pub fn refusal_message(refusal: &Refusal, name: &str, arch: Arch, plan: &Plan) -> String {
-    let delete = AwsCommand::new(&["lambda", "delete-function"])
+pub fn refusal_message(
+    refusal: &Refusal,
+    name: &str,
+    arch: Arch,
+    plan: &Plan,
+    shell: Shell,
+) -> Result<String> {
+    let delete = AwsCommand::aws(&["lambda", "delete-function"])
         .option("--function-name", name)
         .with_globals(&plan.globals)
-        .render();
-    match refusal {
+        .render(shell)?;
+    Ok(match refusal {
         Refusal::ImagePackage => format!(
             "{name} is a container image function (PackageType Image); a zip cannot replace its \
              code. Deploy under another --function-name, or delete it and deploy again:\n\n{delete}"
         ),
         Refusal::NotCustomRuntime(runtime) => {
-            let configure = AwsCommand::new(&["lambda", "update-function-configuration"])
+            let configure = AwsCommand::aws(&["lambda", "update-function-configuration"])
                 .option("--function-name", name)
                 .option("--runtime", Runtime::ProvidedAl2023.name())
                 .option("--handler", "bootstrap")
                 .with_globals(&plan.globals)
-                .render();
+                .render(shell)?;
             format!(
                 "{name} runs {runtime}, which would not start a custom-runtime bootstrap; nothing \
                  was uploaded. Move it to an OS-only runtime first:\n\n{configure}\n\nor delete it \
@@ -236,9 +246,9 @@ pub fn refusal_message(refusal: &Refusal, name: &str, arch: Arch, plan: &Plan) -
              the {deployed} build (cargo xtask deploy --arch {deployed} …), or change the \
              architecture together with the code:\n\n{update}\n\nor delete the function and \
              deploy again (it is then created for {arch}):\n\n{delete}",
-            update = plan.update_printed.render(),
+            update = plan.update_printed.render(shell)?,
         ),
-    }
+    })
 }
 
 /// Every aws command deploy may run, rendered by `aws_cli` exactly as `package` prints them,
@@ -257,7 +267,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(printed: &Commands, settings: &FunctionSettings, globals: &GlobalOptions) -> Self {
+    /// The plan for `printed`; the files of its JSON values (for the shells that need them) go
+    /// in `files_dir`.
+    pub fn new(
+        printed: &Commands,
+        settings: &FunctionSettings,
+        globals: &GlobalOptions,
+        files_dir: &Path,
+        cwd: &Path,
+    ) -> Self {
         let name = &settings.function_name;
         let json = |c: AwsCommand| c.with_globals(globals).option("--output", "json");
         Plan {
@@ -268,12 +286,26 @@ impl Plan {
             update_printed: printed.update_function_code.clone().with_globals(globals),
             wait_active: aws::cli::wait("function-active-v2", name).with_globals(globals),
             wait_updated: aws::cli::wait("function-updated-v2", name).with_globals(globals),
-            update_configuration: json(aws::cli::update_function_configuration(settings)),
+            update_configuration: json(aws::cli::update_function_configuration(settings))
+                .place_files(files_dir, cwd),
         }
     }
 
-    pub fn render_dry_run(&self, local: &Package) -> String {
-        format!(
+    /// Every command the plan may run.
+    pub fn commands(&self) -> [&AwsCommand; 7] {
+        [
+            &self.get_function,
+            &self.create_function,
+            &self.update_function_code,
+            &self.update_printed,
+            &self.wait_active,
+            &self.wait_updated,
+            &self.update_configuration,
+        ]
+    }
+
+    pub fn render_dry_run(&self, local: &Package, shell: Shell) -> Result<String> {
+        Ok(format!(
             "Dry run: nothing was sent. deploy would run:\n\n\
              # Does the function exist?\n{get}\n\n\
              # If not (ResourceNotFoundException): create it, then wait until it is active.\n\
@@ -281,14 +313,14 @@ impl Plan {
              # If it does, for {arch}, with another CodeSha256: update its code, then wait until \
              the update is applied.\n{update}\n\n{wait_updated}\n\n\
              # Then check that AWS reports the zip's CodeSha256, {sha}:\n{get}\n\n",
-            get = self.get_function.render(),
-            create = self.create_function.render(),
-            wait_active = self.wait_active.render(),
-            update = self.update_function_code.render(),
-            wait_updated = self.wait_updated.render(),
+            get = self.get_function.render(shell)?,
+            create = self.create_function.render(shell)?,
+            wait_active = self.wait_active.render(shell)?,
+            update = self.update_function_code.render(shell)?,
+            wait_updated = self.wait_updated.render(shell)?,
             arch = local.arch,
             sha = local.sha256,
-        )
+        ))
     }
 }
 
@@ -315,12 +347,20 @@ pub fn run(args: &DeployArgs) -> Result<()> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let printed = Commands::for_package(&local, &settings, &cwd);
     let name = &settings.function_name;
-    let plan = Plan::new(&printed, &settings, &args.aws);
-    let invoke = |installed| aws::cli::render_invoke(name, &args.aws, installed);
+    let shell = args.shell.shell();
+    let files_dir = package::zip_dir(&local.path);
+    let plan = Plan::new(&printed, &settings, &args.aws, files_dir, &cwd);
+    let invoke = |installed| -> Result<String> {
+        let hint =
+            aws::cli::InvokeHint::new(name, &args.aws, installed).place_files(files_dir, &cwd);
+        command::write_files(hint.commands(), shell)?;
+        hint.render(shell)
+    };
 
     let Some(aws) = aws else {
-        print!("{}", plan.render_dry_run(&local));
-        print!("{}", invoke(aws::client::installed_version()));
+        command::write_files(plan.commands(), shell)?;
+        print!("{}", plan.render_dry_run(&local, shell)?);
+        print!("{}", invoke(aws::client::installed_version())?);
         return Ok(());
     };
     let aws = aws.as_path();
@@ -332,7 +372,10 @@ pub fn run(args: &DeployArgs) -> Result<()> {
     };
     let sha = &local.sha256;
     match decide(deployed.as_ref(), arch, sha) {
-        Decision::Refuse(refusal) => bail!(refusal_message(&refusal, name, arch, &plan)),
+        Decision::Refuse(refusal) => {
+            command::write_files(plan.commands(), shell)?;
+            bail!(refusal_message(&refusal, name, arch, &plan, shell)?)
+        }
         Decision::Unchanged => {
             println!(
                 "{name} is unchanged: its code already has CodeSha256 {sha} ({arch}), the \
@@ -343,15 +386,17 @@ pub fn run(args: &DeployArgs) -> Result<()> {
         }
         Decision::Create => {
             if settings.role.is_none() {
-                let [create_role, attach] = aws::cli::create_execution_role(ROLE);
+                let [create_role, attach] = aws::cli::create_execution_role(ROLE)
+                    .map(|c| c.with_globals(&args.aws).place_files(files_dir, &cwd));
+                command::write_files([&create_role, &attach], shell)?;
                 bail!(
                     "{name} does not exist, and creating it needs its execution role: pass --role \
                      arn:aws:iam::ACCOUNT:role/NAME (nothing was created). A role that lets the \
                      function write its logs is made with:\n\n{}\n\n{}\n\nthen deploy with \
                      --role set to the Role.Arn create-role prints \
                      (arn:aws:iam::ACCOUNT:role/{ROLE}).",
-                    create_role.with_globals(&args.aws).render(),
-                    attach.with_globals(&args.aws).render()
+                    create_role.render(shell)?,
+                    attach.render(shell)?
                 );
             }
             eprintln!("{name} does not exist: creating it");
@@ -393,7 +438,7 @@ pub fn run(args: &DeployArgs) -> Result<()> {
         }
     }
     println!();
-    print!("{}", invoke(aws::client::installed_version()));
+    print!("{}", invoke(aws::client::installed_version())?);
     Ok(())
 }
 
@@ -554,7 +599,13 @@ mod tests {
             region: Some("eu-west-1".into()),
             endpoint_url: None,
         };
-        let plan = Plan::new(&printed, &settings, &globals);
+        let plan = Plan::new(
+            &printed,
+            &settings,
+            &globals,
+            Path::new("/p"),
+            Path::new("/p"),
+        );
         let text = refusal_message(
             &Refusal::Architecture {
                 deployed: "arm64".into(),
@@ -562,7 +613,9 @@ mod tests {
             "pi",
             Arch::X86_64,
             &plan,
-        );
+            Shell::Posix,
+        )
+        .unwrap();
         for says in [
             "configured for arm64",
             "zip is for x86_64",
@@ -573,10 +626,25 @@ mod tests {
             assert!(text.contains(says), "{says}:\n{text}");
         }
         // The run commands read JSON; the printed ones stay as package prints them.
-        assert!(plan
-            .get_function
-            .render()
-            .ends_with("--region eu-west-1 \\\n  --output json"));
-        assert!(!plan.update_printed.render().contains("--output"));
+        let posix = |c: &AwsCommand| c.render(Shell::Posix).unwrap();
+        assert!(posix(&plan.get_function).ends_with("--region eu-west-1 \\\n  --output json"));
+        assert!(!posix(&plan.update_printed).contains("--output"));
+        // In PowerShell the configuration's JSON comes from a file beside the zip.
+        let text = plan.update_configuration.render(Shell::PowerShell).unwrap();
+        assert!(
+            text.contains("--environment file://environment.json `"),
+            "{text}"
+        );
+        assert_eq!(
+            plan.update_configuration.files(Shell::PowerShell),
+            [
+                (
+                    PathBuf::from("/p/environment.json"),
+                    "{\"Variables\":{}}".to_string()
+                ),
+                // An empty description clears it; PowerShell 5.1 would drop the argument.
+                (PathBuf::from("/p/description.txt"), String::new())
+            ]
+        );
     }
 }

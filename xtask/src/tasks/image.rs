@@ -25,8 +25,9 @@ use lambda_kit::artifact::oci;
 use lambda_kit::artifact::package::{self as artifact, Package};
 use lambda_kit::atomic_file;
 use lambda_kit::aws;
-use lambda_kit::aws::cli::{shell_quote, AwsCommand, FunctionSettings, SettingsFlags, Value};
+use lambda_kit::aws::cli::{AwsCommand, FunctionSettings, SettingsFlags};
 use lambda_kit::build::BuildArgs;
+use lambda_kit::command::{Cmd, EnvRef, Script, Shell, ShellArgs, Word};
 use lambda_kit::workspace::{self, FunctionArgs, Workspace};
 
 use crate::tasks::package;
@@ -57,8 +58,9 @@ pub struct ImageArgs {
     /// without it they read $ECR_REPOSITORY_URI.
     #[arg(long, value_parser = repository_uri, conflicts_with = "image_uri")]
     pub repository_uri: Option<String>,
-    /// Image tag for the printed commands [default: the architecture, e.g. x86_64].
-    #[arg(long, value_parser = image_tag, conflicts_with = "image_uri")]
+    /// Image tag for the printed commands [default: the architecture, e.g. x86_64]. (`--tag`
+    /// is the function's resource tags, as on every task.)
+    #[arg(long = "image-tag", value_parser = image_tag, conflicts_with = "image_uri")]
     pub tag: Option<String>,
     /// The whole image URI for the printed commands (REPOSITORY:TAG or REPOSITORY@sha256:…),
     /// instead of --repository-uri and --tag.
@@ -67,6 +69,8 @@ pub struct ImageArgs {
     /// Print one JSON object (path, digests, sizes, commands) instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub shell: ShellArgs,
 }
 
 /// The shell variable the printed commands read when no repository was given.
@@ -110,17 +114,19 @@ pub fn run(args: &ImageArgs) -> Result<()> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let target = ImageTarget::from_args(args);
     let commands = Commands::new(&archive, &target, &settings, &cwd);
+    let shell = args.shell.shell();
     if args.json {
         let mut report = serde_json::to_value(&archive)?;
         report["commands"] = serde_json::json!({
-            "push": commands.push,
-            "docker_load": commands.docker_load,
-            "create_function": commands.create_function.render(),
-            "update_function_code": commands.update_function_code.render(),
+            "shell": shell,
+            "push": commands.push.render(shell)?,
+            "docker_load": commands.docker_load.render(shell)?,
+            "create_function": commands.create_function.render(shell)?,
+            "update_function_code": commands.update_function_code.render(shell)?,
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", render_summary(&archive, &commands, &cwd));
+        print!("{}", render_summary(&archive, &commands, &cwd, shell)?);
     }
     Ok(())
 }
@@ -314,15 +320,24 @@ impl ImageTarget {
         }
     }
 
-    /// The image URI as one shell word's worth: a literal, or a quoted expansion.
-    pub fn image_uri(&self) -> Value {
+    /// The image URI as one argument: a literal, or the variable with the tag after it.
+    pub fn image_uri(&self) -> Word {
         match self {
-            ImageTarget::Repository { uri, tag } => Value::Literal(format!("{uri}:{tag}")),
-            ImageTarget::Uri(uri) => Value::Literal(uri.clone()),
-            ImageTarget::Variable { tag } => Value::Shell(format!(
-                "\"${{{REPOSITORY_VARIABLE}:?set {REPOSITORY_VARIABLE} to \
-                 ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY}}:{tag}\""
-            )),
+            ImageTarget::Repository { uri, tag } => Word::lit(format!("{uri}:{tag}")),
+            ImageTarget::Uri(uri) => Word::lit(uri.clone()),
+            ImageTarget::Variable { tag } => {
+                Word::Env(repository_variable().around("", &format!(":{tag}")))
+            }
+        }
+    }
+
+    /// The registry host, for `docker login` and `skopeo login`.
+    pub fn registry(&self) -> Word {
+        match self {
+            ImageTarget::Repository { uri, .. } | ImageTarget::Uri(uri) => {
+                Word::lit(uri.split('/').next().unwrap_or(uri))
+            }
+            ImageTarget::Variable { .. } => Word::Env(repository_variable().host()),
         }
     }
 
@@ -336,13 +351,21 @@ impl ImageTarget {
     }
 }
 
+/// `$ECR_REPOSITORY_URI` as the printed commands read it.
+fn repository_variable() -> EnvRef {
+    EnvRef::new(
+        REPOSITORY_VARIABLE,
+        "ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY",
+    )
+}
+
 /// The commands printed for an image.
 #[derive(Debug, Clone)]
 pub struct Commands {
-    /// `skopeo copy` to ECR, as one shell command.
-    pub push: String,
-    /// `docker load`, then tag and push.
-    pub docker_load: String,
+    /// `skopeo login` with an ECR password, then `skopeo copy` to ECR.
+    pub push: Script,
+    /// `docker load`, then tag, log in and push.
+    pub docker_load: Script,
     pub create_function: AwsCommand,
     pub update_function_code: AwsCommand,
 }
@@ -356,38 +379,40 @@ impl Commands {
     ) -> Self {
         let shown = workspace::shown_from(&archive.path, cwd);
         let uri = target.image_uri();
-        let uri_word = word(&uri);
-        let login = match target.region() {
-            Some(region) => format!(
-                "aws ecr get-login-password --region {}",
-                shell_quote(&region)
-            ),
-            None => "aws ecr get-login-password".to_string(),
+        let password = match target.region() {
+            Some(region) => {
+                Cmd::new("aws", &["ecr", "get-login-password"]).option("--region", region)
+            }
+            None => Cmd::new("aws", &["ecr", "get-login-password"]),
+        };
+        // The password goes through a pipe, the same `|` in every shell, and never through
+        // the command line.
+        let login = |program: &str| {
+            Cmd::new(program, &["login"])
+                .option("--username", "AWS")
+                .flag("--password-stdin")
+                .line(vec![target.registry()])
         };
         let destination = match &uri {
-            Value::Literal(text) => shell_quote(&format!("docker://{text}")),
-            // "${VAR:?…}:tag" → docker://"${VAR:?…}:tag": one word.
-            Value::Shell(expansion) => format!("docker://{expansion}"),
+            Word::Env(env) => Word::Env(env.clone().around("docker://", "")),
+            Word::Literal(text) | Word::FileBacked { text, .. } => {
+                Word::lit(format!("docker://{text}"))
+            }
         };
-        let push = [
-            "skopeo copy".to_string(),
-            // Push the manifest as it is (or fail): the image keeps the digest printed here.
-            "  --preserve-digests".to_string(),
-            format!("  --dest-creds \"AWS:$({login})\""),
-            format!("  {}", shell_quote(&format!("oci-archive:{shown}"))),
-            format!("  {destination}"),
-        ]
-        .join(" \\\n");
-        let docker_load = [
-            format!("docker load --input {}", shell_quote(&shown)),
-            format!("docker tag {} {uri_word}", archive.docker_tag),
-            format!(
-                "{login} | docker login --username AWS --password-stdin {}",
-                registry_word(target)
-            ),
-            format!("docker push {uri_word}"),
-        ]
-        .join("\n");
+        let push = Script::default()
+            .pipe(password.clone(), login("skopeo"))
+            .run(
+                Cmd::new("skopeo", &["copy"])
+                    // Push the manifest as it is (or fail): the image keeps the digest printed here.
+                    .flag("--preserve-digests")
+                    .arg(&format!("oci-archive:{shown}"))
+                    .line(vec![destination]),
+            );
+        let docker_load = Script::default()
+            .run(Cmd::new("docker", &["load"]).option("--input", &shown))
+            .run(Cmd::new("docker", &["tag", &archive.docker_tag]).line(vec![uri.clone()]))
+            .pipe(password, login("docker"))
+            .run(Cmd::new("docker", &["push"]).line(vec![uri.clone()]));
         Commands {
             push,
             docker_load,
@@ -397,24 +422,12 @@ impl Commands {
     }
 }
 
-fn word(value: &Value) -> String {
-    match value {
-        Value::Literal(text) => shell_quote(text),
-        Value::Shell(expansion) => expansion.clone(),
-    }
-}
-
-/// The registry host for `docker login`.
-fn registry_word(target: &ImageTarget) -> String {
-    match target {
-        ImageTarget::Repository { uri, .. } | ImageTarget::Uri(uri) => {
-            shell_quote(uri.split('/').next().unwrap_or(uri))
-        }
-        ImageTarget::Variable { .. } => format!("\"${{{REPOSITORY_VARIABLE}%%/*}}\""),
-    }
-}
-
-pub fn render_summary(archive: &ImageArchive, commands: &Commands, cwd: &Path) -> String {
+pub fn render_summary(
+    archive: &ImageArchive,
+    commands: &Commands,
+    cwd: &Path,
+    shell: Shell,
+) -> Result<String> {
     let mut out = format!(
         "Image {path}\n  \
          platform:   {platform} (Lambda --architectures {arch})\n  \
@@ -446,15 +459,15 @@ pub fn render_summary(archive: &ImageArchive, commands: &Commands, cwd: &Path) -
          not with a bare `docker run`.\n",
     );
     out.push_str("\nPush it to ECR without Docker (skopeo; the repository must exist):\n\n");
-    out.push_str(&commands.push);
+    out.push_str(&commands.push.render(shell)?);
     out.push_str("\n\nOr with Docker:\n\n");
-    out.push_str(&commands.docker_load);
+    out.push_str(&commands.docker_load.render(shell)?);
     out.push_str("\n\nCreate the function:\n\n");
-    out.push_str(&commands.create_function.render());
+    out.push_str(&commands.create_function.render(shell)?);
     out.push_str("\n\nOr point an existing image function at it:\n\n");
-    out.push_str(&commands.update_function_code.render());
+    out.push_str(&commands.update_function_code.render(shell)?);
     out.push('\n');
-    out
+    Ok(out)
 }
 
 /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]` → REGION.
@@ -566,6 +579,7 @@ pub fn image_uri(value: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_kit::command::Shell;
 
     fn info(arch: Arch, interpreter: Option<&str>) -> BinaryInfo {
         BinaryInfo {
@@ -688,20 +702,30 @@ mod tests {
             &settings(Some("arn:aws:iam::123456789012:role/lambda-basic")),
             Path::new("/work/project"),
         );
+        let push = commands.push.render(Shell::Posix).unwrap();
         assert_eq!(
-            commands.push,
-            "skopeo copy \\\n  \
+            push,
+            "aws ecr get-login-password \\\n  --region eu-west-1 | skopeo login \\\n  \
+             --username AWS \\\n  --password-stdin \\\n  \
+             123456789012.dkr.ecr.eu-west-1.amazonaws.com\n\
+             skopeo copy \\\n  \
              --preserve-digests \\\n  \
-             --dest-creds \"AWS:$(aws ecr get-login-password --region eu-west-1)\" \\\n  \
              oci-archive:dist/lambda-arm64-image.tar \\\n  \
              docker://123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64"
         );
-        assert!(commands.docker_load.contains(
-            "docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+        let docker = commands.docker_load.render(Shell::Posix).unwrap();
+        assert!(docker.contains(
+            "docker login \\\n  --username AWS \\\n  --password-stdin \\\n  \
+             123456789012.dkr.ecr.eu-west-1.amazonaws.com"
         ));
-        assert!(commands.docker_load.starts_with(
-            "docker load --input dist/lambda-arm64-image.tar\ndocker tag calculate-pi:arm64 "
+        assert!(docker.starts_with(
+            "docker load \\\n  --input dist/lambda-arm64-image.tar\ndocker tag calculate-pi:arm64 \\\n"
         ));
+        // The same in PowerShell: backticks, nothing POSIX.
+        let push = commands.push.render(Shell::PowerShell).unwrap();
+        assert!(push
+            .starts_with("aws ecr get-login-password `\n  --region eu-west-1 | skopeo login `\n"));
+        assert!(!push.contains('\\') && !push.contains("$("), "{push}");
         let argv = commands.create_function.argv().unwrap();
         assert!(argv.contains(
             &"ImageUri=123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64".to_string()
@@ -721,20 +745,30 @@ mod tests {
             Path::new("/elsewhere"),
         );
         let expansion = "\"${ECR_REPOSITORY_URI:?set ECR_REPOSITORY_URI to \
-                         ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY}:x86_64\"";
-        assert!(
-            commands.push.ends_with(&format!("docker://{expansion}")),
-            "{}",
-            commands.push
-        );
+                         ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY}\":x86_64";
+        let push = commands.push.render(Shell::Posix).unwrap();
+        assert!(push.ends_with(&format!("docker://{expansion}")), "{push}");
         // Not under the working directory: the absolute path.
-        assert!(commands
-            .push
-            .contains("oci-archive:/work/project/dist/lambda-arm64-image.tar"));
-        assert!(commands
-            .docker_load
-            .contains("\"${ECR_REPOSITORY_URI%%/*}\""));
-        let text = commands.create_function.render();
+        assert!(push.contains("oci-archive:/work/project/dist/lambda-arm64-image.tar"));
+        assert!(push.contains("\"${ECR_REPOSITORY_URI%%/*}\""), "{push}");
+        // PowerShell stops first when the variable is unset, and cuts the host with Split.
+        let push = commands.push.render(Shell::PowerShell).unwrap();
+        assert!(
+            push.starts_with(
+                "if (-not $env:ECR_REPOSITORY_URI) { throw 'set $env:ECR_REPOSITORY_URI to \
+                 ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY' }\n"
+            ),
+            "{push}"
+        );
+        assert!(
+            push.contains("$env:ECR_REPOSITORY_URI.Split('/')[0]"),
+            "{push}"
+        );
+        assert!(
+            push.ends_with("\"docker://${env:ECR_REPOSITORY_URI}:x86_64\""),
+            "{push}"
+        );
+        let text = commands.create_function.render(Shell::Posix).unwrap();
         assert!(
             text.contains(&format!("--code ImageUri={expansion}")),
             "{text}"

@@ -162,6 +162,7 @@ pub struct InvokeArgs {
 }
 
 pub fn run(args: &InvokeArgs) -> Result<()> {
+    crate::tasks::require_linux_host("invoke")?;
     let payload = read_payload(args.payload.as_deref(), args.payload_file.as_deref())?;
     let local = args.code.resolve(&args.function.settings, "invoke")?;
     let code = &local.code;

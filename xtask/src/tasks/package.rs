@@ -12,6 +12,7 @@ use lambda_kit::artifact::package::{self, Package, Packaging};
 use lambda_kit::aws;
 use lambda_kit::aws::cli::{FunctionSettings, SettingsFlags};
 use lambda_kit::build::{self, BuildArgs};
+use lambda_kit::command::{self, Cmd, Shell, ShellArgs};
 use lambda_kit::workspace::{self, Function, FunctionArgs, Workspace};
 
 #[derive(Debug, Clone, Args)]
@@ -38,6 +39,8 @@ pub struct PackageArgs {
     /// object, or an array of them with --all.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub shell: ShellArgs,
 }
 
 /// A function packaged, with the settings its commands were made from.
@@ -73,9 +76,12 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             packaged
         }
     };
+    let shell = args.shell.shell();
     if args.json {
-        let reports: Vec<serde_json::Value> =
-            packaged.iter().map(|p| json_report(p, &cwd)).collect();
+        let reports = packaged
+            .iter()
+            .map(|p| json_report(p, &cwd, shell))
+            .collect::<Result<Vec<_>>>()?;
         let json = if args.all {
             serde_json::Value::Array(reports)
         } else {
@@ -84,21 +90,36 @@ pub fn run(args: &PackageArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
-    let installed = aws::client::installed_version();
+    // A prebuilt binary is packaged where there may be no aws at all (a CI step): the hint then
+    // shows both forms instead of asking `aws --version`.
+    let installed = match args.binary {
+        Some(_) => None,
+        None => aws::client::installed_version(),
+    };
     for (index, p) in packaged.iter().enumerate() {
         if index > 0 {
             println!();
         }
         let commands = Commands::for_package(&p.package, &p.settings, &cwd);
-        print!("{}", render_summary(&p.package, &commands, &cwd));
-        let invoke = aws::cli::render_invoke(
+        let invoke = aws::cli::InvokeHint::new(
             &p.settings.function_name,
             &aws::cli::GlobalOptions::default(),
             installed,
+        )
+        .place_files(zip_dir(&p.package.path), &cwd);
+        command::write_files(commands.all().chain(invoke.commands()), shell)?;
+        print!("{}", render_summary(&p.package, &commands, &cwd, shell)?);
+        print!(
+            "\nThen {}",
+            invoke.render(shell)?.replacen("Invoke", "invoke", 1)
         );
-        print!("\nThen {}", invoke.replacen("Invoke", "invoke", 1));
     }
     Ok(())
+}
+
+/// The folder of a zip, where the files of the printed commands go.
+pub fn zip_dir(zip: &Path) -> &Path {
+    zip.parent().unwrap_or(Path::new("."))
 }
 
 /// `--binary PATH`: no workspace, no cargo; the settings are the flags over the defaults.
@@ -146,38 +167,37 @@ fn package_prebuilt(args: &PackageArgs, binary: &Path, cwd: &Path) -> Result<Pac
 }
 
 /// The JSON report of one package: today's fields first (scripts read them), then the function.
-pub fn json_report(p: &Packaged, cwd: &Path) -> serde_json::Value {
+/// The commands are written for `shell` (named in `commands.shell`).
+pub fn json_report(p: &Packaged, cwd: &Path, shell: Shell) -> Result<serde_json::Value> {
     let commands = Commands::for_package(&p.package, &p.settings, cwd);
+    let forms = |major| {
+        aws::cli::invoke(
+            &p.settings.function_name,
+            aws::cli::INVOKE_PAYLOAD,
+            aws::cli::INVOKE_OUTFILE,
+            major,
+            &aws::cli::GlobalOptions::default(),
+        )
+        .place_files(zip_dir(&p.package.path), cwd)
+    };
+    let (v1, v2) = (forms(aws::cli::CliMajor::V1), forms(aws::cli::CliMajor::V2));
+    command::write_files(commands.all().chain([&v1, &v2]), shell)?;
     let mut report = serde_json::to_value(&p.package).unwrap_or_default();
     report["commands"] = serde_json::json!({
-        "create_function": commands.create_function.render(),
-        "update_function_code": commands.update_function_code.render(),
-        "invoke": invoke_json(&p.settings.function_name),
+        "shell": shell,
+        "create_function": commands.create_function.render(shell)?,
+        "update_function_code": commands.update_function_code.render(shell)?,
+        "invoke": {
+            "aws_cli_v1": v1.render(shell)?,
+            "aws_cli_v2": v2.render(shell)?,
+        },
     });
     report["function"] = serde_json::json!({
         "package": p.function.package,
         "bin": p.function.bin,
         "settings": p.settings,
     });
-    report
-}
-
-/// Both forms of the invoke command, for `--json`.
-fn invoke_json(function_name: &str) -> serde_json::Value {
-    let form = |major| {
-        aws::cli::invoke(
-            function_name,
-            aws::cli::INVOKE_PAYLOAD,
-            aws::cli::INVOKE_OUTFILE,
-            major,
-            &aws::cli::GlobalOptions::default(),
-        )
-        .render()
-    };
-    serde_json::json!({
-        "aws_cli_v1": form(aws::cli::CliMajor::V1),
-        "aws_cli_v2": form(aws::cli::CliMajor::V2),
-    })
+    Ok(report)
 }
 
 /// Builds `function` for `build.arch` and packages it with its settings: the step every other
@@ -260,17 +280,29 @@ impl Commands {
         Self::for_zip(&package.path, package.arch, &settings, cwd)
     }
 
-    /// The commands for a zip on disk (`deploy` runs these very commands).
+    /// The commands for a zip on disk (`deploy` runs these very commands); the files of JSON
+    /// values that some shells cannot pass go beside the zip.
     pub fn for_zip(zip: &Path, arch: Arch, settings: &FunctionSettings, cwd: &Path) -> Self {
         let url = aws::cli::fileb_url(zip, cwd);
+        let dir = zip_dir(zip);
         Commands {
-            create_function: aws::cli::create_function(settings, arch, &url),
-            update_function_code: aws::cli::update_function_code(settings, arch, &url),
+            create_function: aws::cli::create_function(settings, arch, &url).place_files(dir, cwd),
+            update_function_code: aws::cli::update_function_code(settings, arch, &url)
+                .place_files(dir, cwd),
         }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Cmd> {
+        [&self.create_function, &self.update_function_code].into_iter()
     }
 }
 
-pub fn render_summary(package: &Package, commands: &Commands, cwd: &Path) -> String {
+pub fn render_summary(
+    package: &Package,
+    commands: &Commands,
+    cwd: &Path,
+    shell: Shell,
+) -> Result<String> {
     let shown = workspace::shown_from(&package.path, cwd);
     let origin = match (&package.target, package.builder) {
         (Some(target), Some(builder)) => format!(
@@ -305,11 +337,11 @@ pub fn render_summary(package: &Package, commands: &Commands, cwd: &Path) -> Str
         out.push('\n');
     }
     out.push_str("\nCreate the function:\n\n");
-    out.push_str(&commands.create_function.render());
+    out.push_str(&commands.create_function.render(shell)?);
     out.push_str("\n\nOr update the code of an existing one:\n\n");
-    out.push_str(&commands.update_function_code.render());
+    out.push_str(&commands.update_function_code.render(shell)?);
     out.push('\n');
-    out
+    Ok(out)
 }
 
 /// This repository's own function, built for `build` and packaged to `output` with `runtime`:

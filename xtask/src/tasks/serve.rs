@@ -18,7 +18,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::tasks::invoke::{CodeArgs, RunArgs};
-use lambda_kit::emulator::{self, invoke_api, pool::Pool, PreparedCode};
+use lambda_kit::aws;
+use lambda_kit::command::{self, ShellArgs};
+use lambda_kit::emulator::{self, invoke_api, pool::Pool, FunctionCode, PreparedCode};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -39,10 +41,48 @@ pub struct ServeArgs {
     /// request then starts cold).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout: u64,
+    /// The shell of the printed invoke command.
+    #[command(flatten)]
+    pub shell: ShellArgs,
+}
+
+/// The invoke command for the server at `address`, for the installed CLI (both forms when its
+/// version is unknown): its region, and dummy credentials, since the CLI signs every request
+/// even for a local endpoint.
+pub fn invoke_hint(
+    address: std::net::SocketAddr,
+    function_name: &str,
+    region: &str,
+    installed: Option<aws::cli::CliMajor>,
+) -> aws::cli::InvokeHint {
+    let globals = aws::cli::GlobalOptions {
+        region: Some(region.to_string()),
+        endpoint_url: Some(format!("http://{address}")),
+    };
+    aws::cli::InvokeHint::with_payload(
+        function_name,
+        crate::tasks::invoke::BENCHMARK_EVENT,
+        &globals,
+        installed,
+    )
+    .map(|c| {
+        c.env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+    })
 }
 
 pub fn run(args: &ServeArgs) -> Result<()> {
+    crate::tasks::require_linux_host("serve")?;
     let local = args.code.resolve(&args.function.settings, "serve")?;
+    let shell = args.shell.shell();
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let files_dir = match &local.code {
+        FunctionCode::Zip(path) | FunctionCode::Bootstrap(path) => path
+            .parent()
+            .map_or_else(|| cwd.clone(), std::path::Path::to_path_buf),
+    };
+    let installed = aws::client::installed_version();
+    let region = args.function.region.clone();
     let code = Arc::new(PreparedCode::prepare(&local.code)?);
     let emulated = code.emulated_by().map(str::to_string);
     let arch = code.arch();
@@ -75,10 +115,10 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             args.concurrency,
             args.idle_timeout,
         );
-        println!(
-            "  aws lambda invoke --endpoint-url http://{address} --function-name {function_name} \
-             --payload '{{\"digits\": \"10_000\"}}' response.json"
-        );
+        let hint =
+            invoke_hint(address, &function_name, &region, installed).place_files(&files_dir, &cwd);
+        command::write_files(hint.commands(), shell)?;
+        println!("\n{}", hint.render(shell)?);
         println!("Press Ctrl-C to stop.");
         let reaper = tokio::spawn(reap(Arc::clone(&pool)));
         axum::serve(listener, app)

@@ -21,24 +21,37 @@ use lambda_kit::command;
 #[derive(Debug, Clone, Args)]
 pub struct SetupArgs {}
 
-/// Rust targets the tests build.
-pub const RUST_TARGETS: [&str; 3] = [
+/// Rust targets the tests build; Windows and macOS for `cargo check` of the whole workspace and
+/// the xtask.exe that tests/windows.rs runs under Wine.
+pub const RUST_TARGETS: [&str; 5] = [
     "x86_64-unknown-linux-musl",
     "aarch64-unknown-linux-musl",
     "aarch64-unknown-linux-gnu",
+    "x86_64-pc-windows-gnu",
+    "aarch64-apple-darwin",
 ];
 
-/// (program the tests run, Debian package that provides it).
-pub const DEBIAN_PACKAGES: [(&str, &str); 3] = [
+/// (program the tests run, Debian package that provides it): the POSIX shells the printed
+/// commands are run by, and the MinGW compiler that links the Windows build and its fixtures.
+pub const DEBIAN_PACKAGES: [(&str, &str); 6] = [
     ("qemu-aarch64", "qemu-user"),
     ("skopeo", "skopeo"),
     ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+    ("dash", "dash"),
+    ("zsh", "zsh"),
+    ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
 ];
 
 /// (file the tests need, Debian package that provides it): the aarch64 C library to link the
-/// glibc test build against, only a recommendation of the cross compiler's package.
-pub const DEBIAN_FILES: [(&str, &str); 1] =
-    [("/usr/aarch64-linux-gnu/lib/crt1.o", "libc6-dev-arm64-cross")];
+/// glibc test build against, only a recommendation of the cross compiler's package; Wine's
+/// 64-bit loader, which Debian keeps off PATH.
+pub const DEBIAN_FILES: [(&str, &str); 2] = [
+    ("/usr/aarch64-linux-gnu/lib/crt1.o", "libc6-dev-arm64-cross"),
+    (WINE64, "wine64"),
+];
+
+/// Wine's loader for 64-bit Windows programs, as Debian's `wine64` installs it.
+pub const WINE64: &str = "/usr/lib/wine/wine64";
 
 pub fn run(_args: &SetupArgs) -> Result<()> {
     rust_components()?;
@@ -101,23 +114,27 @@ fn rust_targets() -> Result<()> {
 }
 
 fn debian_packages() -> Result<()> {
+    if !cfg!(target_os = "linux") {
+        // The end-to-end tests run Linux bootstraps (and Wine), so they need Linux; the unit
+        // tests and `cargo check` run anywhere. Say what this platform would use, install nothing.
+        eprintln!("setup: {}", other_host_packages(std::env::consts::OS));
+        return Ok(());
+    }
     let mut missing: Vec<&str> = DEBIAN_PACKAGES
         .into_iter()
         .filter(|(program, _)| which::which(program).is_err())
         .map(|(_, package)| package)
         .collect();
-    if cfg!(target_os = "linux") {
-        missing.extend(
-            DEBIAN_FILES
-                .into_iter()
-                .filter(|(file, _)| !Path::new(file).exists())
-                .map(|(_, package)| package),
-        );
-    }
+    missing.extend(
+        DEBIAN_FILES
+            .into_iter()
+            .filter(|(file, _)| !Path::new(file).exists())
+            .map(|(_, package)| package),
+    );
     if missing.is_empty() {
         return Ok(());
     }
-    let can_install = cfg!(target_os = "linux") && is_root() && which::which("apt-get").is_ok();
+    let can_install = is_root() && which::which("apt-get").is_ok();
     if !can_install {
         bail!(
             "the tests need {}: install them (Debian/Ubuntu: sudo apt-get install -y {}) and run again",
@@ -137,6 +154,25 @@ fn debian_packages() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
         "installing Debian packages",
     )
+}
+
+/// What the tools are called on macOS and Windows, for the message of a setup there.
+pub fn other_host_packages(os: &str) -> String {
+    let tail = "The end-to-end tests (emulator, qemu, Wine, the shells) need Linux: run \
+                `make test` in a Linux VM or container (on Windows: WSL 2). package, deploy \
+                and image work on this host.";
+    match os {
+        "macos" => format!(
+            "on macOS the tools come from Homebrew: brew install skopeo qemu zsh \
+             mingw-w64 (qemu-aarch64 as a user-mode emulator exists only on Linux). {tail}"
+        ),
+        "windows" => format!(
+            "on Windows: winget install --id Python.Python.3.12 (or choco install python), \
+             and the AWS CLI (winget install --id Amazon.AWSCLI, or choco install awscli). \
+             {tail}"
+        ),
+        other => format!("setup installs Debian packages, which {other} has not. {tail}"),
+    }
 }
 
 fn is_root() -> bool {

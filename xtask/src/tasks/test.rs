@@ -17,6 +17,9 @@ pub struct TestArgs {
     pub cargo_test_args: Vec<String>,
 }
 
+/// The other hosts' targets `make test` checks the whole workspace for.
+pub const CHECK_TARGETS: [&str; 2] = ["x86_64-pc-windows-gnu", "aarch64-apple-darwin"];
+
 pub fn run(args: &TestArgs) -> Result<()> {
     setup::run(&SetupArgs {})?;
     let cargo = command::cargo();
@@ -39,6 +42,21 @@ pub fn run(args: &TestArgs) -> Result<()> {
         ]),
         "running clippy",
     )?;
+    // The kit must build for the hosts it supports beyond Linux; checking is enough here
+    // (tests/windows.rs also runs the Windows build under Wine).
+    for target in CHECK_TARGETS {
+        command::run(
+            Command::new(&cargo).current_dir(&root).args([
+                "check",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--target",
+                target,
+            ]),
+            &format!("checking the workspace for {target}"),
+        )?;
+    }
     // The test tools of .venv come first on PATH, so tests and the programs they start find the
     // pinned `aws` and `moto_server`.
     let path = std::env::join_paths(std::iter::once(venv_bin_dir()).chain(std::env::split_paths(

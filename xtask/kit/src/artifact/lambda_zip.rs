@@ -64,6 +64,9 @@ pub fn function_zip(binary: &[u8], extras: &[ExtraFile]) -> Result<Vec<u8>> {
             // 1980-01-01 00:00, the zip epoch: no build time leaks into the bytes.
             .last_modified_time(DateTime::DEFAULT)
             .unix_permissions(mode)
+            // Made by Unix on every host: Lambda reads the mode only from Unix entries (the
+            // zip crate says MS-DOS when built for Windows, and the bootstrap would not run).
+            .system(zip::System::Unix)
             .large_file(false)
     };
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 
 use crate::arch::Arch;
+use crate::command::{Cmd, EnvRef, Word};
 use crate::runtime::Runtime;
 use crate::validate;
 
@@ -105,97 +106,8 @@ impl SettingsFlags {
 /// The shell variable the printed create-function command reads when no `--role` was given.
 pub const ROLE_VARIABLE: &str = "LAMBDA_ROLE_ARN";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    /// A literal, shell-quoted when printed.
-    Literal(String),
-    /// A shell expansion printed as it stands; such a command can be printed but not run.
-    Shell(String),
-}
-
-/// An `aws` command: subcommand words, then `--option value` pairs in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsCommand {
-    pub subcommand: Vec<String>,
-    /// Each option with its values: none for a bare flag, several for a list (`--layers a b`).
-    pub options: Vec<(String, Vec<Value>)>,
-}
-
-impl AwsCommand {
-    pub fn new(subcommand: &[&str]) -> Self {
-        AwsCommand {
-            subcommand: subcommand.iter().map(|s| s.to_string()).collect(),
-            options: Vec::new(),
-        }
-    }
-
-    pub fn option(mut self, flag: &str, value: impl Into<String>) -> Self {
-        self.options
-            .push((flag.to_string(), vec![Value::Literal(value.into())]));
-        self
-    }
-
-    pub fn shell_option(mut self, flag: &str, expansion: impl Into<String>) -> Self {
-        self.options
-            .push((flag.to_string(), vec![Value::Shell(expansion.into())]));
-        self
-    }
-
-    pub fn value_option(mut self, flag: &str, value: Value) -> Self {
-        self.options.push((flag.to_string(), vec![value]));
-        self
-    }
-
-    pub fn flag(mut self, flag: &str) -> Self {
-        self.options.push((flag.to_string(), Vec::new()));
-        self
-    }
-
-    /// The command for a POSIX shell: one option per line, continued with a trailing backslash,
-    /// every literal value quoted where the shell needs it.
-    pub fn render(&self) -> String {
-        let mut lines = vec![format!("aws {}", self.subcommand.join(" "))];
-        for (flag, values) in &self.options {
-            let mut line = format!("  {flag}");
-            for value in values {
-                line.push(' ');
-                match value {
-                    Value::Literal(text) => line.push_str(&shell_quote(text)),
-                    Value::Shell(expansion) => line.push_str(expansion),
-                }
-            }
-            lines.push(line);
-        }
-        lines.join(" \\\n")
-    }
-
-    /// The arguments to run `aws` with, as the shell would pass them for [`Self::render`].
-    pub fn argv(&self) -> Result<Vec<String>> {
-        let mut argv = self.subcommand.clone();
-        for (flag, values) in &self.options {
-            argv.push(flag.clone());
-            for value in values {
-                match value {
-                    Value::Literal(text) => argv.push(text.clone()),
-                    Value::Shell(expansion) => bail!(
-                        "{flag} is {expansion}, a value the shell fills in; pass it explicitly \
-                     (for create-function: --role arn:aws:iam::ACCOUNT:role/NAME)"
-                    ),
-                }
-            }
-        }
-        Ok(argv)
-    }
-}
-
-/// Quotes a word for a POSIX shell, leaving plain words as they are.
-pub fn shell_quote(word: &str) -> String {
-    // Only a NUL byte cannot be quoted; no value the kit prints can hold one.
-    shlex::try_quote(word).map_or_else(
-        |_| format!("'{}'", word.replace('\0', "")),
-        |q| q.into_owned(),
-    )
-}
+/// The aws commands are [`Cmd`]s whose program is `aws`.
+pub type AwsCommand = Cmd;
 
 /// `fileb://` URL for a zip, relative to `cwd` when the zip is below it (so that the printed
 /// command reads `fileb://dist/lambda-x86_64.zip` from the project root).
@@ -203,24 +115,22 @@ pub fn fileb_url(zip: &Path, cwd: &Path) -> String {
     format!("fileb://{}", crate::workspace::shown_from(zip, cwd))
 }
 
-impl AwsCommand {
-    /// `--role` with the settings' role, or with `$LAMBDA_ROLE_ARN` read by the shell (and a
-    /// message when it is unset) when there is none.
-    fn role(self, settings: &FunctionSettings) -> Self {
-        match &settings.role {
-            Some(role) => self.option("--role", role),
-            None => self.shell_option(
-                "--role",
-                format!(
-                    "\"${{{ROLE_VARIABLE}:?set {ROLE_VARIABLE} to the function's execution role ARN}}\""
-                ),
-            ),
-        }
+/// `--role` with the settings' role, or with `$LAMBDA_ROLE_ARN` read by the shell (which stops
+/// with a message when it is unset) when there is none.
+fn with_role(command: Cmd, settings: &FunctionSettings) -> Cmd {
+    match &settings.role {
+        Some(role) => command.option("--role", role),
+        None => command.value_option("--role", Word::Env(role_variable())),
     }
 }
 
+/// `$LAMBDA_ROLE_ARN` as the printed commands read it.
+pub fn role_variable() -> EnvRef {
+    EnvRef::new(ROLE_VARIABLE, "the execution role ARN")
+}
+
 pub fn create_function(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {
-    let command = AwsCommand::new(&["lambda", "create-function"])
+    let command = Cmd::aws(&["lambda", "create-function"])
         .option("--function-name", &settings.function_name)
         .option("--runtime", settings.runtime.name())
         .option("--architectures", arch.lambda_name())
@@ -229,19 +139,19 @@ pub fn create_function(settings: &FunctionSettings, arch: Arch, zip_url: &str) -
         .option("--timeout", settings.timeout.to_string())
         .option("--zip-file", zip_url)
         .configuration(settings);
-    command.role(settings)
+    with_role(command, settings)
 }
 
 /// `update-function-configuration` with every setting the kit manages, for `deploy` to bring an
 /// existing function in line with them.
 pub fn update_function_configuration(settings: &FunctionSettings) -> AwsCommand {
-    AwsCommand::new(&["lambda", "update-function-configuration"])
+    Cmd::aws(&["lambda", "update-function-configuration"])
         .option("--function-name", &settings.function_name)
         .option("--runtime", settings.runtime.name())
         .option("--memory-size", settings.memory_size.to_string())
         .option("--timeout", settings.timeout.to_string())
         // An empty map clears variables that were removed from the settings.
-        .option("--environment", environment_json(&settings.environment))
+        .value_option("--environment", environment_word(&settings.environment))
         .option(
             "--tracing-config",
             format!(
@@ -249,11 +159,20 @@ pub fn update_function_configuration(settings: &FunctionSettings) -> AwsCommand 
                 settings.tracing.unwrap_or(Tracing::PassThrough).mode()
             ),
         )
-        .option(
+        // Empty clears it; PowerShell 5.1 would drop an empty argument, so it can be a file.
+        .value_option(
             "--description",
-            settings.description.clone().unwrap_or_default(),
+            Word::file_backed(
+                settings.description.clone().unwrap_or_default(),
+                "description.txt",
+            ),
         )
         .layers(&settings.layers)
+}
+
+/// The environment as JSON, passed in `environment.json` where the shell cannot carry it.
+fn environment_word(variables: &std::collections::BTreeMap<String, String>) -> Word {
+    Word::file_backed(environment_json(variables), "environment.json")
 }
 
 /// `{"Variables":{...}}`: JSON rather than the CLI's shorthand, which cannot carry commas or
@@ -266,37 +185,43 @@ impl AwsCommand {
     /// The optional settings, each only when set (create-function starts from nothing).
     fn configuration(mut self, settings: &FunctionSettings) -> Self {
         if !settings.environment.is_empty() {
-            self = self.option("--environment", environment_json(&settings.environment));
+            self = self.value_option("--environment", environment_word(&settings.environment));
         }
         if !settings.tags.is_empty() {
-            self = self.option(
+            self = self.value_option(
                 "--tags",
-                serde_json::to_string(&settings.tags).unwrap_or_default(),
+                Word::file_backed(
+                    serde_json::to_string(&settings.tags).unwrap_or_default(),
+                    "tags.json",
+                ),
             );
         }
         if let Some(tracing) = settings.tracing {
             self = self.option("--tracing-config", format!("Mode={}", tracing.mode()));
         }
         if let Some(description) = &settings.description {
-            self = self.option("--description", description);
+            self = self.value_option(
+                "--description",
+                Word::file_backed(description.clone(), "description.txt"),
+            );
         }
         self.layers(&settings.layers)
     }
 
     /// `--layers A B`: one option, a value per layer; none when there are no layers (the CLI
     /// refuses `--layers` without a value, so layers set by hand are left as they are).
-    fn layers(mut self, layers: &[String]) -> Self {
+    fn layers(self, layers: &[String]) -> Self {
         if layers.is_empty() {
             return self;
         }
-        let values = layers.iter().cloned().map(Value::Literal).collect();
-        self.options.push(("--layers".to_string(), values));
-        self
+        let mut line = vec![Word::lit("--layers")];
+        line.extend(layers.iter().map(Word::lit));
+        self.line(line)
     }
 }
 
 pub fn update_function_code(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {
-    AwsCommand::new(&["lambda", "update-function-code"])
+    Cmd::aws(&["lambda", "update-function-code"])
         .option("--function-name", &settings.function_name)
         .option("--architectures", arch.lambda_name())
         .option("--zip-file", zip_url)
@@ -307,35 +232,37 @@ pub fn update_function_code(settings: &FunctionSettings, arch: Arch, zip_url: &s
 pub fn create_image_function(
     settings: &FunctionSettings,
     arch: Arch,
-    image_uri: &Value,
+    image_uri: &Word,
 ) -> AwsCommand {
-    let command = AwsCommand::new(&["lambda", "create-function"])
+    let command = Cmd::aws(&["lambda", "create-function"])
         .option("--function-name", &settings.function_name)
         .option("--package-type", "Image")
         .value_option("--code", image_uri_value("ImageUri=", image_uri))
         .option("--architectures", arch.lambda_name())
         .option("--memory-size", settings.memory_size.to_string())
         .option("--timeout", settings.timeout.to_string());
-    command.role(settings)
+    with_role(command, settings)
 }
 
 /// `update-function-code` of an image function: points it at another image.
 pub fn update_function_image(
     settings: &FunctionSettings,
     arch: Arch,
-    image_uri: &Value,
+    image_uri: &Word,
 ) -> AwsCommand {
-    AwsCommand::new(&["lambda", "update-function-code"])
+    Cmd::aws(&["lambda", "update-function-code"])
         .option("--function-name", &settings.function_name)
         .option("--architectures", arch.lambda_name())
         .value_option("--image-uri", image_uri_value("", image_uri))
 }
 
-/// `prefix` + the URI: one literal, or one shell word with the expansion left as it is.
-fn image_uri_value(prefix: &str, image_uri: &Value) -> Value {
+/// `prefix` + the URI: one literal, or the variable with the prefix before it.
+fn image_uri_value(prefix: &str, image_uri: &Word) -> Word {
     match image_uri {
-        Value::Literal(uri) => Value::Literal(format!("{prefix}{uri}")),
-        Value::Shell(expansion) => Value::Shell(format!("{prefix}{expansion}")),
+        Word::Env(env) => Word::Env(env.clone().around(prefix, "")),
+        Word::Literal(uri) | Word::FileBacked { text: uri, .. } => {
+            Word::Literal(format!("{prefix}{uri}"))
+        }
     }
 }
 
@@ -352,12 +279,6 @@ pub struct GlobalOptions {
 }
 
 impl AwsCommand {
-    /// A bare word after the options: a flag without a value, or a positional argument such as
-    /// `invoke`'s output file.
-    pub fn arg(self, word: &str) -> Self {
-        self.flag(word)
-    }
-
     /// Appends the global options that are set (`--region`, `--endpoint-url`).
     pub fn with_globals(mut self, globals: &GlobalOptions) -> Self {
         if let Some(region) = &globals.region {
@@ -371,13 +292,13 @@ impl AwsCommand {
 }
 
 pub fn get_function(function_name: &str) -> AwsCommand {
-    AwsCommand::new(&["lambda", "get-function"]).option("--function-name", function_name)
+    Cmd::aws(&["lambda", "get-function"]).option("--function-name", function_name)
 }
 
 /// `aws lambda wait <waiter>`: `function-active-v2` after create-function,
 /// `function-updated-v2` after update-function-code (both poll GetFunction).
 pub fn wait(waiter: &str, function_name: &str) -> AwsCommand {
-    AwsCommand::new(&["lambda", "wait", waiter]).option("--function-name", function_name)
+    Cmd::aws(&["lambda", "wait", waiter]).option("--function-name", function_name)
 }
 
 /// The major version of an installed AWS CLI; the two disagree on blob arguments.
@@ -406,6 +327,8 @@ pub fn parse_cli_version(output: &str) -> Option<CliMajor> {
 
 /// The event the printed invoke command sends.
 pub const INVOKE_PAYLOAD: &str = r#"{"digits": 20}"#;
+/// Where the payload is read from in shells that cannot pass JSON (PowerShell): beside the zip.
+pub const INVOKE_PAYLOAD_FILE: &str = "invoke-payload.json";
 /// Where the printed invoke command writes the function's response.
 pub const INVOKE_OUTFILE: &str = "response.json";
 
@@ -419,50 +342,95 @@ pub fn invoke(
     major: CliMajor,
     globals: &GlobalOptions,
 ) -> AwsCommand {
-    let command = AwsCommand::new(&["lambda", "invoke"]).option("--function-name", function_name);
+    let command = Cmd::aws(&["lambda", "invoke"]).option("--function-name", function_name);
     let command = match major {
         CliMajor::V2 => command.option("--cli-binary-format", "raw-in-base64-out"),
         CliMajor::V1 => command,
     };
     command
-        .option("--payload", payload)
+        .value_option("--payload", Word::file_backed(payload, INVOKE_PAYLOAD_FILE))
         .with_globals(globals)
         .arg(outfile)
 }
 
-/// How to invoke the function and read its answer, for the installed CLI, or both forms
-/// labelled when its version is unknown (`installed` is `None`).
-pub fn render_invoke(
-    function_name: &str,
-    globals: &GlobalOptions,
-    installed: Option<CliMajor>,
-) -> String {
-    let form = |major| {
-        invoke(
-            function_name,
-            INVOKE_PAYLOAD,
-            INVOKE_OUTFILE,
-            major,
-            globals,
-        )
-        .render()
-    };
-    let mut out = String::new();
-    match installed {
-        Some(major) => {
-            let label = if major == CliMajor::V2 { "v2" } else { "v1" };
-            out.push_str(&format!("Invoke it (AWS CLI {label}, as installed):\n\n"));
-            out.push_str(&form(major));
-        }
-        None => {
-            out.push_str("Invoke it, with AWS CLI v2:\n\n");
-            out.push_str(&form(CliMajor::V2));
-            out.push_str("\n\nor with AWS CLI v1:\n\n");
-            out.push_str(&form(CliMajor::V1));
-        }
+/// How to invoke the function and read its answer: the form of the installed CLI, or both
+/// forms, labelled, when its version is unknown (`installed` is `None`).
+#[derive(Debug, Clone)]
+pub struct InvokeHint {
+    pub installed: Option<CliMajor>,
+    pub forms: Vec<(CliMajor, Cmd)>,
+}
+
+impl InvokeHint {
+    pub fn new(function_name: &str, globals: &GlobalOptions, installed: Option<CliMajor>) -> Self {
+        Self::with_payload(function_name, INVOKE_PAYLOAD, globals, installed)
     }
-    out.push_str(&format!("\n\ncat {INVOKE_OUTFILE}\n"));
-    out
+
+    pub fn with_payload(
+        function_name: &str,
+        payload: &str,
+        globals: &GlobalOptions,
+        installed: Option<CliMajor>,
+    ) -> Self {
+        let majors = match installed {
+            Some(major) => vec![major],
+            None => vec![CliMajor::V2, CliMajor::V1],
+        };
+        let forms = majors
+            .into_iter()
+            .map(|major| {
+                let command = invoke(function_name, payload, INVOKE_OUTFILE, major, globals);
+                (major, command)
+            })
+            .collect();
+        InvokeHint { installed, forms }
+    }
+
+    /// Changes every form with `f` (adds environment variables, …).
+    pub fn map(mut self, f: impl Fn(Cmd) -> Cmd) -> Self {
+        self.forms = self.forms.into_iter().map(|(m, c)| (m, f(c))).collect();
+        self
+    }
+
+    /// Puts the payload file (for shells that cannot pass JSON) in `dir`.
+    pub fn place_files(mut self, dir: &Path, cwd: &Path) -> Self {
+        self.forms = self
+            .forms
+            .into_iter()
+            .map(|(major, command)| (major, command.place_files(dir, cwd)))
+            .collect();
+        self
+    }
+
+    pub fn commands(&self) -> impl Iterator<Item = &Cmd> {
+        self.forms.iter().map(|(_, command)| command)
+    }
+
+    /// "Invoke it …:" and the command(s), then how to show the response.
+    pub fn render(&self, shell: crate::command::Shell) -> Result<String> {
+        let label = |major| if major == CliMajor::V2 { "v2" } else { "v1" };
+        let mut out = String::new();
+        for (i, (major, command)) in self.forms.iter().enumerate() {
+            let heading = match (self.installed, i) {
+                (Some(_), _) => format!("Invoke it (AWS CLI {}, as installed):", label(*major)),
+                (None, 0) => format!("Invoke it, with AWS CLI {}:", label(*major)),
+                (None, _) => format!("\n\nor with AWS CLI {}:", label(*major)),
+            };
+            out.push_str(&heading);
+            out.push_str("\n\n");
+            out.push_str(&command.render(shell)?);
+        }
+        let show = Cmd::new(
+            match shell {
+                crate::command::Shell::Posix => "cat",
+                crate::command::Shell::PowerShell => "Get-Content",
+                crate::command::Shell::Cmd => "type",
+            },
+            &[INVOKE_OUTFILE],
+        );
+        out.push_str(&format!("\n\n{}\n", show.render(shell)?));
+        Ok(out)
+    }
 }
 
 /// The trust policy that lets Lambda assume an execution role.
@@ -475,10 +443,13 @@ pub const BASIC_EXECUTION_POLICY: &str =
 /// Lambda, then the basic execution policy attached to it.
 pub fn create_execution_role(role_name: &str) -> [AwsCommand; 2] {
     [
-        AwsCommand::new(&["iam", "create-role"])
+        Cmd::aws(&["iam", "create-role"])
             .option("--role-name", role_name)
-            .option("--assume-role-policy-document", LAMBDA_TRUST_POLICY),
-        AwsCommand::new(&["iam", "attach-role-policy"])
+            .value_option(
+                "--assume-role-policy-document",
+                Word::file_backed(LAMBDA_TRUST_POLICY, "trust-policy.json"),
+            ),
+        Cmd::aws(&["iam", "attach-role-policy"])
             .option("--role-name", role_name)
             .option("--policy-arn", BASIC_EXECUTION_POLICY),
     ]
@@ -487,6 +458,12 @@ pub fn create_execution_role(role_name: &str) -> [AwsCommand; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::Shell;
+    use std::path::PathBuf;
+
+    fn shell_quote(word: &str) -> String {
+        Shell::Posix.quote(word).unwrap()
+    }
 
     fn settings(role: Option<&str>) -> FunctionSettings {
         FunctionSettings {
@@ -563,7 +540,7 @@ mod tests {
             after("--layers"),
             "arn:aws:lambda:us-east-1:123456789012:layer:l:1"
         );
-        let text = create.render();
+        let text = create.render(Shell::Posix).unwrap();
         assert!(
             text.contains(r#"--environment '{"Variables":{"A":"1,2","B":"x y"}}'"#),
             "{text}"
@@ -585,7 +562,7 @@ mod tests {
             Arch::Arm64,
             "fileb://dist/lambda-arm64.zip",
         );
-        let text = command.render();
+        let text = command.render(Shell::Posix).unwrap();
         assert_eq!(
             text,
             "aws lambda create-function \\\n  --function-name calculate-pi \\\n  --runtime provided.al2 \\\n  \
@@ -608,8 +585,8 @@ mod tests {
             Arch::X86_64,
             "fileb://dist/lambda-x86_64.zip",
         );
-        assert!(command.render().ends_with(
-            "--role \"${LAMBDA_ROLE_ARN:?set LAMBDA_ROLE_ARN to the function's execution role ARN}\""
+        assert!(command.render(Shell::Posix).unwrap().ends_with(
+            "--role \"${LAMBDA_ROLE_ARN:?set LAMBDA_ROLE_ARN to the execution role ARN}\""
         ));
         assert!(command.argv().unwrap_err().to_string().contains("--role"));
     }
@@ -622,13 +599,14 @@ mod tests {
             "fileb://dist/lambda-x86_64.zip"
         );
         assert_eq!(shell_quote("with space"), "'with space'");
-        assert_eq!(shell_quote("it's"), "\"it's\"");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
         assert_eq!(shell_quote(""), "''");
         let command =
             update_function_code(&settings(None), Arch::X86_64, "fileb://my dir/lambda.zip");
         assert!(command
-            .render()
+            .render(Shell::Posix)
+            .unwrap()
             .contains("--zip-file 'fileb://my dir/lambda.zip'"));
         assert_eq!(
             command.argv().unwrap().last().unwrap(),
@@ -638,27 +616,27 @@ mod tests {
 
     #[test]
     fn image_functions_have_a_package_type_and_no_runtime_or_handler() {
-        let uri = Value::Literal(
-            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64".into(),
-        );
+        let uri = Word::lit("123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64");
         let role = "arn:aws:iam::123456789012:role/lambda-basic";
         let command = create_image_function(&settings(Some(role)), Arch::Arm64, &uri);
         assert_eq!(
-            command.render(),
+            command.render(Shell::Posix).unwrap(),
             "aws lambda create-function \\\n  --function-name calculate-pi \\\n  \
              --package-type Image \\\n  \
-             --code 'ImageUri=123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64' \\\n  \
+             --code ImageUri=123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi:arm64 \\\n  \
              --architectures arm64 \\\n  --memory-size 128 \\\n  --timeout 30 \\\n  \
              --role arn:aws:iam::123456789012:role/lambda-basic"
         );
         let argv = command.argv().unwrap();
         assert!(!argv.iter().any(|a| a == "--runtime" || a == "--handler"));
 
-        let shell = Value::Shell("\"${ECR_REPOSITORY_URI:?set it}:x86_64\"".into());
+        let shell = Word::Env(EnvRef::new("ECR_REPOSITORY_URI", "it").around("", ":x86_64"));
         let command = create_image_function(&settings(None), Arch::X86_64, &shell);
-        let text = command.render();
+        let text = command.render(Shell::Posix).unwrap();
         assert!(
-            text.contains("--code ImageUri=\"${ECR_REPOSITORY_URI:?set it}:x86_64\" \\\n"),
+            text.contains(
+                "--code ImageUri=\"${ECR_REPOSITORY_URI:?set ECR_REPOSITORY_URI to it}\":x86_64 \\\n"
+            ),
             "{text}"
         );
         assert!(text.contains("--role \"${LAMBDA_ROLE_ARN:?"), "{text}");
@@ -706,7 +684,7 @@ mod tests {
         };
         let command = update_function_code(&settings(None), Arch::Arm64, "fileb://z.zip")
             .with_globals(&globals);
-        assert!(command.render().ends_with(
+        assert!(command.render(Shell::Posix).unwrap().ends_with(
             "--zip-file fileb://z.zip \\\n  --region eu-west-1 \\\n  --endpoint-url http://127.0.0.1:5000"
         ));
         assert_eq!(
@@ -770,21 +748,61 @@ mod tests {
             CliMajor::V2,
             &GlobalOptions::default(),
         )
-        .render();
+        .render(Shell::Posix)
+        .unwrap();
         assert_eq!(
             v2,
             "aws lambda invoke \\\n  --function-name pi \\\n  --cli-binary-format raw-in-base64-out \\\n  \
              --payload '{\"digits\": 20}' \\\n  response.json"
         );
-        let both = render_invoke("pi", &GlobalOptions::default(), None);
+        let both = InvokeHint::new("pi", &GlobalOptions::default(), None)
+            .render(Shell::Posix)
+            .unwrap();
         assert!(
             both.contains("AWS CLI v2:") && both.contains("AWS CLI v1:"),
             "{both}"
         );
         assert_eq!(both.matches("--cli-binary-format").count(), 1, "{both}");
-        let one = render_invoke("pi", &GlobalOptions::default(), Some(CliMajor::V1));
-        assert!(one.contains("AWS CLI v1, as installed") && !one.contains("--cli-binary-format"));
-        assert!(one.ends_with("cat response.json\n"));
+        let one = InvokeHint::new("pi", &GlobalOptions::default(), Some(CliMajor::V1));
+        let text = one.render(Shell::Posix).unwrap();
+        assert!(text.contains("AWS CLI v1, as installed") && !text.contains("--cli-binary-format"));
+        assert!(text.ends_with("cat response.json\n"));
+        // PowerShell: the payload from its file, said on the line before; no POSIX syntax.
+        let one = one.place_files(Path::new("/p/dist"), Path::new("/p"));
+        let text = one.render(Shell::PowerShell).unwrap();
+        assert!(
+            text.contains(
+                "# --payload is read from dist/invoke-payload.json, written by the kit \
+                 (PowerShell 5.1 and 7.2 strip the double quotes inside it)\naws lambda invoke `\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("--payload file://dist/invoke-payload.json `\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("Get-Content response.json\n"), "{text}");
+        let files = one.commands().next().unwrap().files(Shell::PowerShell);
+        assert_eq!(
+            files,
+            [(
+                PathBuf::from("/p/dist/invoke-payload.json"),
+                INVOKE_PAYLOAD.to_string()
+            )]
+        );
+        assert!(one
+            .commands()
+            .next()
+            .unwrap()
+            .files(Shell::Posix)
+            .is_empty());
+        // cmd carries the JSON inline, with carets.
+        let text = one.render(Shell::Cmd).unwrap();
+        assert!(
+            text.contains("--payload ^\"{\\^\"digits\\^\": 20}^\" ^\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("type response.json\n"), "{text}");
     }
 
     #[test]
@@ -797,7 +815,7 @@ mod tests {
             "lambda.amazonaws.com"
         );
         assert_eq!(policy["Statement"][0]["Action"], "sts:AssumeRole");
-        assert!(attach.render().ends_with(
+        assert!(attach.render(Shell::Posix).unwrap().ends_with(
             "--policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
         ));
     }

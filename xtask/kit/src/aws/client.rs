@@ -291,14 +291,8 @@ pub fn run_once(
     command: &AwsCommand,
 ) -> Result<std::result::Result<serde_json::Value, CliError>> {
     let argv = command.argv()?;
-    eprintln!(
-        "$ aws {}",
-        argv.iter()
-            .map(|w| aws::cli::shell_quote(w))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let doing = format!("running aws {}", command.subcommand.join(" "));
+    eprintln!("$ {}", command.render_line(crate::command::Shell::Posix)?);
+    let doing = format!("running {}", command.summary());
     let output = command::output(
         // AWS CLI v2 pipes long output through a pager unless told not to; v1 ignores this.
         Command::new(aws).args(&argv).env("AWS_PAGER", ""),

@@ -1,5 +1,12 @@
-//! Running other programs plainly: each command is shown before it runs, and a failure says
-//! what was being done.
+//! External commands: [`Cmd`] describes one (program and words) for printing in the user's
+//! [`Shell`] and for running; the functions here run them plainly: each command is shown
+//! before it runs, and a failure says what was being done.
+
+mod cmd;
+pub mod shell;
+
+pub use cmd::{write_files, Cmd, EnvRef, Script, Step, Word};
+pub use shell::{Shell, ShellArgs};
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -17,7 +24,11 @@ pub fn display(command: &Command) -> String {
     words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
     words
         .iter()
-        .map(|w| crate::aws::cli::shell_quote(w))
+        .map(|w| {
+            Shell::Posix
+                .quote(w)
+                .unwrap_or_else(|_| w.replace('\0', ""))
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
