@@ -7,4 +7,5 @@ pub mod invoke;
 pub mod package;
 pub mod serve;
 pub mod setup;
+pub mod template;
 pub mod test;
