@@ -3,7 +3,9 @@
 use clap::{Parser, Subcommand};
 
 use xtask::bench;
-use xtask::tasks::{bench_serve, clean, deploy, image, invoke, package, serve, setup, test};
+use xtask::tasks::{
+    bench_serve, clean, deploy, image, invoke, package, serve, setup, template, test,
+};
 
 const MAKE_TARGETS: &str = "\
 Make targets (each runs one task):
@@ -42,7 +44,10 @@ enum Task {
     Deploy(deploy::DeployArgs),
     /// Write dist/lambda-<arch>-image.tar, an OCI image of the function, without Docker.
     Image(image::ImageArgs),
-    /// Install the test tools (rustup targets, Debian packages, .venv).
+    /// Write a CloudFormation or SAM template of the functions (from the same settings), and
+    /// print the commands that deploy it.
+    Template(template::TemplateArgs),
+    /// Install the test tools (rustup targets, Debian packages, .venv, .venv-sam).
     Setup(setup::SetupArgs),
     /// Set up, then check formatting and lints and run all tests.
     Test(test::TestArgs),
@@ -72,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         Task::Package(args) => package::run(&args),
         Task::Deploy(args) => deploy::run(&args),
         Task::Image(args) => image::run(&args),
+        Task::Template(args) => template::run(&args),
         Task::Setup(args) => setup::run(&args),
         Task::Test(args) => test::run(&args),
         Task::Clean(args) => clean::run(&args),

@@ -1,6 +1,7 @@
 //! This repository: its root (the kit's own files, the benchmark's function), and its test
-//! tools from PyPI (the AWS CLI, moto), pinned in `xtask/test-requirements.txt` and installed by
-//! `cargo xtask setup` into `.venv/`.
+//! tools from PyPI, installed by `cargo xtask setup`: the AWS CLI and moto pinned in
+//! `xtask/test-requirements.txt` into `.venv/`, the SAM CLI pinned in `xtask/sam-requirements.txt`
+//! into `.venv-sam/` (its own, because it pins moto's dependencies to other versions).
 
 use std::path::{Path, PathBuf};
 
@@ -15,14 +16,64 @@ pub fn repository_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A virtualenv of pinned test tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Venv {
+    /// `.venv/`: the AWS CLI and moto.
+    Test,
+    /// `.venv-sam/`: the SAM CLI, aws-sam-translator, cfn-lint.
+    Sam,
+}
+
+impl Venv {
+    pub fn dir(self) -> PathBuf {
+        repository_root().join(match self {
+            Venv::Test => ".venv",
+            Venv::Sam => ".venv-sam",
+        })
+    }
+
+    /// The file of pinned requirements it is made from.
+    pub fn requirements(self) -> PathBuf {
+        repository_root().join("xtask").join(match self {
+            Venv::Test => "test-requirements.txt",
+            Venv::Sam => "sam-requirements.txt",
+        })
+    }
+
+    /// The directory of its programs (`bin/`, or `Scripts/` on Windows).
+    pub fn bin_dir(self) -> PathBuf {
+        self.dir()
+            .join(if cfg!(windows) { "Scripts" } else { "bin" })
+    }
+
+    /// One of its programs: the pinned version, never another one found on PATH.
+    pub fn program(self, name: &str) -> Result<PathBuf> {
+        let in_venv = self.bin_dir().join(if cfg!(windows) {
+            format!("{name}.exe")
+        } else {
+            name.to_string()
+        });
+        if in_venv.is_file() {
+            return Ok(in_venv);
+        }
+        bail!(
+            "`{name}` is missing from {}: run `cargo xtask setup` (it installs the test tools \
+             pinned in {})",
+            self.dir().display(),
+            self.requirements().display()
+        )
+    }
+}
+
 /// The virtualenv of the test tools.
 pub fn venv_dir() -> PathBuf {
-    repository_root().join(".venv")
+    Venv::Test.dir()
 }
 
 /// The directory of the virtualenv's programs (`bin/`, or `Scripts/` on Windows).
 pub fn venv_bin_dir() -> PathBuf {
-    venv_dir().join(if cfg!(windows) { "Scripts" } else { "bin" })
+    Venv::Test.bin_dir()
 }
 
 /// A program from the test virtualenv (`aws`, `moto_server`, `python`): the pinned version,

@@ -10,6 +10,7 @@
 //! - [`command`]: one way to describe, print and run every external command.
 //! - [`aws`]: the `aws` CLI commands the kit prints and runs.
 //! - [`emulator`]: a local Lambda execution environment (Runtime API, sandboxes, reports).
+//! - [`template`]: CloudFormation and SAM templates of the functions.
 
 pub mod arch;
 pub mod artifact;
@@ -19,6 +20,7 @@ pub mod build;
 pub mod command;
 pub mod emulator;
 pub mod runtime;
+pub mod template;
 pub mod tools;
 pub mod validate;
 pub mod workspace;

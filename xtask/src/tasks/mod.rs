@@ -8,6 +8,7 @@ pub mod invoke;
 pub mod package;
 pub mod serve;
 pub mod setup;
+pub mod template;
 pub mod test;
 
 /// `invoke`, `serve` and `bench` run the function's Linux bootstrap on this machine: they stop

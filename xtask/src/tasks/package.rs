@@ -35,6 +35,11 @@ pub struct PackageArgs {
     /// a workspace of several functions].
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Also write the zip's files (bootstrap, includes) into DIR, with the zip's modes and
+    /// fixed date: what `sam build` runs this for, with DIR = $(ARTIFACTS_DIR) (see
+    /// `cargo xtask template --format sam`).
+    #[arg(long, value_name = "DIR", conflicts_with = "all")]
+    pub extract: Option<PathBuf>,
     /// Print JSON (path, arch, target, runtime, size, sha256, commands, …) instead of text: one
     /// object, or an array of them with --all.
     #[arg(long)]
@@ -76,6 +81,17 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             packaged
         }
     };
+    if let Some(dir) = &args.extract {
+        for p in &packaged {
+            let written = package::extract_zip(&p.package.path, dir)?;
+            eprintln!(
+                "extracted {} file(s) of {} into {}",
+                written.len(),
+                workspace::shown_from(&p.package.path, &cwd),
+                workspace::shown_from(dir, &cwd)
+            );
+        }
+    }
     let shell = args.shell.shell();
     if args.json {
         let reports = packaged

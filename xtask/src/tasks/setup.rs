@@ -6,7 +6,8 @@
 //! - Debian packages: `qemu-user` (runs arm64 bootstraps), `skopeo` (reads OCI images),
 //!   `gcc-aarch64-linux-gnu` and `libc6-dev-arm64-cross` (link the aarch64 glibc test build);
 //!   with apt-get as root, else the error names the packages to install;
-//! - `.venv/` with the pinned test tools of `xtask/test-requirements.txt` (awscli, moto).
+//! - `.venv/` with the pinned test tools of `xtask/test-requirements.txt` (awscli, moto);
+//! - `.venv-sam/` with the SAM CLI of `xtask/sam-requirements.txt` (for the template tests).
 
 use std::path::Path;
 use std::process::Command;
@@ -15,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
-use crate::repository::{repository_root, venv_bin_dir, venv_dir};
+use crate::repository::Venv;
 use lambda_kit::command;
 
 #[derive(Debug, Clone, Args)]
@@ -57,7 +58,8 @@ pub fn run(_args: &SetupArgs) -> Result<()> {
     rust_components()?;
     rust_targets()?;
     debian_packages()?;
-    python_tools()?;
+    python_tools(Venv::Test, "aws")?;
+    python_tools(Venv::Sam, "sam")?;
     eprintln!("setup: everything the tests need is installed");
     Ok(())
 }
@@ -180,20 +182,26 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Creates `.venv/` and installs the pinned requirements, again whenever the requirements file
-/// changes (a stamp inside the venv records the file's hash).
-fn python_tools() -> Result<()> {
-    let requirements = repository_root()
-        .join("xtask")
-        .join("test-requirements.txt");
+/// Creates the virtualenv and installs its pinned requirements, again whenever the
+/// requirements file changes (a stamp inside the venv records the file's hash) or `program` is
+/// missing.
+fn python_tools(which_venv: Venv, program: &str) -> Result<()> {
+    let requirements = which_venv.requirements();
+    let venv_bin_dir = || which_venv.bin_dir();
     let wanted = hex_sha256(
         &std::fs::read(&requirements)
             .with_context(|| format!("reading {}", requirements.display()))?,
     );
-    let venv = venv_dir();
+    let venv = which_venv.dir();
     let stamp = venv.join("requirements.sha256");
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == wanted)
-        && venv_bin_dir().join("aws").exists()
+        && venv_bin_dir()
+            .join(if cfg!(windows) {
+                format!("{program}.exe")
+            } else {
+                program.to_string()
+            })
+            .exists()
     {
         return Ok(());
     }
@@ -223,11 +231,12 @@ fn python_tools() -> Result<()> {
         eprintln!("setup: creating {}", venv.display());
         command::run(
             Command::new(python).arg("-m").arg("venv").arg(&venv),
-            "creating the test virtualenv (Debian/Ubuntu: apt-get install python3-venv)",
+            "creating a test virtualenv (Debian/Ubuntu: apt-get install python3-venv)",
         )?;
     }
     eprintln!(
-        "setup: installing the pinned test tools into {}",
+        "setup: installing the pinned test tools of {} into {}",
+        requirements.display(),
         venv.display()
     );
     command::run(

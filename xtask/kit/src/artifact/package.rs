@@ -170,3 +170,84 @@ fn is_executable(path: &Path) -> bool {
 fn is_executable(_path: &Path) -> bool {
     false
 }
+
+/// The zip epoch, 1980-01-01 00:00 UTC, in seconds since 1970.
+const ZIP_EPOCH_SECONDS: u64 = 315_532_800;
+
+/// Writes the files of the zip at `zip` (`bootstrap` and the included files) into `dir`, each
+/// atomically with the zip's mode and with the zip's fixed date as its modification time: what
+/// `sam build` wants in $(ARTIFACTS_DIR). The fixed date matters: `aws cloudformation package`
+/// zips that folder again, recording each file's time, and keys the upload by the zip's MD5, so
+/// an unchanged build must give unchanged times for the stack to see no change.
+pub fn extract_zip(zip: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    let bytes = std::fs::read(zip).with_context(|| format!("reading {}", zip.display()))?;
+    let entries =
+        lambda_zip::read_entries(&bytes).with_context(|| format!("reading {}", zip.display()))?;
+    // Checks the names: nothing may land outside `dir`.
+    let (bootstrap, others) = lambda_zip::split_bootstrap(entries)
+        .with_context(|| format!("reading {}", zip.display()))?;
+    let epoch = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ZIP_EPOCH_SECONDS);
+    let mut written = Vec::new();
+    for entry in std::iter::once(bootstrap).chain(others) {
+        if entry.name.ends_with('/') {
+            continue; // a folder entry: its files make it
+        }
+        let path = dir.join(&entry.name);
+        let mode = entry.unix_mode.unwrap_or(0o644) & 0o777;
+        atomic_file::write_with_mode(&path, &entry.contents, mode)?;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_modified(epoch))
+            .with_context(|| format!("setting the modification time of {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extracting_gives_the_zips_files_with_fixed_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = lambda_zip::function_zip(
+            b"\x7fELF not really",
+            &[ExtraFile {
+                name: "static/hello.txt".into(),
+                mode: 0o644,
+                contents: b"hello".to_vec(),
+            }],
+        )
+        .unwrap();
+        let zip_path = dir.path().join("lambda.zip");
+        std::fs::write(&zip_path, &zip).unwrap();
+        let out = dir.path().join("artifacts");
+        let written = extract_zip(&zip_path, &out).unwrap();
+        assert_eq!(
+            written,
+            [out.join("bootstrap"), out.join("static/hello.txt")]
+        );
+        assert_eq!(
+            std::fs::read(out.join("bootstrap")).unwrap(),
+            b"\x7fELF not really"
+        );
+        let meta = std::fs::metadata(out.join("bootstrap")).unwrap();
+        let since_epoch = meta
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(since_epoch.as_secs(), ZIP_EPOCH_SECONDS);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+        }
+        assert_eq!(
+            std::fs::read(out.join("static/hello.txt")).unwrap(),
+            b"hello"
+        );
+    }
+}
