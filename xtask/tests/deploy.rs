@@ -767,6 +767,7 @@ fn a_foreign_workspaces_functions_deploy_with_their_settings() {
 /// sentence: use provided.al2023, where the same zip runs unchanged. moto accepts any runtime,
 /// so a stand-in `aws` on PATH prints AWS's error as the CLI does (exit status 254).
 #[test]
+#[cfg(unix)] // the stand-in `aws` is a /bin/sh script
 fn a_refused_runtime_says_to_deploy_on_provided_al2023() {
     let zips = zips();
     let dir = tempfile::tempdir().unwrap();

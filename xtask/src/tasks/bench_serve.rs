@@ -118,6 +118,7 @@ struct Row {
 }
 
 pub fn run(args: &BenchServeArgs) -> Result<()> {
+    crate::tasks::require_linux_host("bench-serve")?;
     let python = repository::venv_program("python")?;
     let local = args.code.resolve(&args.function.settings, "bench-serve")?;
     let code: Vec<std::ffi::OsString> = match &local.code {
@@ -220,10 +221,14 @@ fn measure(
     let serve_peak = own_resident(pid).map_or(0, |r| r.peak);
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
+    // Ctrl-C, so that serve shuts its sandboxes down (the task runs on Linux only, see run).
+    #[cfg(unix)]
     // SAFETY: kill(2) on serve's pid, which is our child and not yet reaped.
     unsafe {
         libc::kill(pid as i32, libc::SIGINT);
     }
+    #[cfg(not(unix))]
+    let _ = serve.kill();
     let status = serve.wait().context("waiting for serve")?;
     let _ = reader.join();
     if !driver.status.success() {
