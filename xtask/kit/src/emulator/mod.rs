@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use crate::emulator::{FunctionCode, FunctionConfig, Sandbox};
+//! use lambda_kit::emulator::{FunctionCode, FunctionConfig, Sandbox};
 //!
 //! # async fn demo() -> anyhow::Result<()> {
 //! let config = FunctionConfig {
