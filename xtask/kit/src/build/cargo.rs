@@ -15,7 +15,7 @@ use crate::command;
 /// `cargo` with the reproducible flags (host paths) and the linker `target` needs.
 pub fn command(
     workspace_root: &Path,
-    package: &str,
+    path_name: &str,
     target: &str,
     toolchain: &Toolchain,
 ) -> Result<Command> {
@@ -24,7 +24,7 @@ pub fn command(
     let roots = Roots::host(workspace_root, &toolchain.sysroot, &toolchain.commit_hash)?;
     cargo.env(
         "CARGO_ENCODED_RUSTFLAGS",
-        remap::reproducible_rustflags(&roots, package),
+        remap::reproducible_rustflags(&roots, path_name),
     );
     if let Some((variable, linker)) = musl_linker_for(workspace_root, target) {
         cargo.env(variable, linker);

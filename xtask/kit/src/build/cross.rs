@@ -119,7 +119,7 @@ pub fn target_dir(workspace_target_dir: &Path) -> PathBuf {
 pub fn command(
     workspace_root: &Path,
     cross_target_dir: &Path,
-    package: &str,
+    path_name: &str,
     target: &str,
     toolchain: &Toolchain,
     engine: Option<&str>,
@@ -132,7 +132,10 @@ pub fn command(
         .env("CARGO_TARGET_DIR", cross_target_dir)
         .env(
             "CARGO_ENCODED_RUSTFLAGS",
-            remap::reproducible_rustflags(&Roots::cross_container(&toolchain.commit_hash), package),
+            remap::reproducible_rustflags(
+                &Roots::cross_container(&toolchain.commit_hash),
+                path_name,
+            ),
         );
     if let Some(shim_dir) = write_rustup_shim(cross_target_dir)? {
         let path = std::env::var_os("PATH").unwrap_or_default();

@@ -47,7 +47,7 @@ impl Roots {
 /// The user's rustflags plus [`remap_flags`], encoded for `CARGO_ENCODED_RUSTFLAGS`. Cargo
 /// reads that variable before `RUSTFLAGS`, so the user's flags are carried over from whichever
 /// is set.
-pub fn reproducible_rustflags(roots: &Roots, package: &str) -> String {
+pub fn reproducible_rustflags(roots: &Roots, path_name: &str) -> String {
     let mut flags: Vec<String> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
         Ok(encoded) => encoded
             .split('\x1f')
@@ -60,19 +60,20 @@ pub fn reproducible_rustflags(roots: &Roots, package: &str) -> String {
             .map(str::to_string)
             .collect(),
     };
-    flags.extend(remap_flags(roots, package));
+    flags.extend(remap_flags(roots, path_name));
     flags.join("\x1f")
 }
 
-/// `--remap-path-prefix` flags: the workspace to `/<package>`, cargo's home to `/cargo`, and the
-/// toolchain's `rust-src` to `/rustc/<commit>`, where std's paths point when rust-src is not
-/// installed (with it, rustc names the installed copy instead, in inlined std code).
+/// `--remap-path-prefix` flags: the workspace to `/<path name>` (the root package's name),
+/// cargo's home to `/cargo`, and the toolchain's `rust-src` to `/rustc/<commit>`, where std's
+/// paths point when rust-src is not installed (with it, rustc names the installed copy
+/// instead, in inlined std code).
 ///
 /// rustc applies the *last* matching prefix, so the list goes from general to specific: a
 /// cargo home inside the checkout (some CI setups) still becomes `/cargo`.
-pub fn remap_flags(roots: &Roots, package: &str) -> Vec<String> {
+pub fn remap_flags(roots: &Roots, path_name: &str) -> Vec<String> {
     vec![
-        format!("--remap-path-prefix={}=/{package}", roots.workspace),
+        format!("--remap-path-prefix={}=/{path_name}", roots.workspace),
         format!("--remap-path-prefix={}=/cargo", roots.cargo_home),
         format!(
             "--remap-path-prefix={}/lib/rustlib/src/rust=/rustc/{}",
