@@ -298,7 +298,7 @@ pub fn render_summary(package: &Package, commands: &Commands, cwd: &Path) -> Str
     );
     if let Some(toolchain) = &package.toolchain {
         out.push_str(&format!(
-            "  toolchain:    {} ({})\n",
+            "  toolchain:    {}, commit {}\n",
             toolchain.rustc, toolchain.commit_hash
         ));
     }
