@@ -6,7 +6,9 @@
 //! - Debian packages: `qemu-user` (runs arm64 bootstraps), `skopeo` (reads OCI images),
 //!   `gcc-aarch64-linux-gnu` and `libc6-dev-arm64-cross` (link the aarch64 glibc test build);
 //!   with apt-get as root, else the error names the packages to install;
-//! - `.venv/` with the pinned test tools of `xtask/test-requirements.txt` (awscli, moto).
+//! - `.venv/` with the pinned test tools of `xtask/test-requirements.txt` (awscli, moto);
+//! - for the container tests: `podman`, `runc` and `debootstrap` (Debian packages), cross 0.2.5
+//!   and a local toolchain image for it ([`crate::containers`]).
 
 use std::path::Path;
 use std::process::Command;
@@ -29,10 +31,14 @@ pub const RUST_TARGETS: [&str; 3] = [
 ];
 
 /// (program the tests run, Debian package that provides it).
-pub const DEBIAN_PACKAGES: [(&str, &str); 3] = [
+pub const DEBIAN_PACKAGES: [(&str, &str); 6] = [
     ("qemu-aarch64", "qemu-user"),
     ("skopeo", "skopeo"),
     ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
+    // The container tests (crate::containers): cross's engine and the toolchain image.
+    ("podman", "podman"),
+    ("runc", "runc"),
+    ("debootstrap", "debootstrap"),
 ];
 
 /// (file the tests need, Debian package that provides it): the aarch64 C library to link the
@@ -45,6 +51,7 @@ pub fn run(_args: &SetupArgs) -> Result<()> {
     rust_targets()?;
     debian_packages()?;
     python_tools()?;
+    crate::containers::setup()?;
     eprintln!("setup: everything the tests need is installed");
     Ok(())
 }
