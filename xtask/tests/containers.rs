@@ -95,11 +95,12 @@ impl Drop for Container {
 
 /// Runs `image` with `AWS_LAMBDA_RUNTIME_API` pointing at a Runtime API on 127.0.0.1 (the
 /// container shares the host's network), hands it the benchmark event and returns its answer.
-fn answer_of_image(image: &str) -> serde_json::Value {
+fn answer_of_image(image: &str, name: &str) -> serde_json::Value {
     let runtime = lambda_kit::emulator::tokio_runtime().unwrap();
     runtime.block_on(async {
         let mut api = RuntimeApi::start().await.unwrap();
-        let name = format!("calculate-pi-test-{}", std::process::id());
+        // Unique on the machine: the tests of this binary run at once, and other checkouts'.
+        let name = format!("calculate-pi-test-{name}-{}", std::process::id());
         let _container = Container(name.clone());
         let mut run = podman();
         run.args(["run", "--rm", "--network", "host", "--name", &name])
@@ -135,10 +136,15 @@ fn answer_of_image(image: &str) -> serde_json::Value {
         .unwrap();
         let answer = tokio::time::timeout(Duration::from_secs(180), async {
             loop {
-                match api.recv().await {
-                    Some(RuntimeMessage::Next) => continue,
-                    Some(RuntimeMessage::Response { body, .. }) => return body,
-                    other => panic!("the container did not answer: {other:?}"),
+                tokio::select! {
+                    message = api.recv() => match message {
+                        Some(RuntimeMessage::Next) => continue,
+                        Some(RuntimeMessage::Response { body, .. }) => return body,
+                        other => panic!("the container did not answer: {other:?}"),
+                    },
+                    status = child.wait() => {
+                        panic!("`podman run` ended before answering ({status:?}); its output is above")
+                    }
                 }
             }
         })
@@ -189,7 +195,7 @@ fn the_oci_archive_loads_by_name_and_answers() {
         podman().args(["image", "exists", "calculate-pi:x86_64"]),
         "podman image exists calculate-pi:x86_64",
     );
-    assert_benchmark_answer(&answer_of_image("calculate-pi:x86_64"));
+    assert_benchmark_answer(&answer_of_image("calculate-pi:x86_64", "archive"));
 }
 
 /// Local stand-ins for the Dockerfile's base images, from the toolchain image: a Rust image
@@ -349,7 +355,10 @@ fn the_dockerfile_builds_the_zips_bootstrap_for_both_architectures() {
         lambda_zip::read_bootstrap(&zip).unwrap().contents,
         "the Dockerfile's x86_64 bootstrap differs from the zip's"
     );
-    assert_benchmark_answer(&answer_of_image("calculate-pi-dockerfile:x86_64"));
+    assert_benchmark_answer(&answer_of_image(
+        "calculate-pi-dockerfile:x86_64",
+        "dockerfile",
+    ));
 
     // The builder stage only: Podman 4.3 applies the builder's `FROM --platform` to the final
     // stage too and then looks for an amd64 Lambda image. The final stage is the x86_64 one's
