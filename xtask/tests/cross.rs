@@ -107,6 +107,31 @@ fn cross_x86_64_gives_the_cargo_builders_zip() {
     assert!(said.contains("CROSS_CONTAINER_ENGINE=podman"), "{said}");
 }
 
+/// An image that is not there and cannot be pulled comes back as one sentence naming it, with
+/// the way out; nothing is written.
+#[test]
+fn a_missing_image_is_one_sentence_with_the_way_out() {
+    if !containers::ready_for_container_tests() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("lambda-x86_64.zip");
+    let image = "localhost/calculate-pi-no-such-image:1";
+    let failed = run(containers::with_cross_env(&mut xtask())
+        .env("CROSS_TARGET_X86_64_UNKNOWN_LINUX_MUSL_IMAGE", image)
+        .args(package_args("x86_64", &zip, &["--builder", "cross"])));
+    assert!(!failed.status.success());
+    let said = stderr(&failed);
+    assert!(
+        said.contains(&format!(
+            "the image {image} is not on this machine and could not be pulled"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("or build with --builder cargo"), "{said}");
+    assert!(!zip.exists());
+}
+
 /// aarch64-unknown-linux-gnu from the bookworm image needs glibc 2.34: refused for provided.al2
 /// (glibc 2.26) with the version named and the previous zip left as it was, accepted for
 /// provided.al2023, where it answers (under qemu-aarch64 with the aarch64 C library).
