@@ -10,16 +10,24 @@
 # The README's "Container images" section has the ECR push and create-function commands;
 # `cargo xtask image` builds the same image without Docker.
 
-# Pinned; bump together with the toolchain the project is tested with.
+# Pinned; bump together with rust-toolchain.toml's channel.
 ARG RUST_VERSION=1.95.0
 # The Lambda OS-only base image: al2 (Amazon Linux 2) or al2023.
 ARG LAMBDA_BASE=al2
+# The two base images, by name: the defaults are what to use; a build without a registry (the
+# tests, an air-gapped CI) names local stand-ins with --build-arg RUST_IMAGE=… LAMBDA_IMAGE=….
+ARG RUST_IMAGE=rust:${RUST_VERSION}-slim-bookworm
+ARG LAMBDA_IMAGE=public.ecr.aws/lambda/provided:${LAMBDA_BASE}
 
 # The builder runs on the build machine's own platform and cross-compiles: the musl targets
 # link with rust-lld (.cargo/config.toml), so no C cross toolchain and no emulation are needed.
-FROM --platform=$BUILDPLATFORM rust:${RUST_VERSION}-slim-bookworm AS builder
+FROM --platform=$BUILDPLATFORM ${RUST_IMAGE} AS builder
 # Set by buildx from --platform: amd64 or arm64.
 ARG TARGETARCH
+ARG RUST_VERSION
+# The image's toolchain, not rust-toolchain.toml's: the file also lists components and targets
+# that rustup would try to download during the build.
+ENV RUSTUP_TOOLCHAIN=${RUST_VERSION}
 WORKDIR /src
 RUN case "${TARGETARCH}" in \
         amd64) echo x86_64-unknown-linux-musl ;; \
@@ -30,13 +38,17 @@ RUN case "${TARGETARCH}" in \
 COPY . .
 # --locked: the dependency versions of Cargo.lock, or fail. The caches keep the registry and
 # the build between runs; the binary is copied out of the cached target/ in the same step.
+# The remap flags are `cargo xtask package`'s (xtask/kit/src/build/remap.rs): with them this
+# bootstrap is byte-identical to the zip's from the same sources and Rust version.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
+    RUSTFLAGS="--remap-path-prefix=/src=/calculate-pi --remap-path-prefix=${CARGO_HOME}=/cargo \
+--remap-path-prefix=$(rustc --print sysroot)/lib/rustlib/src/rust=/rustc/$(rustc -vV | sed -n 's/^commit-hash: //p')" \
     cargo build --release --locked --package calculate-pi --bin calculate-pi \
         --target "$(cat /rust-target)" \
     && cp "target/$(cat /rust-target)/release/calculate-pi" /bootstrap
 
-FROM public.ecr.aws/lambda/provided:${LAMBDA_BASE}
+FROM ${LAMBDA_IMAGE}
 # The base image's entrypoint (/lambda-entrypoint.sh) starts ${LAMBDA_RUNTIME_DIR}/bootstrap
 # (/var/runtime/bootstrap) on Lambda, and under the Runtime Interface Emulator it carries when
 # run locally (docker run -p 9000:8080 IMAGE).

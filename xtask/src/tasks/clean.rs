@@ -37,7 +37,16 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     // folders go directly: target/<triple>/release for each target the kit builds, and the
     // host's target/release (the benchmark's runners).
     let cross = CrossConfig::for_workspace(workspace.cross_toml().as_deref())?;
-    for folder in release_folders(&workspace.target_dir, cross.target.keys().cloned()) {
+    // cross builds into its own folder (target/cross), with the same layout.
+    let cross_dir = lambda_kit::build::cross::target_dir(&workspace.target_dir);
+    let cross_folders = cross
+        .target
+        .keys()
+        .map(|t| cross_dir.join(t).join("release"));
+    for folder in release_folders(&workspace.target_dir, cross.target.keys().cloned())
+        .into_iter()
+        .chain(cross_folders)
+    {
         if folder.is_dir() {
             remove(&folder)?;
         }

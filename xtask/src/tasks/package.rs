@@ -237,7 +237,9 @@ pub fn build_and_package(
         builder: Some(built.builder),
         include: &settings.include,
     };
-    package::package_binary(&built.binary, &packaging, &output)
+    let mut package = package::package_binary(&built.binary, &packaging, &output)?;
+    package.toolchain = Some(built.toolchain);
+    Ok(package)
 }
 
 /// The function's default zip, packaged first when it is missing or when `rebuild` asks for the
@@ -342,6 +344,12 @@ pub fn render_summary(
         size = package.size,
         sha = package.sha256,
     );
+    if let Some(toolchain) = &package.toolchain {
+        out.push_str(&format!(
+            "  toolchain:    {}, commit {}\n",
+            toolchain.rustc, toolchain.commit_hash
+        ));
+    }
     if !package.includes.is_empty() {
         out.push_str(&format!(
             "  includes:     {}\n",

@@ -8,6 +8,8 @@
 //!   with apt-get as root, else the error names the packages to install;
 //! - `.venv/` with the pinned test tools of `xtask/test-requirements.txt` (awscli, moto);
 //! - `.venv-sam/` with the SAM CLI of `xtask/sam-requirements.txt` (for the template tests).
+//! - for the container tests: `podman`, `runc` and `debootstrap` (Debian packages), cross 0.2.5
+//!   and a local toolchain image for it ([`crate::containers`]).
 
 use std::path::Path;
 use std::process::Command;
@@ -34,13 +36,17 @@ pub const RUST_TARGETS: [&str; 5] = [
 
 /// (program the tests run, Debian package that provides it): the POSIX shells the printed
 /// commands are run by, and the MinGW compiler that links the Windows build and its fixtures.
-pub const DEBIAN_PACKAGES: [(&str, &str); 6] = [
+pub const DEBIAN_PACKAGES: [(&str, &str); 9] = [
     ("qemu-aarch64", "qemu-user"),
     ("skopeo", "skopeo"),
     ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"),
     ("dash", "dash"),
     ("zsh", "zsh"),
     ("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64"),
+    // The container tests (crate::containers): cross's engine and the toolchain image.
+    ("podman", "podman"),
+    ("runc", "runc"),
+    ("debootstrap", "debootstrap"),
 ];
 
 /// (file the tests need, Debian package that provides it): the aarch64 C library to link the
@@ -60,6 +66,7 @@ pub fn run(_args: &SetupArgs) -> Result<()> {
     debian_packages()?;
     python_tools(Venv::Test, "aws")?;
     python_tools(Venv::Sam, "sam")?;
+    crate::containers::setup()?;
     eprintln!("setup: everything the tests need is installed");
     Ok(())
 }

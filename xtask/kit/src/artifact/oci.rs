@@ -39,6 +39,11 @@ pub const MEDIA_TYPE_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 /// The annotation that names a manifest inside an OCI layout (`oci-archive:FILE:NAME`).
 pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
 
+/// The annotation that names the image for the containerd image store (`docker load` since
+/// Docker 25) and for `podman load`: a full reference, `docker.io/library/<name>:<tag>`.
+/// Without it Podman names the image after `ref.name` alone (`localhost/x86_64:latest`).
+pub const ANNOTATION_IMAGE_NAME: &str = "io.containerd.image.name";
+
 /// Lambda's limit for a container image, all layers uncompressed.
 pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 
@@ -202,6 +207,17 @@ impl OciImage {
     }
 }
 
+/// `name:tag` as a full reference, the way Docker reads a short one: `calculate-pi:x86_64` is
+/// `docker.io/library/calculate-pi:x86_64`, `me/app:1` is `docker.io/me/app:1`, and a name whose
+/// first part is a registry (`localhost`, a dot or a port in it) stays as it is.
+pub fn full_reference(name: &str) -> String {
+    match name.split_once('/') {
+        None => format!("docker.io/library/{name}"),
+        Some((first, _)) if first == "localhost" || first.contains(['.', ':']) => name.to_string(),
+        Some(_) => format!("docker.io/{name}"),
+    }
+}
+
 /// `sha256:<hex>` of some bytes.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
@@ -240,6 +256,10 @@ pub fn build_image(spec: &ImageSpec<'_>) -> Result<OciImage> {
     manifest_descriptor
         .annotations
         .insert(ANNOTATION_REF_NAME.to_string(), spec.ref_name.to_string());
+    manifest_descriptor.annotations.insert(
+        ANNOTATION_IMAGE_NAME.to_string(),
+        full_reference(spec.docker_tag),
+    );
     let index = to_json(&Index {
         schema_version: 2,
         media_type: Some(MEDIA_TYPE_INDEX.to_string()),
@@ -569,6 +589,21 @@ mod tests {
     }
 
     #[test]
+    fn short_names_become_full_references_as_docker_reads_them() {
+        assert_eq!(
+            full_reference("calculate-pi:x86_64"),
+            "docker.io/library/calculate-pi:x86_64"
+        );
+        assert_eq!(full_reference("me/app:1"), "docker.io/me/app:1");
+        assert_eq!(full_reference("localhost/app:1"), "localhost/app:1");
+        assert_eq!(
+            full_reference("123.dkr.ecr.eu-west-1.amazonaws.com/app:1"),
+            "123.dkr.ecr.eu-west-1.amazonaws.com/app:1"
+        );
+        assert_eq!(full_reference("reg:5000/app:1"), "reg:5000/app:1");
+    }
+
+    #[test]
     fn layer_holds_only_the_bootstrap_and_its_directories() {
         let tar = layer_tar(FAKE).unwrap();
         let mut archive = tar::Archive::new(Cursor::new(&tar));
@@ -651,6 +686,10 @@ mod tests {
         assert_eq!(manifests[0]["size"], image.manifest.bytes.len());
         assert_eq!(manifests[0]["platform"]["architecture"], "arm64");
         assert_eq!(manifests[0]["annotations"][ANNOTATION_REF_NAME], "arm64");
+        assert_eq!(
+            manifests[0]["annotations"][ANNOTATION_IMAGE_NAME],
+            "docker.io/library/calculate-pi:test"
+        );
 
         let manifest: serde_json::Value = serde_json::from_slice(&image.manifest.bytes).unwrap();
         assert_eq!(manifest["schemaVersion"], 2);

@@ -10,6 +10,7 @@ use crate::arch::Arch;
 use crate::artifact::elf::{self, BinaryInfo};
 use crate::artifact::lambda_zip::{self, ExtraFile};
 use crate::atomic_file;
+use crate::build::toolchain::Toolchain;
 use crate::build::Builder;
 use crate::runtime::Runtime;
 use crate::workspace::settings::Include;
@@ -34,6 +35,9 @@ pub struct Package {
     pub linkage: String,
     /// The names of the files beside `bootstrap`.
     pub includes: Vec<String>,
+    /// The Rust toolchain that built it (version and commit); unknown for a zip or a binary
+    /// made elsewhere. The same sources and toolchain give the same CodeSha256.
+    pub toolchain: Option<Toolchain>,
     /// What the ELF check found; the emulator and the image need it, not the JSON report.
     #[serde(skip)]
     pub binary: BinaryInfo,
@@ -73,6 +77,7 @@ pub fn package_binary(binary: &Path, packaging: &Packaging, output: &Path) -> Re
         sha256: lambda_zip::code_sha256(&zip),
         linkage: info.linkage(),
         includes,
+        toolchain: None,
         binary: info,
     })
 }
@@ -108,6 +113,7 @@ pub fn read_zip(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<Pac
         sha256: lambda_zip::code_sha256(&bytes),
         linkage: info.linkage(),
         includes: others.into_iter().map(|e| e.name).collect(),
+        toolchain: None,
         binary: info,
     })
 }

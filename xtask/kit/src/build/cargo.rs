@@ -8,16 +8,23 @@ use std::process::Command;
 use anyhow::{bail, Result};
 
 use crate::arch::Arch;
-use crate::build::remap;
+use crate::build::remap::{self, Roots};
+use crate::build::toolchain::Toolchain;
 use crate::command;
 
-/// `cargo` with the reproducible flags and the linker `target` needs.
-pub fn command(workspace_root: &Path, package: &str, target: &str) -> Result<Command> {
-    ensure_rustup_target(target)?;
+/// `cargo` with the reproducible flags (host paths) and the linker `target` needs.
+pub fn command(
+    workspace_root: &Path,
+    path_name: &str,
+    target: &str,
+    toolchain: &Toolchain,
+) -> Result<Command> {
+    ensure_rustup_target(workspace_root, target)?;
     let mut cargo = Command::new(command::cargo());
+    let roots = Roots::host(workspace_root, &toolchain.sysroot, &toolchain.commit_hash)?;
     cargo.env(
         "CARGO_ENCODED_RUSTFLAGS",
-        remap::reproducible_rustflags(workspace_root, package)?,
+        remap::reproducible_rustflags(&roots, path_name),
     );
     if let Some((variable, linker)) = musl_linker_for(workspace_root, target) {
         cargo.env(variable, linker);
@@ -52,10 +59,13 @@ pub fn musl_linker_for(workspace_root: &Path, target: &str) -> Option<(String, S
     (!configured).then(|| (variable, "rust-lld".to_string()))
 }
 
-/// Adds the target's standard library with rustup when it is missing, saying so.
-pub fn ensure_rustup_target(target: &str) -> Result<()> {
+/// Adds the target's standard library with rustup when it is missing, saying so; run in the
+/// workspace, so for the toolchain its `rust-toolchain.toml` names.
+pub fn ensure_rustup_target(workspace_root: &Path, target: &str) -> Result<()> {
     let listed = command::output(
-        Command::new("rustup").args(["target", "list", "--installed"]),
+        Command::new("rustup")
+            .current_dir(workspace_root)
+            .args(["target", "list", "--installed"]),
         "listing installed rustup targets",
     );
     let installed = match listed {
@@ -70,7 +80,9 @@ pub fn ensure_rustup_target(target: &str) -> Result<()> {
     }
     eprintln!("the Rust standard library for {target} is missing; adding it");
     command::run(
-        Command::new("rustup").args(["target", "add", target]),
+        Command::new("rustup")
+            .current_dir(workspace_root)
+            .args(["target", "add", target]),
         &format!("adding the {target} target"),
     )
 }

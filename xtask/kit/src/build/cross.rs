@@ -1,63 +1,96 @@
-//! The cross builder: `cross build` in the container image `Cross.toml` pins for the target.
+//! The cross builder: `cross build` (cross 0.2.5) in the container image `Cross.toml` pins for
+//! the target, set up so that it builds the same bytes as the cargo builder and touches nothing
+//! of the host's toolchain:
+//!
+//! - the remap flags name cross's container paths (/project, /cargo, /rust), passed as
+//!   `CARGO_ENCODED_RUSTFLAGS`, which cross forwards into the container by name;
+//! - a `rustup` shim first on PATH and `CROSS_CUSTOM_TOOLCHAIN=1`: cross 0.2.5 misreads
+//!   `rustup toolchain list` from rustup ≥ 1.28 and would otherwise run `rustup toolchain add`
+//!   (which updates an unpinned `stable` and needs the network) and `rustup component add
+//!   rust-src` (which changes later local builds' bytes) on every build;
+//! - its own target folder (`target/cross`), since its flags differ from the cargo builder's and
+//!   each would otherwise rebuild the other's output;
+//! - the engine that answered (`CROSS_CONTAINER_ENGINE=podman` when Docker's daemon did not),
+//!   and `--platform linux/amd64` on an arm64 host, where cross's images are amd64 only.
 
-use std::process::Command;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
+use crate::arch::Arch;
+use crate::build::remap::{self, Roots};
+use crate::build::toolchain::Toolchain;
 use crate::build::Builder;
 use crate::command;
 
+/// Where cross builds go when `LAMBDA_KIT_CROSS_TARGET_DIR` is not set: below the workspace's
+/// target folder.
+pub const TARGET_SUBDIR: &str = "cross";
+
+/// The builder to use, and for cross the container engine that answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub builder: Builder,
+    pub engine: Option<String>,
+}
+
 /// The builder `requested` means here: `Auto` becomes cross when cross is installed and a
 /// container engine answers, else cargo, and says which and why.
-pub fn resolve_builder(requested: Builder) -> Result<Builder> {
-    let cross_installed = || {
-        command::succeeds_within(
-            Command::new("cross").arg("--version"),
-            Duration::from_secs(20),
-        )
-    };
+pub fn resolve_builder(requested: Builder) -> Result<Resolved> {
+    // Found on PATH, never run to ask: cross 0.2.5 runs `rustup toolchain add` even for
+    // `--version` (see the module documentation), which updates an unpinned `stable`.
+    let cross_installed = || which::which("cross").is_ok();
     match requested {
-        Builder::Cargo => Ok(Builder::Cargo),
+        Builder::Cargo => Ok(Resolved {
+            builder: Builder::Cargo,
+            engine: None,
+        }),
         Builder::Cross => {
             if !cross_installed() {
                 bail!(
                     "--builder cross: `cross` is not installed; install it with \
-                     `cargo install cross --locked`, or build with --builder cargo"
+                     `cargo install cross --version 0.2.5 --locked` (see docs/cross.md), or \
+                     build with --builder cargo"
                 );
             }
-            if container_engine().is_none() {
+            let Some(engine) = container_engine() else {
                 bail!(
                     "--builder cross: no container engine answered (`docker info`, `podman info`); \
                      start Docker or Podman, or build with --builder cargo"
                 );
-            }
-            Ok(Builder::Cross)
+            };
+            Ok(Resolved {
+                builder: Builder::Cross,
+                engine: Some(engine),
+            })
         }
         Builder::Auto => {
-            let (builder, why) = if !cross_installed() {
-                (Builder::Cargo, "cross is not installed".to_string())
-            } else if let Some(engine) = container_engine() {
-                (
-                    Builder::Cross,
-                    format!("cross is installed and {engine} answers"),
-                )
-            } else {
-                (
-                    Builder::Cargo,
-                    "cross is installed but no container engine (docker, podman) answers"
-                        .to_string(),
-                )
-            };
-            eprintln!(
-                "builder: {} ({why})",
-                if builder == Builder::Cross {
-                    "cross"
-                } else {
-                    "cargo"
+            let resolved = if !cross_installed() {
+                eprintln!("builder: cargo (cross is not installed)");
+                Resolved {
+                    builder: Builder::Cargo,
+                    engine: None,
                 }
-            );
-            Ok(builder)
+            } else if let Some(engine) = container_engine() {
+                eprintln!("builder: cross (cross is installed and {engine} answers)");
+                Resolved {
+                    builder: Builder::Cross,
+                    engine: Some(engine),
+                }
+            } else {
+                eprintln!(
+                    "builder: cargo (cross is installed but no container engine (docker, podman) \
+                     answers)"
+                );
+                Resolved {
+                    builder: Builder::Cargo,
+                    engine: None,
+                }
+            };
+            Ok(resolved)
         }
     }
 }
@@ -73,7 +106,265 @@ fn container_engine() -> Option<String> {
     })
 }
 
-/// `cross build …` for `args`, run from the workspace root.
-pub fn command() -> Command {
-    Command::new("cross")
+/// The folder cross builds into: `LAMBDA_KIT_CROSS_TARGET_DIR`, else `<target>/cross`. cross
+/// mounts the workspace at /project whatever its host path, so one such folder can serve
+/// several checkouts (a CI cache).
+pub fn target_dir(workspace_target_dir: &Path) -> PathBuf {
+    std::env::var_os("LAMBDA_KIT_CROSS_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_target_dir.join(TARGET_SUBDIR))
+}
+
+/// `cross` set up as the module documentation says, for `target`; the caller adds `build …`.
+pub fn command(
+    workspace_root: &Path,
+    cross_target_dir: &Path,
+    path_name: &str,
+    target: &str,
+    toolchain: &Toolchain,
+    engine: Option<&str>,
+) -> Result<Command> {
+    // CROSS_CUSTOM_TOOLCHAIN stops cross from adding the target itself.
+    crate::build::cargo::ensure_rustup_target(workspace_root, target)?;
+    let mut cross = Command::new("cross");
+    cross
+        .env("CROSS_CUSTOM_TOOLCHAIN", "1")
+        .env("CARGO_TARGET_DIR", cross_target_dir)
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            remap::reproducible_rustflags(
+                &Roots::cross_container(&toolchain.commit_hash),
+                path_name,
+            ),
+        );
+    if let Some(shim_dir) = write_rustup_shim(cross_target_dir)? {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path =
+            std::env::join_paths(std::iter::once(shim_dir).chain(std::env::split_paths(&path)))
+                .context("adding the rustup shim to PATH")?;
+        cross.env("PATH", path);
+    }
+    if std::env::var_os("CROSS_CONTAINER_ENGINE").is_none() {
+        if let Some(engine) = engine.filter(|e| *e != "docker") {
+            // cross tries docker first whenever it is on PATH, even with no daemon.
+            eprintln!("cross: using {engine} (CROSS_CONTAINER_ENGINE={engine})");
+            cross.env("CROSS_CONTAINER_ENGINE", engine);
+        }
+    }
+    if Arch::host() == Some(Arch::Arm64) {
+        // cross 0.2.5's images exist for linux/amd64 only; the engine runs them emulated.
+        let mut opts = std::env::var("CROSS_CONTAINER_OPTS").unwrap_or_default();
+        if !opts.contains("--platform") {
+            opts = format!("{opts} --platform linux/amd64").trim().to_string();
+            eprintln!(
+                "cross: this host is arm64 and cross's images are amd64: running them emulated \
+                 (CROSS_CONTAINER_OPTS={opts})"
+            );
+        }
+        cross.env("CROSS_CONTAINER_OPTS", opts);
+    }
+    Ok(cross)
+}
+
+/// The shim that makes cross 0.2.5 read `rustup toolchain list` right: rustup ≥ 1.28 prints
+/// `1.95.0-… (active)`, cross strips only ` (default)`/` (override)`, finds no toolchain and
+/// runs `rustup toolchain add` every build. `toolchain list --quiet` prints bare names. Every
+/// other call goes to the real rustup. Written into the cross target folder; `None` where there
+/// is no rustup or no POSIX shell (Windows), where cross runs as it is.
+fn write_rustup_shim(cross_target_dir: &Path) -> Result<Option<PathBuf>> {
+    if cfg!(windows) {
+        return Ok(None);
+    }
+    let Ok(real) = which::which("rustup") else {
+        return Ok(None);
+    };
+    let dir = cross_target_dir.join("rustup-shim");
+    let script = rustup_shim_script(&real.display().to_string());
+    let path = dir.join("rustup");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(script.as_str()) {
+        crate::atomic_file::write_with_mode(&path, script.as_bytes(), 0o755)
+            .context("writing the rustup shim for cross")?;
+    }
+    Ok(Some(dir))
+}
+
+pub fn rustup_shim_script(real_rustup: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# Written by lambda-kit for cross 0.2.5 (see xtask/kit/src/build/cross.rs, docs/cross.md):
+# `rustup toolchain list` as bare names, which cross matches; everything else unchanged.
+REAL={real}
+sub=
+for a in "$@"; do
+  case $a in -*) ;; *) sub="$sub $a" ;; esac
+done
+if [ "$sub" = " toolchain list" ]; then
+  "$REAL" toolchain list --quiet 2>/dev/null || exec "$REAL" "$@"
+  exit 0
+fi
+exec "$REAL" "$@"
+"#,
+        real = sh_quote(real_rustup)
+    )
+}
+
+/// `'…'` for a POSIX shell.
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The image cross runs for `target`: `CROSS_TARGET_<TRIPLE>_IMAGE`, else Cross.toml's, else
+/// cross 0.2.5's own.
+pub fn image_for(target: &str, configured: Option<&str>) -> String {
+    let variable = format!(
+        "CROSS_TARGET_{}_IMAGE",
+        target.to_uppercase().replace(['-', '.'], "_")
+    );
+    std::env::var(variable)
+        .ok()
+        .or_else(|| configured.map(str::to_string))
+        .unwrap_or_else(|| format!("ghcr.io/cross-rs/{target}:0.2.5"))
+}
+
+/// Runs cross, its output shown as it comes; on failure, a container engine problem is told in
+/// one sentence with the way out, from what cross and the engine printed.
+pub fn run(command: &mut Command, doing: &str, image: &str) -> Result<()> {
+    eprintln!("$ {}", command::display(command));
+    let mut child = command
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("{doing}: could not start `{}`", command::display(command)))?;
+    let mut stderr = child.stderr.take().context("cross's stderr")?;
+    // Echo stderr while keeping its end, where the engine's error is.
+    let reader = std::thread::spawn(move || {
+        let mut tail: Vec<u8> = Vec::new();
+        let mut buffer = [0u8; 8192];
+        while let Ok(n) = stderr.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            let _ = std::io::stderr().write_all(&buffer[..n]);
+            tail.extend_from_slice(&buffer[..n]);
+            if tail.len() > 64 * 1024 {
+                tail.drain(..tail.len() - 32 * 1024);
+            }
+        }
+        String::from_utf8_lossy(&tail).into_owned()
+    });
+    let status = child
+        .wait()
+        .with_context(|| format!("{doing}: waiting for cross"))?;
+    let tail = reader.join().unwrap_or_default();
+    if status.success() {
+        return Ok(());
+    }
+    match explain_failure(status.code(), &tail, image) {
+        Some(sentence) => bail!("{doing}: {sentence}"),
+        None => bail!("{doing}: `{}` failed ({status})", command::display(command)),
+    }
+}
+
+/// One sentence for the container engine failures cross passes on (exit 125/126 from the
+/// engine, or cross's own "no container engine found"); `None` for anything else, such as a
+/// compile error, which cargo has already explained.
+pub fn explain_failure(code: Option<i32>, stderr: &str, image: &str) -> Option<String> {
+    let way_out = "or build with --builder cargo";
+    if stderr.contains("no container engine found") {
+        return Some(format!(
+            "cross found no container engine: install Docker or Podman (docs/cross.md), {way_out}"
+        ));
+    }
+    if stderr.contains("Cannot connect to the Docker daemon") {
+        return Some(format!(
+            "cross ran docker, but Docker's daemon is not running: start it, or use Podman \
+             (CROSS_CONTAINER_ENGINE=podman), {way_out}"
+        ));
+    }
+    if stderr.contains("error setting rlimit") || stderr.contains("setrlimit") {
+        return Some(format!(
+            "the container engine could not set the container's resource limits (common inside \
+             a container or sandbox): give Podman default_ulimits in containers.conf \
+             (docs/cross.md), {way_out}"
+        ));
+    }
+    let pulling = [
+        "pinging container registry",
+        "Trying to pull",
+        "pull access denied",
+        "manifest unknown",
+        "Unable to find image",
+    ];
+    if matches!(code, Some(125)) || pulling.iter().any(|s| stderr.contains(s)) {
+        if pulling.iter().any(|s| stderr.contains(s)) {
+            return Some(format!(
+                "the image {image} is not on this machine and could not be pulled (no network \
+                 to its registry?): pull or load it, build a local one (cargo xtask setup, \
+                 docs/cross.md) and name it with CROSS_TARGET_<TRIPLE>_IMAGE, {way_out}"
+            ));
+        }
+        return Some(format!(
+            "the container engine failed to start the build container (exit 125; its message \
+             is above), {way_out}"
+        ));
+    }
+    if stderr.contains("couldn't install toolchain") {
+        return Some(format!(
+            "cross tried to install the toolchain with rustup and failed: install the toolchain \
+             rust-toolchain.toml names (rustup show), {way_out}"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_failures_are_one_sentence_with_the_way_out() {
+        let cases = [
+            (
+                Some(125),
+                "docker: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is \
+                 the docker daemon running?\nRun 'docker run --help' for more information\n",
+                "Docker's daemon is not running",
+            ),
+            (
+                Some(1),
+                "Error: \n   0: no container engine found\n\nSuggestion: is docker or podman installed?",
+                "found no container engine",
+            ),
+            (
+                Some(125),
+                "Trying to pull ghcr.io/cross-rs/x86_64-unknown-linux-musl:0.2.5...\nError: \
+                 initializing source docker://ghcr.io/…: pinging container registry ghcr.io: \
+                 Get \"https://ghcr.io/v2/\": dial tcp: lookup ghcr.io: no such host",
+                "is not on this machine and could not be pulled",
+            ),
+            (
+                Some(126),
+                "Error: runc: runc create failed: unable to start container process: error \
+                 during container init: error setting rlimits for ready process: error setting \
+                 rlimit type 7: operation not permitted: OCI permission denied",
+                "resource limits",
+            ),
+        ];
+        for (code, stderr, expected) in cases {
+            let sentence = explain_failure(code, stderr, "IMG").unwrap();
+            assert!(sentence.contains(expected), "{sentence}");
+            assert!(sentence.ends_with("--builder cargo"), "{sentence}");
+        }
+        assert_eq!(
+            explain_failure(Some(101), "error[E0425]: cannot find value", "IMG"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_shim_answers_toolchain_list_quietly() {
+        let script = rustup_shim_script("/home/u/.cargo/bin/rustup");
+        assert!(script.starts_with("#!/bin/sh\n"));
+        assert!(script.contains("REAL='/home/u/.cargo/bin/rustup'\n"));
+        assert!(script.contains("toolchain list --quiet"));
+    }
 }

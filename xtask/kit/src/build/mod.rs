@@ -6,6 +6,7 @@ pub mod cargo;
 pub mod cross;
 pub mod cross_config;
 pub mod remap;
+pub mod toolchain;
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ use clap::{Args, ValueEnum};
 
 use crate::arch::Arch;
 use crate::build::cross_config::CrossConfig;
+use crate::build::toolchain::Toolchain;
 use crate::command;
 use crate::workspace::{Function, Workspace};
 
@@ -49,23 +51,37 @@ pub struct Built {
     pub target: String,
     /// `Cross` or `Cargo`, never `Auto`.
     pub builder: Builder,
+    /// The toolchain that built it (cross mounts the host's).
+    pub toolchain: Toolchain,
 }
 
 /// Builds the release binary of `function` and returns where it is.
 pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Result<Built> {
-    let builder = cross::resolve_builder(args.builder)?;
+    let resolved = cross::resolve_builder(args.builder)?;
+    let builder = resolved.builder;
+    let cross_config = CrossConfig::for_workspace(workspace.cross_toml().as_deref())?;
     let target = match (&args.target, builder) {
         (Some(target), _) => target.clone(),
-        (None, Builder::Cross) => CrossConfig::for_workspace(workspace.cross_toml().as_deref())?
-            .default_target(args.arch)?
-            .to_string(),
+        (None, Builder::Cross) => cross_config.default_target(args.arch)?.to_string(),
         (None, _) => args.arch.local_default_target().to_string(),
     };
     check_target_matches(&target, args.arch)?;
+    let toolchain = Toolchain::of_workspace(&workspace.root)?;
 
+    let target_dir = match builder {
+        Builder::Cross => cross::target_dir(&workspace.target_dir),
+        _ => workspace.target_dir.clone(),
+    };
     let mut command = match builder {
-        Builder::Cross => cross::command(),
-        _ => cargo::command(&workspace.root, &workspace.path_name, &target)?,
+        Builder::Cross => cross::command(
+            &workspace.root,
+            &target_dir,
+            &workspace.path_name,
+            &target,
+            &toolchain,
+            resolved.engine.as_deref(),
+        )?,
+        _ => cargo::command(&workspace.root, &workspace.path_name, &target, &toolchain)?,
     };
     command
         .current_dir(&workspace.root)
@@ -83,16 +99,20 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
         "--target",
         &target,
     ]);
-    command::run(
-        &mut command,
-        &format!("building {} for {target}", function.bin),
-    )?;
+    let doing = format!(
+        "building {} for {target} with {}",
+        function.bin, toolchain.rustc
+    );
+    match builder {
+        Builder::Cross => cross::run(
+            &mut command,
+            &doing,
+            &cross::image_for(&target, cross_config.image(&target)),
+        )?,
+        _ => command::run(&mut command, &doing)?,
+    }
 
-    let binary = workspace
-        .target_dir
-        .join(&target)
-        .join("release")
-        .join(&function.bin);
+    let binary = target_dir.join(&target).join("release").join(&function.bin);
     if !binary.is_file() {
         bail!("the build succeeded but {} is missing", binary.display());
     }
@@ -100,6 +120,7 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
         binary,
         target,
         builder,
+        toolchain,
     })
 }
 
