@@ -4,14 +4,14 @@
 // Runs POSIX shells, which Windows does not have.
 #![cfg(unix)]
 
-mod common;
+mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::*;
 use lambda_kit::arch::Arch;
 use lambda_kit::command::Shell;
+use support::commands::*;
 use xtask::tasks::{image, package};
 
 const SHELLS: [&str; 3] = ["bash", "dash", "zsh"];

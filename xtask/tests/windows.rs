@@ -10,16 +10,16 @@
 // Wine and the MinGW cross compiler are Linux packages.
 #![cfg(target_os = "linux")]
 
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use common::*;
 use lambda_kit::artifact::lambda_zip;
 use lambda_kit::command::Shell;
+use support::commands::*;
 use xtask::repository::repository_root;
 
 const WINE64: &str = "/usr/lib/wine/wine64";

@@ -1,4 +1,8 @@
-//! What several test binaries share.
+//! What several test binaries share: the fixture workspace, and the printed commands built
+//! as the tasks build them ([`commands`]).
+#![allow(dead_code)] // each test file uses its part
+
+pub mod commands;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,5 @@
 //! The commands the tasks print, built as the tasks build them, for the tests that run them
 //! in real shells (tests/shells.rs: bash, dash, zsh; tests/windows.rs: cmd under Wine).
-#![allow(dead_code)] // each test file uses its part
 
 use std::path::Path;
 
