@@ -154,7 +154,7 @@ fn ensure_zip(args: &ImageArgs) -> Result<(Package, FunctionSettings, PathBuf)> 
                 arch.zip_file_name()
             );
         }
-        let package = artifact::read_zip(zip, Some(arch), settings.runtime)?;
+        let package = artifact::read_zip_unchecked(zip, Some(arch), settings.runtime)?;
         return Ok((package, settings, dist));
     }
     let build = BuildArgs {

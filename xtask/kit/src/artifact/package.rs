@@ -85,6 +85,20 @@ pub fn package_binary(binary: &Path, packaging: &Packaging, output: &Path) -> Re
 /// Reads a zip made earlier (by `package`, or elsewhere) and checks that its bootstrap runs on
 /// `arch` (the one its ELF header names, when `None`) and `runtime`.
 pub fn read_zip(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<Package> {
+    let package = read_zip_unchecked(path, arch, runtime)?;
+    elf::check_for_lambda(&package.binary, package.arch, runtime).with_context(|| {
+        format!(
+            "checking the bootstrap in {} for {}",
+            path.display(),
+            package.arch
+        )
+    })?;
+    Ok(package)
+}
+
+/// [`read_zip`] without the checks against the runtime, for a caller that makes its own (an
+/// image carries no runtime: it checks the bootstrap for a FROM-scratch image instead).
+pub fn read_zip_unchecked(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<Package> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let entries =
         lambda_zip::read_entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
@@ -100,8 +114,6 @@ pub fn read_zip(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<Pac
             info.machine
         ),
     };
-    elf::check_for_lambda(&info, arch, runtime)
-        .with_context(|| format!("checking the bootstrap in {} for {arch}", path.display()))?;
     Ok(Package {
         path: path.to_path_buf(),
         arch,
