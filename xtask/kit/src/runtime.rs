@@ -37,14 +37,14 @@ impl Runtime {
     ///
     /// Only dates AWS has published, from the OS-only runtimes table of
     /// <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html> (as it stood when this
-    /// was written): provided.al2 was deprecated on Jul 31, 2026; Lambda blocks creating
+    /// was written): provided.al2 is deprecated since Jul 31, 2026; Lambda blocks creating
     /// functions on it from Feb 1, 2027 and updating them from Mar 3, 2027. provided.al2023:
     /// Jun 30, 2029, Jul 31, 2029, Aug 31, 2029. AWS moves such dates; the page is the
     /// reference, so the note names it.
     pub fn deprecation_note(self) -> Option<&'static str> {
         match self {
             Runtime::ProvidedAl2 => Some(
-                "note: provided.al2 was deprecated on Jul 31, 2026; Lambda blocks creating functions \
+                "note: provided.al2 is deprecated (since Jul 31, 2026); Lambda blocks creating functions \
                  on it from Feb 1, 2027 and updating them from Mar 3, 2027 (dates as AWS published \
                  them; check https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). \
                  Pass --runtime provided.al2023: the same zip runs there unchanged",
