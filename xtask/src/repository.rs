@@ -79,17 +79,5 @@ pub fn venv_bin_dir() -> PathBuf {
 /// A program from the test virtualenv (`aws`, `moto_server`, `python`): the pinned version,
 /// never another one found on PATH.
 pub fn venv_program(name: &str) -> Result<PathBuf> {
-    let in_venv = venv_bin_dir().join(if cfg!(windows) {
-        format!("{name}.exe")
-    } else {
-        name.to_string()
-    });
-    if in_venv.is_file() {
-        return Ok(in_venv);
-    }
-    bail!(
-        "`{name}` is missing from {}: run `cargo xtask setup` (it installs the test tools pinned in \
-         xtask/test-requirements.txt)",
-        venv_dir().display()
-    )
+    Venv::Test.program(name)
 }
