@@ -93,6 +93,20 @@ impl Drop for Container {
     }
 }
 
+/// Removes an image the test built when the test ends, however it ends: every run builds new
+/// ones (the sources change), and a machine that runs the tests often would fill its disk.
+struct BuiltImage(&'static str);
+
+impl Drop for BuiltImage {
+    fn drop(&mut self) {
+        let _ = podman()
+            .args(["rmi", "--force", self.0])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// Runs `image` with `AWS_LAMBDA_RUNTIME_API` pointing at a Runtime API on 127.0.0.1 (the
 /// container shares the host's network), hands it the benchmark event and returns its answer.
 fn answer_of_image(image: &str, name: &str) -> serde_json::Value {
@@ -183,6 +197,7 @@ fn the_oci_archive_loads_by_name_and_answers() {
     let _ = podman()
         .args(["rmi", "--force", "calculate-pi:x86_64"])
         .output();
+    let _loaded = BuiltImage("calculate-pi:x86_64");
     let loaded = checked(
         podman().args(["load", "--input"]).arg(&archive),
         "podman load",
@@ -278,6 +293,8 @@ fn build_dockerfile(platform: &str, rust: &str, lambda: &str, tag: &str, stage: 
         .args([
             "build",
             "--pull=never",
+            // No intermediate images: nothing to reuse, since the sources change every run.
+            "--layers=false",
             "--network",
             "host",
             "--platform",
@@ -338,6 +355,8 @@ fn the_dockerfile_builds_the_zips_bootstrap_for_both_architectures() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (rust, lambda) = stand_in_images(dir.path());
+    let _x86_64_image = BuiltImage("calculate-pi-dockerfile:x86_64");
+    let _arm64_builder = BuiltImage("calculate-pi-dockerfile:arm64-builder");
 
     build_dockerfile(
         "linux/amd64",
@@ -370,6 +389,40 @@ fn the_dockerfile_builds_the_zips_bootstrap_for_both_architectures() {
         &lambda,
         "calculate-pi-dockerfile:arm64-builder",
         Some("builder"),
+    );
+    // The build context is the sources only, whatever else the checkout holds (.dockerignore
+    // is an allow-list): a virtualenv in it once filled the disk of a CI machine.
+    let context = checked(
+        podman().args([
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "calculate-pi-dockerfile:arm64-builder",
+            "ls",
+            "-A",
+            "/src",
+        ]),
+        "listing the builder's /src",
+    );
+    let mut context: Vec<String> = String::from_utf8_lossy(&context.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    context.sort();
+    assert_eq!(
+        context,
+        [
+            ".cargo",
+            "Cargo.lock",
+            "Cargo.toml",
+            "benches",
+            "examples",
+            "src",
+            "tests",
+            "xtask"
+        ],
+        "the Dockerfile's build context holds more than the sources"
     );
     let zip = cargo_zip("arm64", dir.path());
     let bootstrap = file_of_image(
