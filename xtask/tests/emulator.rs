@@ -58,10 +58,11 @@ fn example(name: &str) -> PathBuf {
     let built = EXAMPLES.get_or_init(|| {
         let output = Command::new(lambda_kit::command::cargo())
             .current_dir(xtask::repository::repository_root())
+            // --workspace: the features `cargo test --workspace` resolved, so its builds of the
+            // examples are reused (with --package, cargo rebuilds ~70 dependencies: a minute).
             .args([
                 "build",
-                "--package",
-                "calculate-pi",
+                "--workspace",
                 "--example",
                 "crashing_function",
                 "--example",
