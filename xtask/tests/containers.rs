@@ -14,6 +14,8 @@ use lambda_kit::emulator::runtime_api::{Event, RuntimeApi, RuntimeMessage};
 use num_bigint::BigInt;
 use xtask::containers::{self, podman};
 
+mod support;
+
 const BENCHMARK_EVENT: &str = r#"{"digits": "10_000"}"#;
 
 fn repository() -> &'static Path {
@@ -95,12 +97,12 @@ impl Drop for Container {
 
 /// Removes an image the test built when the test ends, however it ends: every run builds new
 /// ones (the sources change), and a machine that runs the tests often would fill its disk.
-struct BuiltImage(&'static str);
+struct BuiltImage(String);
 
 impl Drop for BuiltImage {
     fn drop(&mut self) {
         let _ = podman()
-            .args(["rmi", "--force", self.0])
+            .args(["rmi", "--force", &self.0])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
@@ -108,8 +110,8 @@ impl Drop for BuiltImage {
 }
 
 /// Runs `image` with `AWS_LAMBDA_RUNTIME_API` pointing at a Runtime API on 127.0.0.1 (the
-/// container shares the host's network), hands it the benchmark event and returns its answer.
-fn answer_of_image(image: &str, name: &str) -> serde_json::Value {
+/// container shares the host's network), hands it `payload` and returns its answer.
+fn answer_of_image(image: &str, name: &str, payload: &'static str) -> serde_json::Value {
     let runtime = lambda_kit::emulator::tokio_runtime().unwrap();
     runtime.block_on(async {
         let mut api = RuntimeApi::start().await.unwrap();
@@ -140,7 +142,7 @@ fn answer_of_image(image: &str, name: &str) -> serde_json::Value {
             .unwrap();
         api.send_event(Event {
             request_id: "11111111-2222-3333-4444-555555555555".to_string(),
-            payload: Bytes::from_static(BENCHMARK_EVENT.as_bytes()),
+            payload: Bytes::from_static(payload.as_bytes()),
             deadline_ms: lambda_kit::emulator::report::unix_ms(std::time::SystemTime::now())
                 + 120_000,
             invoked_function_arn: "arn:aws:lambda:us-east-1:123456789012:function:calculate-pi"
@@ -197,7 +199,7 @@ fn the_oci_archive_loads_by_name_and_answers() {
     let _ = podman()
         .args(["rmi", "--force", "calculate-pi:x86_64"])
         .output();
-    let _loaded = BuiltImage("calculate-pi:x86_64");
+    let _loaded = BuiltImage("calculate-pi:x86_64".to_string());
     let loaded = checked(
         podman().args(["load", "--input"]).arg(&archive),
         "podman load",
@@ -211,7 +213,61 @@ fn the_oci_archive_loads_by_name_and_answers() {
         podman().args(["image", "exists", "calculate-pi:x86_64"]),
         "podman image exists calculate-pi:x86_64",
     );
-    assert_benchmark_answer(&answer_of_image("calculate-pi:x86_64", "archive"));
+    assert_benchmark_answer(&answer_of_image(
+        "calculate-pi:x86_64",
+        "archive",
+        BENCHMARK_EVENT,
+    ));
+}
+
+/// A function's included files are in its image where Lambda puts a zip's: under
+/// `LAMBDA_TASK_ROOT` (/var/task). The fixture workspace's function, run in Podman, reads them
+/// there and answers with their contents.
+#[test]
+fn an_image_holds_the_functions_included_files_in_the_task_root() {
+    if !containers::ready_for_container_tests() {
+        return;
+    }
+    let fixture = support::fixture("two-packages");
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("one.tar");
+    let name = format!("calculate-pi-test-include-{}", std::process::id());
+    let written = checked(
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("image")
+            .arg("--manifest-path")
+            .arg(fixture.join("Cargo.toml"))
+            .args([
+                "--package",
+                "alpha",
+                "--bin",
+                "one",
+                "--arch",
+                "x86_64",
+                "--function-name",
+                &name,
+                "--json",
+                "--output",
+            ])
+            .arg(&archive),
+        "cargo xtask image of the fixture's function",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&written.stdout).unwrap();
+    assert_eq!(
+        report["task_files"],
+        serde_json::json!(["/var/task/greeting.txt", "/var/task/static/hello.txt"])
+    );
+    let tag = format!("{name}:x86_64");
+    let _loaded = BuiltImage(tag.clone());
+    checked(
+        podman().args(["load", "--input"]).arg(&archive),
+        "podman load",
+    );
+    let answer = answer_of_image(&tag, "include", BENCHMARK_EVENT);
+    let file = |path: &str| std::fs::read_to_string(fixture.join("alpha").join(path)).unwrap();
+    assert_eq!(answer["bin"], "one", "{answer}");
+    assert_eq!(answer["greeting"], file("config/greeting.txt"), "{answer}");
+    assert_eq!(answer["hello"], file("static/hello.txt"), "{answer}");
 }
 
 /// Local stand-ins for the Dockerfile's base images, from the toolchain image: a Rust image
@@ -355,8 +411,8 @@ fn the_dockerfile_builds_the_zips_bootstrap_for_both_architectures() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (rust, lambda) = stand_in_images(dir.path());
-    let _x86_64_image = BuiltImage("calculate-pi-dockerfile:x86_64");
-    let _arm64_builder = BuiltImage("calculate-pi-dockerfile:arm64-builder");
+    let _x86_64_image = BuiltImage("calculate-pi-dockerfile:x86_64".to_string());
+    let _arm64_builder = BuiltImage("calculate-pi-dockerfile:arm64-builder".to_string());
 
     build_dockerfile(
         "linux/amd64",
@@ -378,6 +434,7 @@ fn the_dockerfile_builds_the_zips_bootstrap_for_both_architectures() {
     assert_benchmark_answer(&answer_of_image(
         "calculate-pi-dockerfile:x86_64",
         "dockerfile",
+        BENCHMARK_EVENT,
     ));
 
     // The builder stage only: Podman 4.3 applies the builder's `FROM --platform` to the final

@@ -1,13 +1,11 @@
 //! `cargo xtask deploy` and the commands `cargo xtask package` prints, run with the real AWS CLI
 //! (from the test virtualenv) against a real AWS API mock (moto's server on 127.0.0.1).
 //!
-//! Needs the pinned test tools: `python3 -m venv .venv && .venv/bin/pip install -r
-//! xtask/test-requirements.txt` at the workspace root. Without them the tests fail, saying so.
+//! Needs the pinned test tools of `cargo xtask setup` (.venv/: awscli, moto). Without them the
+//! tests fail, saying so.
 
-use std::fs::File;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -18,21 +16,15 @@ use lambda_kit::build::Builder;
 use lambda_kit::command::Shell;
 use lambda_kit::runtime::Runtime;
 use serde_json::Value;
-use xtask::repository;
 
 mod support;
+
+use support::moto::{free_port, test_tool, Moto};
 
 /// moto's default account.
 const ROLE_NAME: &str = "calculate-pi-test";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/calculate-pi-test";
 const FUNCTION: &str = "calculate-pi";
-
-const HOW_TO_INSTALL: &str = "the deploy tests need the pinned AWS CLI and moto: at the workspace \
-     root run `python3 -m venv .venv && .venv/bin/pip install -r xtask/test-requirements.txt`";
-
-fn test_tool(name: &str) -> PathBuf {
-    repository::venv_program(name).unwrap_or_else(|e| panic!("{e:#}\n{HOW_TO_INSTALL}"))
-}
 
 /// The zips every test deploys, made once per test binary.
 struct Zips {
@@ -99,120 +91,31 @@ fn zips() -> &'static Zips {
     })
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// What the deploy tests ask of moto (Lambda and IAM) and how they run programs against it.
+trait LambdaApi {
+    fn env<'c>(&self, command: &'c mut Command) -> &'c mut Command;
+    fn aws(&self, args: &[&str]) -> Value;
+    fn sh(&self, text: &str, extra_env: &[(&str, &str)]) -> Output;
+    fn xtask(&self, args: &[&str]) -> Output;
+    fn run(&self, command: &mut Command) -> Output;
+    fn create_role(&self);
+    fn function_names(&self) -> Vec<String>;
+    fn configuration(&self, name: &str) -> Value;
+    fn code_sha256(&self, name: &str) -> String;
 }
 
-/// A moto server on a free port of 127.0.0.1, with a private AWS configuration for the CLI
-/// (dummy credentials, empty config files); killed when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Moto {
-    /// A moto server of its own: tests run in parallel, and a port found free can be taken by
-    /// another test's server before this one binds it. Then this server exits (and the port
-    /// answers, but for the other test); so it is started again on another port.
-    fn start() -> Moto {
-        for _ in 0..5 {
-            if let Some(moto) = Moto::try_start() {
-                return moto;
-            }
-        }
-        panic!("moto_server could not keep a port of its own in 5 tries");
-    }
-
-    fn try_start() -> Option<Moto> {
-        let moto_server = test_tool("moto_server");
-        // Fail now, not halfway through a test, when the CLI is missing.
-        test_tool("aws");
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("config"), "").unwrap();
-        std::fs::write(dir.path().join("credentials"), "").unwrap();
-        let log = File::create(dir.path().join("moto.log")).unwrap();
-        let port = free_port();
-        let child = Command::new(moto_server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            // For `iam attach-role-policy` of AWSLambdaBasicExecutionRole.
-            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            // moto would run invoked functions in Docker; only the CLI's side of invoke is
-            // tested here, so make that fail fast whatever the machine has.
-            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting moto_server: {e}\n{HOW_TO_INSTALL}"));
-        let mut moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            dir,
-        };
-        // Ready when this server says it runs on the port (a connection alone could reach
-        // another test's server that took the port first).
-        let running = format!("Running on http://127.0.0.1:{port}");
-        let start = Instant::now();
-        loop {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                if moto.log().contains("in use") {
-                    return None;
-                }
-                panic!("moto_server exited ({status}):\n{}", moto.log());
-            }
-            if moto.log().contains(&running) && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(moto);
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "moto_server did not listen on {} within 60 s:\n{}",
-                moto.url,
-                moto.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default()
-    }
-
-    /// The environment of every program a test runs: the venv's `aws` first on PATH, dummy
-    /// credentials, and nothing from the user's own AWS configuration.
+impl LambdaApi for Moto {
+    /// The environment of every program a test runs: moto's, the venv's `aws` first on PATH,
+    /// from the workspace root.
     fn env<'c>(&self, command: &'c mut Command) -> &'c mut Command {
         let aws_dir = test_tool("aws").parent().unwrap().to_path_buf();
         let mut path = vec![aws_dir];
         path.extend(std::env::split_paths(
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
-        // Every AWS_ variable of the caller goes (profiles, roles, web identity and container
-        // credentials, endpoints…): only the dummy credentials below may sign a request.
-        for (variable, _) in std::env::vars_os() {
-            if variable.to_string_lossy().starts_with("AWS_") {
-                command.env_remove(variable);
-            }
-        }
-        command
+        self.isolate(command)
             .current_dir(xtask::repository::repository_root())
             .env("PATH", std::env::join_paths(path).unwrap())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", self.dir.path().join("config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.dir.path().join("credentials"),
-            )
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            // No credentials from an instance metadata service either.
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::null())
     }
 
     /// `aws <args> --endpoint-url <moto> --output json`, which must succeed; its JSON output.
@@ -287,13 +190,6 @@ impl Moto {
             .as_str()
             .unwrap()
             .to_string()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

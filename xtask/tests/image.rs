@@ -102,6 +102,15 @@ fn skopeo_inspect_shows_architecture_os_and_entrypoint() {
             serde_json::json!(["/var/runtime/bootstrap"]),
             "{config}"
         );
+        assert_eq!(config["config"]["WorkingDir"], "/var/task", "{config}");
+        assert_eq!(
+            config["config"]["Env"],
+            serde_json::json!([
+                "LAMBDA_TASK_ROOT=/var/task",
+                "LAMBDA_RUNTIME_DIR=/var/runtime"
+            ]),
+            "{config}"
+        );
         assert_eq!(config["architecture"], arch.oci_name());
         assert_eq!(config["os"], "linux");
         assert_eq!(config["created"], "1970-01-01T00:00:00Z");
@@ -159,7 +168,11 @@ fn the_layer_skopeo_copies_out_holds_the_zips_static_bootstrap() {
             }
             paths.push(path);
         }
-        assert_eq!(paths, ["var/", "var/runtime/", "var/runtime/bootstrap"]);
+        // The task root is empty: this function includes no files.
+        assert_eq!(
+            paths,
+            ["var/", "var/runtime/", "var/runtime/bootstrap", "var/task/"]
+        );
 
         let bootstrap = bootstrap.unwrap();
         assert!(

@@ -10,18 +10,18 @@
 //! those are checked on the template's text; the rest on what `get-function` reports.
 #![cfg(target_os = "linux")] // builds and runs Linux Lambda binaries
 
-use std::fs::File;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use lambda_kit::artifact::lambda_zip;
 use serde_json::{json, Value};
 use xtask::repository::Venv;
 
 mod support;
+
+use support::moto::Moto;
 
 fn tool(venv: Venv, name: &str) -> PathBuf {
     venv.program(name).unwrap_or_else(|e| {
@@ -109,96 +109,25 @@ fn sam_venv(program: &str, args: &[&str], dir: &Path) -> Output {
     output
 }
 
-/// A moto server on a free port of 127.0.0.1 with a private AWS configuration; killed when
-/// dropped.
-struct Moto {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
+/// What the template tests ask of moto (S3, CloudFormation, Lambda).
+trait StackApi {
+    fn try_aws(&self, args: &[&str], dir: &Path) -> Output;
+    fn aws(&self, args: &[&str], dir: &Path) -> Value;
+    fn package(&self, template: &Path, bucket: &str) -> PathBuf;
+    fn deploy(&self, template: &Path, stack: &str) -> Output;
+    fn configuration(&self, function: &str) -> Value;
 }
 
-impl Moto {
-    fn start() -> Moto {
-        // Another test's server can take a port found free before this one binds it: retry.
-        for _ in 0..5 {
-            if let Some(moto) = Moto::try_start() {
-                return moto;
-            }
-        }
-        panic!("moto_server could not keep a port of its own in 5 tries");
-    }
-
-    fn try_start() -> Option<Moto> {
-        let moto_server = tool(Venv::Test, "moto_server");
-        tool(Venv::Test, "aws");
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("config"), "").unwrap();
-        std::fs::write(dir.path().join("credentials"), "").unwrap();
-        let log = File::create(dir.path().join("moto.log")).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(moto_server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            dir,
-        };
-        let running = format!("Running on http://127.0.0.1:{port}");
-        let start = Instant::now();
-        loop {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                if moto.log().contains("in use") {
-                    return None;
-                }
-                panic!("moto_server exited ({status}):\n{}", moto.log());
-            }
-            if moto.log().contains(&running) && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(moto);
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "moto_server did not listen on {} within 60 s:\n{}",
-                moto.url,
-                moto.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default()
-    }
-
+impl StackApi for Moto {
     /// `aws <args> --endpoint-url <moto>` from `dir`; its output, success or not.
     fn try_aws(&self, args: &[&str], dir: &Path) -> Output {
-        run(isolated(
+        // moto's isolation last: it sets the AWS_ variables that `isolated` removes.
+        run(self.isolate(isolated(
             Command::new(tool(Venv::Test, "aws"))
                 .current_dir(dir)
                 .args(args)
-                .args(["--endpoint-url", &self.url, "--output", "json"])
-                .env("AWS_ACCESS_KEY_ID", "testing")
-                .env("AWS_SECRET_ACCESS_KEY", "testing")
-                .env("AWS_DEFAULT_REGION", "us-east-1")
-                .env("AWS_CONFIG_FILE", self.dir.path().join("config"))
-                .env(
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    self.dir.path().join("credentials"),
-                )
-                // `cloudformation package` makes its own S3 client, which does not take
-                // --endpoint-url.
-                .env("AWS_ENDPOINT_URL_S3", &self.url)
-                .env("AWS_EC2_METADATA_DISABLED", "true")
-                .env("NO_PROXY", "127.0.0.1,localhost"),
-        ))
+                .args(["--endpoint-url", &self.url, "--output", "json"]),
+        )))
     }
 
     /// [`Self::try_aws`], which must succeed; its JSON output.
@@ -264,16 +193,9 @@ impl Moto {
     fn configuration(&self, function: &str) -> Value {
         self.aws(
             &["lambda", "get-function", "--function-name", function],
-            self.dir.path(),
+            self.dir(),
         )["Configuration"]
             .clone()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -91,6 +91,8 @@ pub struct ImageArchive {
     pub size: u64,
     pub bootstrap_path: String,
     pub bootstrap_size: u64,
+    /// The zip's other files (`include`), where the image holds them.
+    pub task_files: Vec<String>,
     pub linkage: String,
     /// Digest of the image manifest: the image's identity in ECR (`REPOSITORY@sha256:…`).
     pub manifest_digest: String,
@@ -179,8 +181,20 @@ fn ensure_zip(args: &ImageArgs) -> Result<(Package, FunctionSettings, PathBuf)> 
 pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<ImageArchive> {
     let zip = &package.path;
     let arch = package.arch;
-    let entry = lambda_zip::read_bootstrap(zip)
-        .with_context(|| format!("reading the bootstrap from {}", zip.display()))?;
+    let (entry, others) = std::fs::read(zip)
+        .map_err(anyhow::Error::from)
+        .and_then(|bytes| lambda_zip::read_entries(&bytes))
+        .and_then(lambda_zip::split_bootstrap)
+        .with_context(|| format!("reading the function's files from {}", zip.display()))?;
+    // The zip's other files (`include`) go to the task root, as Lambda unpacks a zip.
+    let task_files: Vec<oci::TaskFile> = others
+        .iter()
+        .map(|file| oci::TaskFile {
+            path: &file.name,
+            mode: file.unix_mode.unwrap_or(0o644),
+            contents: &file.contents,
+        })
+        .collect();
     let info = &package.binary;
     check_for_image(info, arch)
         .with_context(|| format!("checking the bootstrap in {} for an image", zip.display()))?;
@@ -188,6 +202,7 @@ pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<Image
     let image = oci::build_image(&oci::ImageSpec {
         arch,
         bootstrap: &entry.contents,
+        task_files: &task_files,
         ref_name: arch.lambda_name(),
         docker_tag: &docker_tag,
     })?;
@@ -203,6 +218,11 @@ pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<Image
         size: bytes.len() as u64,
         bootstrap_path: oci::BOOTSTRAP_PATH.to_string(),
         bootstrap_size: entry.contents.len() as u64,
+        task_files: others
+            .iter()
+            .filter(|file| !file.name.ends_with('/'))
+            .map(|file| format!("{}/{}", oci::TASK_ROOT, file.name))
+            .collect(),
         linkage: info.linkage(),
         manifest_digest: image.manifest.digest.clone(),
         config_digest: image.config.digest.clone(),
@@ -433,6 +453,7 @@ pub fn render_summary(
          platform:   {platform} (Lambda --architectures {arch})\n  \
          from:       {zip}{packaged}\n  \
          entrypoint: {bootstrap} ({size} bytes, {linkage})\n  \
+         {files}\
          layer:      {layer} ({layer_size} bytes, gzip)\n  \
          manifest:   {manifest}\n  \
          archive:    {archive_size} bytes (OCI image layout; `docker load` names it {tag})\n",
@@ -448,6 +469,11 @@ pub fn render_summary(
         bootstrap = archive.bootstrap_path,
         size = archive.bootstrap_size,
         linkage = archive.linkage,
+        files = if archive.task_files.is_empty() {
+            String::new()
+        } else {
+            format!("files:      {}\n  ", archive.task_files.join(", "))
+        },
         layer = archive.layer_digest,
         layer_size = archive.layer_size,
         manifest = archive.manifest_digest,
@@ -673,6 +699,7 @@ mod tests {
             size: 1,
             bootstrap_path: oci::BOOTSTRAP_PATH.into(),
             bootstrap_size: 1,
+            task_files: vec![],
             linkage: "static".into(),
             manifest_digest: "sha256:m".into(),
             config_digest: "sha256:c".into(),

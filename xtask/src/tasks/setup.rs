@@ -64,8 +64,16 @@ pub fn run(_args: &SetupArgs) -> Result<()> {
     rust_components()?;
     rust_targets()?;
     debian_packages()?;
-    python_tools(Venv::Test, "aws")?;
-    python_tools(Venv::Sam, "sam")?;
+    // The two virtualenvs are independent, and pip is mostly one core and the network:
+    // installed side by side, a fresh machine's setup takes about a minute less.
+    std::thread::scope(|scope| {
+        let sam = scope.spawn(|| python_tools(Venv::Sam, "sam"));
+        let test = python_tools(Venv::Test, "aws");
+        let sam = sam
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        test.and(sam)
+    })?;
     crate::containers::setup()?;
     eprintln!("setup: everything the tests need is installed");
     Ok(())
@@ -248,7 +256,15 @@ fn python_tools(which_venv: Venv, program: &str) -> Result<()> {
     );
     command::run(
         Command::new(&pip)
-            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            // --no-compile: Python compiles what it imports on first use; compiling all of
+            // botocore and the SAM CLI ahead of time costs about 15 s per virtualenv.
+            .args([
+                "install",
+                "--quiet",
+                "--no-compile",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(&requirements),
         "installing the test tools",
     )?;

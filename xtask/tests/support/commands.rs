@@ -188,6 +188,7 @@ pub fn image_archive(cwd: &Path) -> image::ImageArchive {
         size: 1,
         bootstrap_path: "/var/runtime/bootstrap".into(),
         bootstrap_size: 1,
+        task_files: vec![],
         linkage: "static".into(),
         manifest_digest: "sha256:m".into(),
         config_digest: "sha256:c".into(),

@@ -1,8 +1,9 @@
-//! What several test binaries share: the fixture workspace, and the printed commands built
-//! as the tasks build them ([`commands`]).
+//! What several test binaries share: the fixture workspace, the printed commands built as the
+//! tasks build them ([`commands`]), and a moto server for the real AWS CLI ([`moto`]).
 #![allow(dead_code)] // each test file uses its part
 
 pub mod commands;
+pub mod moto;
 
 use std::path::{Path, PathBuf};
 

@@ -28,6 +28,9 @@ use crate::arch::Arch;
 pub const BOOTSTRAP_PATH: &str = "/var/runtime/bootstrap";
 /// rwxr-xr-x: Lambda runs the entrypoint as a non-root user.
 pub const BOOTSTRAP_MODE: u32 = 0o755;
+/// Where the zip's other files go (`include`): `LAMBDA_TASK_ROOT`, where Lambda unpacks a zip,
+/// and the working directory, as for a zip function.
+pub const TASK_ROOT: &str = "/var/task";
 /// `created` of the config and its history: fixed, so that a rebuild changes no digest.
 pub const CREATED: &str = "1970-01-01T00:00:00Z";
 
@@ -112,6 +115,14 @@ pub struct ExecConfig {
     pub entrypoint: Option<Vec<String>>,
     #[serde(rename = "Cmd", default, skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
+    #[serde(rename = "Env", default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Vec<String>>,
+    #[serde(
+        rename = "WorkingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub working_dir: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,10 +188,22 @@ pub struct ImageSpec<'a> {
     pub arch: Arch,
     /// The static bootstrap binary.
     pub bootstrap: &'a [u8],
+    /// The zip's other files, by their path in the zip: they go under [`TASK_ROOT`].
+    pub task_files: &'a [TaskFile<'a>],
     /// The name the layout gives the manifest (`org.opencontainers.image.ref.name`), a tag.
     pub ref_name: &'a str,
     /// `repository:tag` that `docker load` gives the image.
     pub docker_tag: &'a str,
+}
+
+/// A file of the function's code beside the bootstrap (an `include`), as the zip holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskFile<'a> {
+    /// Relative, `/`-separated, as in the zip.
+    pub path: &'a str,
+    /// Permission bits.
+    pub mode: u32,
+    pub contents: &'a [u8],
 }
 
 /// An image in memory: its blobs and the layout documents that point at them.
@@ -236,7 +259,7 @@ pub fn blob_path(digest: &str) -> String {
 
 /// Builds the image: layer, config, manifest, index.
 pub fn build_image(spec: &ImageSpec<'_>) -> Result<OciImage> {
-    let layer_tar = Blob::new(layer_tar(spec.bootstrap)?);
+    let layer_tar = Blob::new(layer_tar(spec.bootstrap, spec.task_files)?);
     if layer_tar.bytes.len() as u64 > MAX_IMAGE_BYTES {
         bail!(
             "the layer is {} bytes, over Lambda's limit of 10 GB for an image",
@@ -287,7 +310,9 @@ pub fn platform(arch: Arch) -> Platform {
     }
 }
 
-/// The image configuration: architecture, OS, entrypoint, the one layer's diff_id.
+/// The image configuration: architecture, OS, entrypoint, the one layer's diff_id, and what
+/// Lambda's own base images set: `LAMBDA_TASK_ROOT` and `LAMBDA_RUNTIME_DIR`, and the task root
+/// as the working directory (where a zip function starts).
 pub fn image_config(arch: Arch, diff_id: &str) -> ImageConfig {
     ImageConfig {
         created: Some(CREATED.to_string()),
@@ -296,6 +321,11 @@ pub fn image_config(arch: Arch, diff_id: &str) -> ImageConfig {
         config: ExecConfig {
             entrypoint: Some(vec![BOOTSTRAP_PATH.to_string()]),
             cmd: None,
+            env: Some(vec![
+                format!("LAMBDA_TASK_ROOT={TASK_ROOT}"),
+                format!("LAMBDA_RUNTIME_DIR={}", runtime_dir()),
+            ]),
+            working_dir: Some(TASK_ROOT.to_string()),
         },
         rootfs: RootFs {
             kind: "layers".to_string(),
@@ -314,16 +344,48 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value).context("serializing an image document")
 }
 
-/// The layer: `var/`, `var/runtime/` and `var/runtime/bootstrap` (0755), owned by root with no
-/// user or group names, every time the epoch.
-pub fn layer_tar(bootstrap: &[u8]) -> Result<Vec<u8>> {
-    let relative = BOOTSTRAP_PATH.trim_start_matches('/');
-    // Each parent directory, outermost first (var/, var/runtime/), then the file.
-    let mut entries: Vec<TarEntry> = relative
-        .match_indices('/')
-        .map(|(end, _)| TarEntry::dir(&relative[..=end]))
-        .collect();
-    entries.push(TarEntry::file(relative, BOOTSTRAP_MODE, bootstrap));
+/// The folder of the bootstrap: `/var/runtime`.
+fn runtime_dir() -> &'static str {
+    BOOTSTRAP_PATH.rsplit_once('/').map_or("/", |(dir, _)| dir)
+}
+
+/// The layer: `var/runtime/bootstrap` (0755), `var/task/` with the zip's other files under
+/// their paths, and every folder above them (0755), owned by root with no user or group
+/// names, every time the epoch. Sorted by path, so each folder comes before what it holds.
+pub fn layer_tar<'a>(bootstrap: &'a [u8], task_files: &[TaskFile<'a>]) -> Result<Vec<u8>> {
+    let task_root = TASK_ROOT.trim_start_matches('/');
+    let mut entries: BTreeMap<String, TarEntry> = BTreeMap::new();
+    let mut add_file = |path: String, mode: u32, contents: &'a [u8]| {
+        // Each parent folder: var/, var/runtime/, …
+        for (end, _) in path.match_indices('/') {
+            let dir = &path[..=end];
+            entries
+                .entry(dir.to_string())
+                .or_insert_with(|| TarEntry::dir(dir));
+        }
+        entries.insert(path.clone(), TarEntry::file(&path, mode, contents));
+    };
+    add_file(
+        BOOTSTRAP_PATH.trim_start_matches('/').to_string(),
+        BOOTSTRAP_MODE,
+        bootstrap,
+    );
+    for file in task_files {
+        if file.path.is_empty() || file.path.ends_with('/') {
+            continue; // a zip's folder entry: the folders come from the files' paths
+        }
+        add_file(
+            format!("{task_root}/{}", file.path),
+            file.mode & 0o777,
+            file.contents,
+        );
+    }
+    // The task root exists even with nothing in it: it is the working directory.
+    let task_dir = format!("{task_root}/");
+    entries
+        .entry(task_dir.clone())
+        .or_insert_with(|| TarEntry::dir(&task_dir));
+    let entries: Vec<TarEntry> = entries.into_values().collect();
     write_tar(&entries).context("writing the image layer")
 }
 
@@ -583,6 +645,7 @@ mod tests {
         ImageSpec {
             arch,
             bootstrap,
+            task_files: &[],
             ref_name: arch.lambda_name(),
             docker_tag: "calculate-pi:test",
         }
@@ -603,10 +666,9 @@ mod tests {
         assert_eq!(full_reference("reg:5000/app:1"), "reg:5000/app:1");
     }
 
-    #[test]
-    fn layer_holds_only_the_bootstrap_and_its_directories() {
-        let tar = layer_tar(FAKE).unwrap();
-        let mut archive = tar::Archive::new(Cursor::new(&tar));
+    /// Path, mode and type of every entry of a layer, in order; owner and time checked.
+    fn layer_entries(tar: &[u8]) -> Vec<(String, u32, tar::EntryType)> {
+        let mut archive = tar::Archive::new(Cursor::new(tar));
         let mut seen = Vec::new();
         for entry in archive.entries().unwrap() {
             let entry = entry.unwrap();
@@ -622,21 +684,82 @@ mod tests {
                 header.entry_type(),
             ));
         }
+        seen
+    }
+
+    fn dir(path: &str) -> (String, u32, tar::EntryType) {
+        (path.to_string(), 0o755, tar::EntryType::Directory)
+    }
+
+    fn file(path: &str, mode: u32) -> (String, u32, tar::EntryType) {
+        (path.to_string(), mode, tar::EntryType::Regular)
+    }
+
+    #[test]
+    fn layer_holds_the_bootstrap_and_an_empty_task_root() {
+        let tar = layer_tar(FAKE, &[]).unwrap();
         assert_eq!(
-            seen,
+            layer_entries(&tar),
             [
-                ("var/".to_string(), 0o755, tar::EntryType::Directory),
-                ("var/runtime/".to_string(), 0o755, tar::EntryType::Directory),
-                (
-                    "var/runtime/bootstrap".to_string(),
-                    0o755,
-                    tar::EntryType::Regular
-                ),
+                dir("var/"),
+                dir("var/runtime/"),
+                file("var/runtime/bootstrap", 0o755),
+                dir("var/task/"),
             ]
         );
         let found = find_file(&[tar], BOOTSTRAP_PATH).unwrap().unwrap();
         assert_eq!(found.contents, FAKE);
         assert_eq!(found.mode, 0o755);
+    }
+
+    #[test]
+    fn the_zips_other_files_go_under_the_task_root_with_their_folders_and_modes() {
+        let files = [
+            TaskFile {
+                path: "static/css/site.css",
+                mode: 0o100644,
+                contents: b"body {}",
+            },
+            TaskFile {
+                path: "static/",
+                mode: 0o40755,
+                contents: b"",
+            },
+            TaskFile {
+                path: "greeting.txt",
+                mode: 0o600,
+                contents: b"hello",
+            },
+            TaskFile {
+                path: "tool.sh",
+                mode: 0o755,
+                contents: b"#!/bin/sh",
+            },
+        ];
+        let tar = layer_tar(FAKE, &files).unwrap();
+        assert_eq!(
+            layer_entries(&tar),
+            [
+                dir("var/"),
+                dir("var/runtime/"),
+                file("var/runtime/bootstrap", 0o755),
+                dir("var/task/"),
+                file("var/task/greeting.txt", 0o600),
+                dir("var/task/static/"),
+                dir("var/task/static/css/"),
+                file("var/task/static/css/site.css", 0o644),
+                file("var/task/tool.sh", 0o755),
+            ]
+        );
+        let layers = [tar.clone()];
+        let css = find_file(&layers, "/var/task/static/css/site.css")
+            .unwrap()
+            .unwrap();
+        assert_eq!(css.contents, b"body {}");
+        // The order of the zip's entries does not change the layer.
+        let mut reversed = files;
+        reversed.reverse();
+        assert_eq!(layer_tar(FAKE, &reversed).unwrap(), tar);
     }
 
     #[test]
@@ -663,6 +786,14 @@ mod tests {
                 config["config"]["Entrypoint"],
                 serde_json::json!(["/var/runtime/bootstrap"])
             );
+            assert_eq!(
+                config["config"]["Env"],
+                serde_json::json!([
+                    "LAMBDA_TASK_ROOT=/var/task",
+                    "LAMBDA_RUNTIME_DIR=/var/runtime"
+                ])
+            );
+            assert_eq!(config["config"]["WorkingDir"], "/var/task");
             assert_eq!(config["rootfs"]["type"], "layers");
             assert_eq!(
                 config["rootfs"]["diff_ids"],
