@@ -400,6 +400,43 @@ fn a_dynamically_linked_binary_is_refused_with_the_ways_out() {
     assert!(!output.exists());
 }
 
+/// A zip with a symbolic link beside the bootstrap: Lambda would unpack it as a link, the
+/// image cannot hold it as one, so it is refused, naming the entry, and nothing is written.
+#[test]
+fn a_zip_with_a_symbolic_link_is_refused_for_an_image() {
+    use std::io::Write;
+    let dir = temp_dir();
+    let linked = dir.path().join("linked.zip");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&linked).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    writer
+        .start_file("bootstrap", options.unix_permissions(0o755))
+        .unwrap();
+    writer.write_all(&zip_bootstrap(Arch::X86_64)).unwrap();
+    writer
+        .add_symlink("config.json", "/etc/passwd", options)
+        .unwrap();
+    writer.finish().unwrap();
+
+    let output = dir.path().join("image.tar");
+    let run = xtask(&[
+        "image",
+        "--arch",
+        "x86_64",
+        "--zip",
+        linked.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(
+        err.contains("\"config.json\" is not a regular file") && err.contains("regular files only"),
+        "{err}"
+    );
+    assert!(!output.exists());
+}
+
 #[test]
 fn a_missing_zip_is_refused() {
     let dir = temp_dir();

@@ -96,15 +96,16 @@ fn xtask(args: &[&str]) -> Output {
 
 /// A program of .venv-sam/, run from `dir`, which must succeed.
 fn sam_venv(program: &str, args: &[&str], dir: &Path) -> Output {
+    // The region after `isolated`, which removes every AWS_ variable of the caller.
     let output = run(isolated(
         Command::new(tool(Venv::Sam, program))
             .current_dir(dir)
             .args(args)
-            .env("AWS_DEFAULT_REGION", "us-east-1")
             // The Makefile runs the kit as this binary: the one under test, with no `cargo run`
             // rebuilding it for another feature set in the middle of the tests.
             .env("XTASK", env!("CARGO_BIN_EXE_xtask")),
-    ));
+    )
+    .env("AWS_DEFAULT_REGION", "us-east-1"));
     assert!(output.status.success(), "{program} {args:?} failed");
     output
 }

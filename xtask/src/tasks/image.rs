@@ -186,6 +186,20 @@ pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<Image
         .and_then(|bytes| lambda_zip::read_entries(&bytes))
         .and_then(lambda_zip::split_bootstrap)
         .with_context(|| format!("reading the function's files from {}", zip.display()))?;
+    // Lambda unpacks a zip's symbolic links as links; the layer would turn one into a file
+    // holding the link's target, so an image takes regular files (and folders) only.
+    if let Some(odd) = others.iter().find(|file| {
+        file.unix_mode
+            .is_some_and(|mode| !matches!(mode & 0o170000, 0 | 0o100000 | 0o040000))
+    }) {
+        bail!(
+            "{}: the entry {:?} is not a regular file (mode {:o}); an image holds regular files \
+             only: replace the link by the file it points at",
+            zip.display(),
+            odd.name,
+            odd.unix_mode.unwrap_or(0)
+        );
+    }
     // The zip's other files (`include`) go to the task root, as Lambda unpacks a zip.
     let task_files: Vec<oci::TaskFile> = others
         .iter()

@@ -72,7 +72,10 @@ pub fn run(_args: &SetupArgs) -> Result<()> {
         let sam = sam
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        test.and(sam)
+        match (test, sam) {
+            (Err(test), Err(sam)) => Err(test.context(format!("{sam:#}"))),
+            (test, sam) => test.and(sam),
+        }
     })?;
     crate::containers::setup()?;
     eprintln!("setup: everything the tests need is installed");
@@ -266,7 +269,7 @@ fn python_tools(which_venv: Venv, program: &str) -> Result<()> {
                 "-r",
             ])
             .arg(&requirements),
-        "installing the test tools",
+        &format!("installing the pinned tools into {}", venv.display()),
     )?;
     write_stamp(&stamp, &wanted)
 }
