@@ -65,19 +65,3 @@ impl Venv {
         )
     }
 }
-
-/// The virtualenv of the test tools.
-pub fn venv_dir() -> PathBuf {
-    Venv::Test.dir()
-}
-
-/// The directory of the virtualenv's programs (`bin/`, or `Scripts/` on Windows).
-pub fn venv_bin_dir() -> PathBuf {
-    Venv::Test.bin_dir()
-}
-
-/// A program from the test virtualenv (`aws`, `moto_server`, `python`): the pinned version,
-/// never another one found on PATH.
-pub fn venv_program(name: &str) -> Result<PathBuf> {
-    Venv::Test.program(name)
-}

@@ -696,7 +696,7 @@ impl Drop for Server {
 }
 
 fn aws(url: &str, args: &[&str]) -> std::process::Output {
-    let aws = xtask::repository::venv_program("aws").unwrap();
+    let aws = xtask::repository::Venv::Test.program("aws").unwrap();
     Command::new(aws)
         .args([
             "--endpoint-url",
@@ -796,7 +796,7 @@ fn the_aws_cli_and_boto3_invoke_through_serve() {
     assert_eq!(body["errorType"], "InvalidDigits");
 
     // boto3 (installed with moto in the test virtualenv), as an SDK reads the headers.
-    let python = xtask::repository::venv_program("python").unwrap();
+    let python = xtask::repository::Venv::Test.program("python").unwrap();
     let script = r#"
 import json, sys, boto3
 client = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1",
@@ -1163,7 +1163,7 @@ fn a_function_writing_100_mb_to_stdout_gets_a_bounded_log_and_nothing_hangs() {
 
 /// Runs `script` with the test virtualenv's Python (boto3), `args` after it; its stdout as JSON.
 fn python_json(script: &str, args: &[&str]) -> Value {
-    let python = xtask::repository::venv_program("python").unwrap();
+    let python = xtask::repository::Venv::Test.program("python").unwrap();
     let output = Command::new(python)
         .args(["-c", script])
         .args(args)
@@ -1308,7 +1308,7 @@ fn serve_with_concurrency_2_throttles_the_excess_as_lambda_does() {
     let mut refused = None;
     let mut cli_answered = 0;
     while started.elapsed() < Duration::from_secs(60) {
-        let output = Command::new(xtask::repository::venv_program("aws").unwrap())
+        let output = Command::new(xtask::repository::Venv::Test.program("aws").unwrap())
             .args(["--endpoint-url", &server.url, "--region", "us-east-1"])
             .args(["lambda", "invoke", "--function-name", "calculate-pi"])
             .args(["--payload", r#"{"sleep_ms": 1}"#])

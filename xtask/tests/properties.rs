@@ -96,7 +96,7 @@ fn any_function_zip_reads_back_the_same_and_is_the_same_every_time() {
 /// and contents, and finds every CRC right. One Python run checks a batch of generated zips.
 #[test]
 fn pythons_zipfile_reads_the_function_zips_the_same() {
-    let python = xtask::repository::venv_program("python").unwrap();
+    let python = xtask::repository::Venv::Test.program("python").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut expected = Vec::new();
     let mut runner = runner(24);

@@ -119,7 +119,7 @@ struct Row {
 
 pub fn run(args: &BenchServeArgs) -> Result<()> {
     crate::tasks::require_linux_host("bench-serve")?;
-    let python = repository::venv_program("python")?;
+    let python = repository::Venv::Test.program("python")?;
     let local = args.code.resolve(&args.function.settings, "bench-serve")?;
     let code: Vec<std::ffi::OsString> = match &local.code {
         FunctionCode::Zip(zip) => vec!["--zip".into(), zip.clone().into()],

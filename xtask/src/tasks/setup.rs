@@ -205,7 +205,7 @@ fn is_root() -> bool {
 /// missing.
 fn python_tools(which_venv: Venv, program: &str) -> Result<()> {
     let requirements = which_venv.requirements();
-    let venv_bin_dir = || which_venv.bin_dir();
+    let bin_dir = which_venv.bin_dir();
     let wanted = hex_sha256(
         &std::fs::read(&requirements)
             .with_context(|| format!("reading {}", requirements.display()))?,
@@ -213,7 +213,7 @@ fn python_tools(which_venv: Venv, program: &str) -> Result<()> {
     let venv = which_venv.dir();
     let stamp = venv.join("requirements.sha256");
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == wanted)
-        && venv_bin_dir()
+        && bin_dir
             .join(if cfg!(windows) {
                 format!("{program}.exe")
             } else {
@@ -227,11 +227,11 @@ fn python_tools(which_venv: Venv, program: &str) -> Result<()> {
         .into_iter()
         .find(|p| which::which(p).is_ok())
         .context("the tests need Python 3 (python3) for the AWS CLI and moto")?;
-    let pip = venv_bin_dir().join(if cfg!(windows) { "pip.exe" } else { "pip" });
+    let pip = bin_dir.join(if cfg!(windows) { "pip.exe" } else { "pip" });
     if venv.exists() && !pip.exists() {
         // A venv without pip: half-made (`python3 -m venv` failed for want of ensurepip) or
         // made without it. It may be the user's own, so it is mended, not removed.
-        let venv_python = venv_bin_dir().join(if cfg!(windows) {
+        let venv_python = bin_dir.join(if cfg!(windows) {
             "python.exe"
         } else {
             "python"

@@ -6,7 +6,7 @@ use std::process::Command;
 use anyhow::Result;
 use clap::Args;
 
-use crate::repository::{repository_root, venv_bin_dir};
+use crate::repository::{repository_root, Venv};
 use crate::tasks::setup::{self, SetupArgs};
 use lambda_kit::command;
 
@@ -65,9 +65,9 @@ pub fn run(args: &TestArgs) -> Result<()> {
     )?;
     // The test tools of .venv come first on PATH, so tests and the programs they start find the
     // pinned `aws` and `moto_server`.
-    let path = std::env::join_paths(std::iter::once(venv_bin_dir()).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))?;
+    let path = std::env::join_paths(std::iter::once(Venv::Test.bin_dir()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))?;
     command::run(
         Command::new(&cargo)
             .current_dir(&root)
