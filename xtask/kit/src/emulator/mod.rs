@@ -74,12 +74,14 @@
 //! variables, so none of the caller's AWS credentials. Linux only (`/proc`, process groups).
 
 pub mod environment;
+pub mod event_stream;
 pub mod invoke_api;
 pub mod memory;
 pub mod pool;
 pub mod report;
 pub mod runtime_api;
 pub mod sandbox;
+pub mod streaming;
 
 pub use report::Metrics;
 pub use runtime_api::DeadlineHeader;

@@ -5,7 +5,10 @@
 //!   payload and the `Lambda-Runtime-Aws-Request-Id`, `Lambda-Runtime-Deadline-Ms`,
 //!   `Lambda-Runtime-Invoked-Function-Arn` and `Lambda-Runtime-Trace-Id` headers.
 //! - `POST /2018-06-01/runtime/invocation/{id}/response`: 202; 413 `RequestEntityTooLarge`
-//!   above 6 MB; 400 `InvalidRequestID` for an id that is not in flight.
+//!   above 6 MB; 400 `InvalidRequestID` for an id that is not in flight. With
+//!   `Lambda-Runtime-Function-Response-Mode: streaming` the body is handed on chunk by chunk as
+//!   it arrives ([`RuntimeMessage::StreamStarted`]; see [`super::streaming`]), an error in the
+//!   `Lambda-Runtime-Function-Error-Type`/`-Body` trailers ends it, and the 202 comes at its end.
 //! - `POST /2018-06-01/runtime/invocation/{id}/error`: 202; 400 for an unknown id or a body that
 //!   is not a JSON object.
 //! - `POST /2018-06-01/runtime/init/error`: 202 during init; 403 once init is over.
@@ -28,6 +31,8 @@ use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+use super::streaming::{self, ResponseStream, StreamFrame};
 
 /// Lambda's limit for a synchronous invocation's request and response payloads: 6 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
@@ -101,6 +106,11 @@ pub enum RuntimeMessage {
     ResponseTooLarge { request_id: String },
     /// Its initialisation failed.
     InitError { error: PostedError },
+    /// It started to stream its answer: the frames follow on `stream`.
+    StreamStarted {
+        request_id: String,
+        stream: ResponseStream,
+    },
 }
 
 struct Shared {
@@ -344,10 +354,14 @@ async fn read_body(body: Body) -> Result<Bytes, BodyError> {
 async fn response(
     State(shared): State<Arc<Shared>>,
     Path(request_id): Path<String>,
+    headers: HeaderMap,
     body: Body,
 ) -> Response {
     if !shared.is_in_flight(&request_id) {
         return unknown_request_id(&request_id);
+    }
+    if streaming::is_streaming(&headers) {
+        return streamed_response(&shared, request_id, &headers, body).await;
     }
     match read_body(body).await {
         Ok(body) => {
@@ -364,6 +378,63 @@ async fn response(
             BodyError::TooLarge.into_response()
         }
         Err(unreadable) => unreadable.into_response(),
+    }
+}
+
+/// A streamed response: each chunk is handed on as it arrives; the invoker's limit is enforced
+/// by the sandbox, which stops reading (and the runtime gets 413) past it.
+async fn streamed_response(
+    shared: &Shared,
+    request_id: String,
+    headers: &HeaderMap,
+    mut body: Body,
+) -> Response {
+    if !shared.complete(&request_id) {
+        return unknown_request_id(&request_id);
+    }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (frames, stream) = ResponseStream::channel(content_type);
+    shared.send(RuntimeMessage::StreamStarted { request_id, stream });
+    let refused = || {
+        api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            "the invoker stopped reading the streamed response (over its size limit, or gone)",
+        )
+    };
+    loop {
+        match body.frame().await {
+            None => {
+                let _ = frames.send(StreamFrame::End { error: None }).await;
+                return accepted();
+            }
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    if !data.is_empty() && frames.send(StreamFrame::Data(data)).await.is_err() {
+                        return refused();
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        let error = streaming::error_from_trailers(&trailers);
+                        let _ = frames.send(StreamFrame::End { error }).await;
+                        return accepted();
+                    }
+                }
+            },
+            Some(Err(error)) => {
+                let reason = error.to_string();
+                let _ = frames.send(StreamFrame::Broken(reason.clone())).await;
+                return api_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestBody",
+                    &format!("could not read the streamed body: {reason}"),
+                );
+            }
+        }
     }
 }
 

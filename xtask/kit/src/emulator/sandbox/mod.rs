@@ -23,7 +23,11 @@ use axum::body::Bytes;
 use self::process::{Ended, FunctionProcess};
 use super::environment::{self, EnvironmentSpec};
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
-use super::runtime_api::{DeadlineHeader, Event, RuntimeApi, MAX_PAYLOAD_BYTES};
+use super::runtime_api::{DeadlineHeader, Event, PostedError, RuntimeApi, MAX_PAYLOAD_BYTES};
+use super::streaming::{
+    self, ResponseHead, ResponsePart, ResponseSender, ResponseStream, StreamFrame,
+    MAX_STREAMED_BYTES,
+};
 use crate::arch::Arch;
 pub use code::{FunctionCode, PreparedCode};
 
@@ -99,6 +103,10 @@ pub enum Outcome {
     InitTimeout,
     /// The response was over 6 MB: `Function.ResponseSizeTooLarge`.
     ResponseTooLarge,
+    /// The function streamed more than the invoker takes: 6 MB for a buffered invoke, 200 MB
+    /// for a streamed one (`Function.ResponseSizeTooLarge`, with a message that names
+    /// streaming when it was a buffered invoke).
+    StreamedResponseTooLarge { limit_bytes: usize },
 }
 
 impl Outcome {
@@ -116,7 +124,25 @@ impl Outcome {
             Outcome::RuntimeExit { .. } => Some("Runtime.ExitError"),
             Outcome::OutOfMemory => Some("Runtime.OutOfMemory"),
             Outcome::Timeout | Outcome::InitTimeout => Some("Sandbox.Timedout"),
-            Outcome::ResponseTooLarge => Some("Function.ResponseSizeTooLarge"),
+            Outcome::ResponseTooLarge | Outcome::StreamedResponseTooLarge { .. } => {
+                Some("Function.ResponseSizeTooLarge")
+            }
+        }
+    }
+
+    /// The `errorMessage` of the error the invoker gets, read from the `response` it was given
+    /// with; `None` on success.
+    pub fn error_message<'a>(&'a self, response: &'a [u8]) -> Option<String> {
+        match self {
+            Outcome::Success => None,
+            Outcome::FunctionError { error_message, .. }
+            | Outcome::InitError { error_message, .. } => Some(error_message.clone()),
+            _ => Some(
+                serde_json::from_slice::<serde_json::Value>(response)
+                    .ok()
+                    .and_then(|v| v["errorMessage"].as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            ),
         }
     }
 
@@ -124,7 +150,10 @@ impl Outcome {
     pub fn ends_process(&self) -> bool {
         !matches!(
             self,
-            Outcome::Success | Outcome::FunctionError { .. } | Outcome::ResponseTooLarge
+            Outcome::Success
+                | Outcome::FunctionError { .. }
+                | Outcome::ResponseTooLarge
+                | Outcome::StreamedResponseTooLarge { .. }
         )
     }
 
@@ -151,6 +180,9 @@ pub struct Invocation {
     pub function_log: Vec<String>,
     /// Lines Lambda itself adds for a fault ("… Task timed out after 3.00 seconds").
     pub platform_log: Vec<String>,
+    /// How many bytes the function streamed, when it streamed its response (they went to the
+    /// invoker as they came; `response` holds them only for a buffered invoke).
+    pub streamed_bytes: Option<u64>,
 }
 
 impl Invocation {
@@ -271,7 +303,26 @@ impl Sandbox {
     /// Invokes the function with `payload`, starting a process first when there is none (a
     /// cold start). Faults of the function (errors, exits, timeouts, memory) are outcomes in the
     /// [`Invocation`]; `Err` means the emulator itself could not do its part.
+    ///
+    /// A function that streams its response is read as a buffered `Invoke` reads it: whole, up to
+    /// 6 MB ([`Outcome::StreamedResponseTooLarge`] past that).
     pub async fn invoke(&mut self, payload: &[u8]) -> Result<Invocation> {
+        self.run(payload, None).await
+    }
+
+    /// Invokes the function as `InvokeWithResponseStream` does: `parts` gets a
+    /// [`ResponsePart::Head`], then the response's chunks as the function writes them (a
+    /// buffered answer comes as one chunk), up to 200 MB; nothing on failure. The returned
+    /// [`Invocation`] says how it ended (its `response` is the error, or empty).
+    pub async fn invoke_streaming(
+        &mut self,
+        payload: &[u8],
+        parts: ResponseSender,
+    ) -> Result<Invocation> {
+        self.run(payload, Some(parts)).await
+    }
+
+    async fn run(&mut self, payload: &[u8], parts: Option<ResponseSender>) -> Result<Invocation> {
         let request_id = uuid::Uuid::new_v4().to_string();
         if payload.len() > MAX_PAYLOAD_BYTES {
             bail!(
@@ -311,7 +362,11 @@ impl Sandbox {
                 Ended::OutOfMemory => Some((Outcome::OutOfMemory, None)),
                 Ended::TimedOut => Some((Outcome::InitTimeout, None)),
                 // Not possible before a `next`; reported as the exit Lambda would see.
-                Ended::Response(_) | Ended::Error(_) | Ended::TooLarge => Some((
+                Ended::Response(_)
+                | Ended::Error(_)
+                | Ended::TooLarge
+                | Ended::Streaming(_)
+                | Ended::StreamTooLarge(_) => Some((
                     Outcome::RuntimeExit {
                         exit: "answered before asking for an event".to_string(),
                     },
@@ -349,15 +404,37 @@ impl Sandbox {
         while process.api.try_recv().is_some() {}
         process.api.send_event(event)?;
         let handed_out = Instant::now();
-        let ended = process
+        let mut ended = process
             .wait(Some(&request_id), handed_out + timeout, limit)
             .await;
+        let mut streamed_bytes = None;
+        if let Ended::Streaming(stream) = ended {
+            let (end, bytes) =
+                follow_stream(process, stream, parts.as_ref(), handed_out + timeout, limit).await;
+            ended = end;
+            streamed_bytes = Some(bytes);
+        }
         let duration = handed_out.elapsed();
         let function_log = process.drain_logs().await;
         let max_memory = self.max_memory_used();
 
         let (outcome, body) = match ended {
-            Ended::Response(body) => (Outcome::Success, Some(body)),
+            Ended::Response(body) => {
+                if let (Some(parts), None) = (&parts, streamed_bytes) {
+                    // A buffered answer to a streaming invoke: one chunk.
+                    let head = ResponseHead {
+                        streamed: false,
+                        content_type: Some("application/json".to_string()),
+                    };
+                    let _ = parts.send(ResponsePart::Head(head)).await;
+                    let _ = parts.send(ResponsePart::Chunk(body.clone())).await;
+                }
+                (Outcome::Success, Some(body))
+            }
+            Ended::Streaming(_) => unreachable!("a stream is followed to its end above"),
+            Ended::StreamTooLarge(limit_bytes) => {
+                (Outcome::StreamedResponseTooLarge { limit_bytes }, None)
+            }
             Ended::Error(error) => (
                 Outcome::FunctionError {
                     error_type: error.error_type,
@@ -401,6 +478,7 @@ impl Sandbox {
             max_memory,
         );
         invocation.function_log = function_log;
+        invocation.streamed_bytes = streamed_bytes;
         Ok(invocation)
     }
 
@@ -479,6 +557,13 @@ impl Sandbox {
                     vec![line],
                 )
             }
+            Outcome::StreamedResponseTooLarge { limit_bytes } => (
+                Bytes::from(report::error_body(
+                    "Function.ResponseSizeTooLarge",
+                    &streaming::streamed_too_large_message(*limit_bytes),
+                )),
+                Vec::new(),
+            ),
             Outcome::ResponseTooLarge => {
                 let message = format!(
                     "Response payload size exceeded maximum allowed payload size \
@@ -509,6 +594,7 @@ impl Sandbox {
             init_log,
             function_log: Vec::new(),
             platform_log,
+            streamed_bytes: None,
         }
     }
 
@@ -533,6 +619,81 @@ impl Sandbox {
             env,
         )
         .await
+    }
+}
+
+/// Reads a streamed response to its end, handing each chunk to `parts` as it comes (a streaming
+/// invoke, up to 200 MB) or collecting it (a buffered invoke, up to 6 MB), while the process is
+/// watched for its exit, the deadline and memory. Returns how it ended and the bytes streamed.
+async fn follow_stream(
+    process: &mut FunctionProcess,
+    stream: ResponseStream,
+    parts: Option<&ResponseSender>,
+    deadline: Instant,
+    limit: u64,
+) -> (Ended, u64) {
+    let Some(mut frames) = stream.take_frames() else {
+        return (Ended::Exited("the response stream was lost".to_string()), 0);
+    };
+    let size_limit = if parts.is_some() {
+        MAX_STREAMED_BYTES
+    } else {
+        MAX_PAYLOAD_BYTES
+    };
+    if let Some(parts) = parts {
+        let head = ResponseHead {
+            streamed: true,
+            content_type: stream.content_type.clone(),
+        };
+        let _ = parts.send(ResponsePart::Head(head)).await;
+    }
+    let mut collected = Vec::new();
+    let mut total: u64 = 0;
+    let mut poll = process::memory_poll();
+    loop {
+        let frame = match process
+            .next_frame(&mut frames, deadline, limit, &mut poll)
+            .await
+        {
+            Ok(frame) => frame,
+            Err(ended) => return (ended, total),
+        };
+        match frame {
+            StreamFrame::Data(data) => {
+                total += data.len() as u64;
+                if total > size_limit as u64 {
+                    // Dropping the frames makes the Runtime API refuse the rest (413).
+                    drop(frames);
+                    return (Ended::StreamTooLarge(size_limit), total);
+                }
+                match parts {
+                    // A reader that went away does not stop the function: the rest is dropped.
+                    Some(parts) => {
+                        let _ = parts.send(ResponsePart::Chunk(data)).await;
+                    }
+                    None => collected.extend_from_slice(&data),
+                }
+            }
+            StreamFrame::End { error: Some(error) } => return (Ended::Error(error), total),
+            StreamFrame::End { error: None } => {
+                return (Ended::Response(Bytes::from(collected)), total)
+            }
+            StreamFrame::Broken(reason) => {
+                let error = PostedError {
+                    error_type: "Runtime.StreamError".to_string(),
+                    error_message: format!("the response stream broke off: {reason}"),
+                    body: Bytes::new(),
+                };
+                let body = report::error_body(&error.error_type, &error.error_message);
+                return (
+                    Ended::Error(PostedError {
+                        body: Bytes::from(body),
+                        ..error
+                    }),
+                    total,
+                );
+            }
+        }
     }
 }
 

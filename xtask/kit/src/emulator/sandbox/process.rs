@@ -16,11 +16,19 @@ use super::logs::{self, LogSink};
 use crate::emulator::memory;
 use crate::emulator::report;
 use crate::emulator::runtime_api::{PostedError, RuntimeApi, RuntimeMessage};
+use crate::emulator::streaming::{ResponseStream, StreamFrame};
 
 /// How often resident memory is sampled while the function runs.
 const MEMORY_POLL: Duration = Duration::from_millis(10);
 /// How long a killed process may take to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The interval at which resident memory is sampled while the function runs.
+pub(super) fn memory_poll() -> tokio::time::Interval {
+    let mut poll = tokio::time::interval(MEMORY_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    poll
+}
 
 /// A running function process.
 pub(super) struct FunctionProcess {
@@ -36,6 +44,10 @@ pub(super) struct FunctionProcess {
 pub(super) enum Ended {
     Next,
     Response(Bytes),
+    /// The runtime started to stream its response.
+    Streaming(ResponseStream),
+    /// A streamed response went over the invoker's limit (in bytes).
+    StreamTooLarge(usize),
     Error(PostedError),
     TooLarge,
     InitError(PostedError),
@@ -100,8 +112,7 @@ impl FunctionProcess {
         limit: u64,
     ) -> Ended {
         let deadline = tokio::time::Instant::from_std(deadline);
-        let mut poll = tokio::time::interval(MEMORY_POLL);
-        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut poll = memory_poll();
         loop {
             tokio::select! {
                 biased;
@@ -114,6 +125,8 @@ impl FunctionProcess {
                         if Some(id.as_str()) == request_id => return Ended::Error(error),
                     Some(RuntimeMessage::ResponseTooLarge { request_id: id })
                         if Some(id.as_str()) == request_id => return Ended::TooLarge,
+                    Some(RuntimeMessage::StreamStarted { request_id: id, stream })
+                        if Some(id.as_str()) == request_id => return Ended::Streaming(stream),
                     Some(_) => {}
                     None => return Ended::Exited("the Runtime API stopped".to_string()),
                 },
@@ -133,6 +146,47 @@ impl FunctionProcess {
                         if resident.current > limit {
                             self.kill().await;
                             return Ended::OutOfMemory;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next frame of a streamed response, while watching the process as [`Self::wait`]
+    /// does: `Err` when it ends, runs past `deadline` or over `limit` first.
+    pub(super) async fn next_frame(
+        &mut self,
+        frames: &mut tokio::sync::mpsc::Receiver<StreamFrame>,
+        deadline: Instant,
+        limit: u64,
+        poll: &mut tokio::time::Interval,
+    ) -> Result<StreamFrame, Ended> {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        loop {
+            tokio::select! {
+                biased;
+                frame = frames.recv() => {
+                    return Ok(frame.unwrap_or_else(|| {
+                        StreamFrame::Broken("the Runtime API stopped".to_string())
+                    }));
+                }
+                status = self.child.wait() => {
+                    return Err(Ended::Exited(match status {
+                        Ok(status) => describe_status(status),
+                        Err(error) => format!("exit status unknown ({error})"),
+                    }));
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.kill().await;
+                    return Err(Ended::TimedOut);
+                }
+                _ = poll.tick() => {
+                    if let Some(resident) = memory::tree_resident(self.pid) {
+                        self.sampled_peak = self.sampled_peak.max(resident.current);
+                        if resident.current > limit {
+                            self.kill().await;
+                            return Err(Ended::OutOfMemory);
                         }
                     }
                 }
