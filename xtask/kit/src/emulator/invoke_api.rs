@@ -9,13 +9,23 @@
 //! `X-Amz-Log-Type` (`Tail`). Response headers: `X-Amz-Executed-Version`, `x-amzn-RequestId`,
 //! `X-Amz-Function-Error: Unhandled` for a failed invocation, and `X-Amz-Log-Result` (base64 of
 //! the last 4 KB of the log) when the tail was asked for.
+//!
+//! `InvokeWithResponseStream`, `POST /2021-11-15/functions/{name}/response-streaming-invocations`
+//! (boto3's `invoke_with_response_stream`), answers 200 with an
+//! `application/vnd.amazon.eventstream` body: a `PayloadChunk` event for each chunk as the
+//! function streams it (a buffered answer is one chunk; the bytes are the function's own, the HTTP
+//! integration prelude included, as AWS passes them on), then `InvokeComplete` with `ErrorCode`
+//! (the error type) and `ErrorDetails` (its message) when the invocation failed, and `LogResult`
+//! when the tail was asked for.
 
 use std::sync::Arc;
 
+use super::event_stream;
 use super::pool::Pool;
 use super::report::{self, LATEST};
 use super::runtime_api::MAX_PAYLOAD_BYTES;
 use super::sandbox::Invocation;
+use super::streaming::{self, ResponsePart};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -44,6 +54,10 @@ pub fn router(pool: Arc<Pool>, hook: InvocationHook) -> Router {
             "/2015-03-31/functions/{function_name}/invocations",
             post(invoke),
         )
+        .route(
+            "/2021-11-15/functions/{function_name}/response-streaming-invocations",
+            post(invoke_with_response_stream),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::disable())
         .with_state(AppState { pool, hook })
@@ -68,7 +82,8 @@ async fn not_found() -> Response {
     api_error(
         StatusCode::NOT_FOUND,
         "UnknownOperationException",
-        "the emulator serves only POST /2015-03-31/functions/{name}/invocations",
+        "the emulator serves only POST /2015-03-31/functions/{name}/invocations and \
+         /2021-11-15/functions/{name}/response-streaming-invocations",
     )
 }
 
@@ -109,42 +124,11 @@ async fn invoke(
             )
         }
     };
-    let tail = headers
-        .get("x-amz-log-type")
-        .is_some_and(|v| v.as_bytes() == b"Tail");
-    let payload = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            return api_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLargeException",
-                &format!(
-                    "Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the \
-                     InvokeFunction operation"
-                ),
-            )
-        }
-        Err(error) => {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestContentException",
-                &format!("could not read the request body: {error}"),
-            )
-        }
+    let tail = wants_tail(&headers);
+    let payload = match read_payload(body).await {
+        Ok(payload) => payload,
+        Err(response) => return response,
     };
-    // Lambda refuses a payload that is not JSON before the function sees it.
-    let payload = if payload.is_empty() {
-        Bytes::from_static(b"{}")
-    } else {
-        payload
-    };
-    if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContentException",
-            "Could not parse request body into json: the payload is not valid JSON",
-        );
-    }
     let _ = function_name;
     match kind {
         InvocationType::DryRun => StatusCode::NO_CONTENT.into_response(),
@@ -183,6 +167,133 @@ async fn invoke(
             }
         }
     }
+}
+
+fn wants_tail(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-amz-log-type")
+        .is_some_and(|v| v.as_bytes() == b"Tail")
+}
+
+/// The event of an Invoke request: at most 6 MB of JSON (`{}` when empty), or the error
+/// response Lambda gives.
+async fn read_payload(body: Body) -> Result<Bytes, Response> {
+    let payload = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLargeException",
+                &format!(
+                    "Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the \
+                     InvokeFunction operation"
+                ),
+            ))
+        }
+        Err(error) => {
+            return Err(api_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestContentException",
+                &format!("could not read the request body: {error}"),
+            ))
+        }
+    };
+    // Lambda refuses a payload that is not JSON before the function sees it.
+    let payload = if payload.is_empty() {
+        Bytes::from_static(b"{}")
+    } else {
+        payload
+    };
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContentException",
+            "Could not parse request body into json: the payload is not valid JSON",
+        ));
+    }
+    Ok(payload)
+}
+
+/// `InvokeWithResponseStream`: the chunks as event-stream messages as the function writes them,
+/// then `InvokeComplete`.
+async fn invoke_with_response_stream(
+    State(state): State<AppState>,
+    Path(_function_name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match invocation_type(&headers) {
+        Ok(InvocationType::RequestResponse) => {}
+        Ok(InvocationType::DryRun) => return StatusCode::NO_CONTENT.into_response(),
+        Ok(InvocationType::Event) | Err(_) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameterValueException",
+                "InvokeWithResponseStream takes X-Amz-Invocation-Type RequestResponse or DryRun",
+            )
+        }
+    }
+    let tail = wants_tail(&headers);
+    let payload = match read_payload(body).await {
+        Ok(payload) => payload,
+        Err(response) => return response,
+    };
+    let mut lease = match state.pool.try_acquire() {
+        Ok(Some(lease)) => lease,
+        Ok(None) => return too_many_requests(),
+        Err(error) => return service_error(&error),
+    };
+    let (parts_tx, mut parts) = streaming::response_channel();
+    let (body_tx, body_rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    // The invocation runs in a task of its own: a client that hangs up does not cancel it.
+    let run = tokio::spawn(async move { lease.invoke_streaming(&payload, parts_tx).await });
+    tokio::spawn(async move {
+        let mut client_gone = false;
+        while let Some(part) = parts.recv().await {
+            let ResponsePart::Chunk(chunk) = part else {
+                continue;
+            };
+            for event in event_stream::payload_chunks(&chunk) {
+                client_gone |= !client_gone && body_tx.send(Ok(event)).await.is_err();
+            }
+        }
+        let complete = match run.await {
+            Ok(Ok(invocation)) => {
+                (state.hook)(&invocation);
+                let log = tail.then(|| log_result(&invocation));
+                let error_code = invocation.outcome.error_type();
+                let details = invocation.outcome.error_message(&invocation.response);
+                event_stream::invoke_complete(error_code, details.as_deref(), log.as_deref())
+            }
+            Ok(Err(error)) => event_stream::invoke_complete(
+                Some("ServiceException"),
+                Some(&format!(
+                    "the emulator could not run the function: {error:#}"
+                )),
+                None,
+            ),
+            Err(error) => event_stream::invoke_complete(
+                Some("ServiceException"),
+                Some(&format!("the invocation task failed: {error}")),
+                None,
+            ),
+        };
+        let _ = body_tx.send(Ok(complete)).await;
+    });
+    let mut response = Response::new(streaming::channel_body(body_rx));
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static(event_stream::CONTENT_TYPE),
+    );
+    headers.insert("x-amz-executed-version", HeaderValue::from_static(LATEST));
+    response
+}
+
+/// Base64 of the log's last 4 KB, as `X-Amz-Log-Result` and `LogResult` carry it.
+pub fn log_result(invocation: &Invocation) -> String {
+    let log = invocation.log_text();
+    base64::engine::general_purpose::STANDARD.encode(report::log_tail(&log, LOG_TAIL_BYTES))
 }
 
 fn service_error(error: &anyhow::Error) -> Response {
@@ -230,10 +341,7 @@ pub fn invocation_response(invocation: &Invocation, tail: bool) -> Response {
         );
     }
     if tail {
-        let log = invocation.log_text();
-        let encoded = base64::engine::general_purpose::STANDARD
-            .encode(report::log_tail(&log, LOG_TAIL_BYTES));
-        if let Ok(value) = HeaderValue::from_str(&encoded) {
+        if let Ok(value) = HeaderValue::from_str(&log_result(invocation)) {
             headers.insert("x-amz-log-result", value);
         }
     }

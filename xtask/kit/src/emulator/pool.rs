@@ -159,6 +159,22 @@ impl Lease {
         result
     }
 
+    /// Invokes the lent sandbox, streaming; see [`Sandbox::invoke_streaming`].
+    pub async fn invoke_streaming(
+        &mut self,
+        payload: &[u8],
+        parts: super::streaming::ResponseSender,
+    ) -> Result<Invocation> {
+        let sandbox = self
+            .sandbox
+            .as_mut()
+            .expect("a lease holds its sandbox until dropped");
+        self.busy = true;
+        let result = sandbox.invoke_streaming(payload, parts).await;
+        self.busy = false;
+        result
+    }
+
     pub fn sandbox(&self) -> &Sandbox {
         self.sandbox
             .as_ref()

@@ -124,6 +124,15 @@ pub fn response_channel() -> (ResponseSender, mpsc::Receiver<ResponsePart>) {
     mpsc::channel(FRAMES_IN_FLIGHT)
 }
 
+/// An HTTP body fed by a channel: each `Ok` is sent as it arrives; an `Err` aborts the body
+/// (the client sees the connection cut before the end, as when Lambda cuts a stream).
+pub fn channel_body(rx: mpsc::Receiver<Result<Bytes, std::io::Error>>) -> axum::body::Body {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    axum::body::Body::from_stream(stream)
+}
+
 /// Whether a response post asks to stream (`Lambda-Runtime-Function-Response-Mode: streaming`).
 pub fn is_streaming(headers: &HeaderMap) -> bool {
     headers
