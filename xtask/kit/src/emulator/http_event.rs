@@ -73,6 +73,19 @@ pub fn kinds_for_features(default_features: bool, features: &[String]) -> Vec<Ht
     kinds
 }
 
+/// The kinds `package` accepts, from its `lambda_http` dependency as `cargo metadata` lists
+/// it; `None` when it does not depend on `lambda_http` (any kind may be tried).
+pub fn kinds_of_package(package: &cargo_metadata::Package) -> Option<Vec<HttpEventKind>> {
+    let dependency = package
+        .dependencies
+        .iter()
+        .find(|d| d.name == "lambda_http" && d.kind == cargo_metadata::DependencyKind::Normal)?;
+    Some(kinds_for_features(
+        dependency.uses_default_features,
+        &dependency.features,
+    ))
+}
+
 /// The kind to send: the one a function accepts when only one fits, else `requested` (or HTTP
 /// v2, a function URL's, when nothing was asked for). `Err` says why a request cannot work.
 pub fn choose_kind(

@@ -49,7 +49,20 @@ struct AppState {
 
 /// The router of the invoke endpoint for `pool`; serve it with `axum::serve`.
 pub fn router(pool: Arc<Pool>, hook: InvocationHook) -> Router {
-    Router::new()
+    router_with_front_door(pool, hook, None)
+}
+
+/// The invoke endpoint and, with `door`, the front door ([`super::front_door`]): plain HTTP at
+/// `/lambda-url/<function>/…`, and at every other path when it serves one function.
+pub fn router_with_front_door(
+    pool: Arc<Pool>,
+    hook: InvocationHook,
+    door: Option<super::front_door::FrontDoor>,
+) -> Router {
+    let at_root = door.as_ref().is_some_and(|d| d.at_root);
+    let front =
+        door.map(|door| super::front_door::routes(Arc::clone(&pool), Arc::clone(&hook), door));
+    let api = Router::new()
         .route(
             "/2015-03-31/functions/{function_name}/invocations",
             post(invoke),
@@ -57,10 +70,18 @@ pub fn router(pool: Arc<Pool>, hook: InvocationHook) -> Router {
         .route(
             "/2021-11-15/functions/{function_name}/response-streaming-invocations",
             post(invoke_with_response_stream),
-        )
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::disable())
-        .with_state(AppState { pool, hook })
+        );
+    let api = if at_root {
+        api
+    } else {
+        api.fallback(not_found)
+    };
+    let api = api.with_state(AppState { pool, hook });
+    match front {
+        Some(front) => api.merge(front),
+        None => api,
+    }
+    .layer(DefaultBodyLimit::disable())
 }
 
 /// An error of the Lambda API, as the SDKs read it: the `x-amzn-ErrorType` header and a JSON

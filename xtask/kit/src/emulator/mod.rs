@@ -75,6 +75,7 @@
 
 pub mod environment;
 pub mod event_stream;
+pub mod front_door;
 pub mod http_event;
 pub mod invoke_api;
 pub mod memory;
