@@ -260,6 +260,73 @@ pub fn parse_prelude(bytes: &[u8]) -> Result<Prelude, String> {
         .map_err(|e| format!("the HTTP integration prelude is not the JSON Lambda expects: {e}"))
 }
 
+/// What [`write_body`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Written {
+    /// The head, when one came (none when the invocation failed before answering).
+    pub head: Option<ResponseHead>,
+    /// The HTTP integration prelude, when the function sent one (it is not written).
+    pub prelude: Option<Prelude>,
+    /// Body bytes written.
+    pub bytes: u64,
+}
+
+/// Writes a response's body to `out` as its chunks arrive, flushing after each (what `invoke`
+/// prints): the HTTP integration prelude and its eight NUL bytes are read off, never written.
+/// A prelude that is not one is written as it came, with a warning on stderr.
+pub async fn write_body(
+    parts: &mut mpsc::Receiver<ResponsePart>,
+    out: &mut (dyn std::io::Write + Send),
+) -> std::io::Result<Written> {
+    let mut written = Written::default();
+    let mut splitter: Option<PreludeSplitter> = None;
+    while let Some(part) = parts.recv().await {
+        let chunk = match part {
+            ResponsePart::Head(head) => {
+                if head.has_prelude() {
+                    splitter = Some(PreludeSplitter::new());
+                }
+                written.head = Some(head);
+                continue;
+            }
+            ResponsePart::Chunk(chunk) => chunk,
+        };
+        let split = match splitter.as_mut() {
+            Some(splitter) if !splitter.is_done() => Some(splitter.push(&chunk)),
+            _ => None,
+        };
+        let body = match split {
+            None => chunk,
+            Some(Ok(Split::Pending)) => continue,
+            Some(Ok(Split::Prelude(prelude, rest))) => {
+                written.prelude = Some(prelude);
+                rest
+            }
+            Some(Ok(Split::Body(body))) => body,
+            Some(Err(reason)) => {
+                eprintln!("emulator: {reason}; the response is printed as it came");
+                splitter
+                    .take()
+                    .map(PreludeSplitter::finish)
+                    .unwrap_or_default()
+            }
+        };
+        if !body.is_empty() {
+            out.write_all(&body)?;
+            out.flush()?;
+            written.bytes += body.len() as u64;
+        }
+    }
+    if let Some(splitter) = splitter.filter(|s| !s.is_done()) {
+        // The stream ended inside its prelude: what came is all there is.
+        let held = splitter.finish();
+        out.write_all(&held)?;
+        out.flush()?;
+        written.bytes += held.len() as u64;
+    }
+    Ok(written)
+}
+
 /// The message of the error a buffered invoke gets when the function streamed more than 6 MB.
 pub fn streamed_too_large_message(limit: usize) -> String {
     let mut message =
@@ -356,6 +423,59 @@ mod tests {
         assert!(head(true, Some(HTTP_INTEGRATION_CONTENT_TYPE)).has_prelude());
         assert!(!head(true, Some("application/json")).has_prelude());
         assert!(!head(false, Some(HTTP_INTEGRATION_CONTENT_TYPE)).has_prelude());
+    }
+
+    #[test]
+    fn invoke_writes_the_body_without_the_prelude_chunk_by_chunk() {
+        let runtime = crate::emulator::tokio_runtime().unwrap();
+        let (tx, mut rx) = response_channel();
+        let written = runtime.block_on(async move {
+            let sender = tokio::spawn(async move {
+                let head = ResponseHead {
+                    streamed: true,
+                    content_type: Some(HTTP_INTEGRATION_CONTENT_TYPE.to_string()),
+                };
+                tx.send(ResponsePart::Head(head)).await.unwrap();
+                for chunk in [
+                    &b"{\"statusCode\":200}\0\0\0"[..],
+                    b"\0\0\0\0\0one ",
+                    b"two",
+                ] {
+                    tx.send(ResponsePart::Chunk(Bytes::copy_from_slice(chunk)))
+                        .await
+                        .unwrap();
+                }
+            });
+            let mut out = Vec::new();
+            let written = write_body(&mut rx, &mut out).await.unwrap();
+            sender.await.unwrap();
+            (written, out)
+        });
+        let (written, out) = written;
+        assert_eq!(out, b"one two");
+        assert_eq!(written.bytes, 7);
+        assert_eq!(written.prelude.unwrap().status_code, Some(200));
+
+        // Without the prelude's content type, every byte is the body.
+        let (tx, mut rx) = response_channel();
+        let out = runtime.block_on(async move {
+            tx.send(ResponsePart::Head(ResponseHead {
+                streamed: true,
+                content_type: Some("text/plain".into()),
+            }))
+            .await
+            .unwrap();
+            tx.send(ResponsePart::Chunk(Bytes::from_static(
+                b"a\0\0\0\0\0\0\0\0b",
+            )))
+            .await
+            .unwrap();
+            drop(tx);
+            let mut out = Vec::new();
+            write_body(&mut rx, &mut out).await.unwrap();
+            out
+        });
+        assert_eq!(out, b"a\0\0\0\0\0\0\0\0b");
     }
 
     #[test]
