@@ -84,11 +84,15 @@ struct Server {
 
 impl Server {
     fn start(name: &str, kind: HttpEventKind) -> Server {
+        Server::start_with_timeout(name, kind, Duration::from_secs(30))
+    }
+
+    fn start_with_timeout(name: &str, kind: HttpEventKind, timeout: Duration) -> Server {
         let code =
             Arc::new(PreparedCode::prepare(&FunctionCode::Bootstrap(function(name))).unwrap());
         let config = FunctionConfig {
             function_name: name.to_string(),
-            timeout: Duration::from_secs(30),
+            timeout,
             ..FunctionConfig::default()
         };
         let door = FrontDoor {
@@ -483,6 +487,32 @@ fn a_streamed_answer_reaches_curl_and_boto3_chunk_by_chunk() {
         complete["at"].as_f64().unwrap()
     );
     assert!(last_chunk - first_chunk >= 2.0, "not streamed: {got}");
+}
+
+#[test]
+fn a_stream_cut_by_the_timeout_is_cut_for_curl_and_named_for_boto3() {
+    // Three chunks 1.5 s apart under a 2 s timeout: two arrive, then the function is killed.
+    let server =
+        Server::start_with_timeout("streamer", HttpEventKind::Http, Duration::from_secs(2));
+    let query = "chunks=3&delay_ms=1500";
+    let output = Command::new("curl")
+        .args(["--silent", "--no-buffer", "--max-time", "30"])
+        .arg(server.url(&format!("/?{query}")))
+        .output()
+        .unwrap();
+    // curl 18: the transfer closed with data outstanding (the chunked body never ended).
+    assert_eq!(output.status.code(), Some(18), "{output:?}");
+    assert_eq!(output.stdout, b"chunk 1 of 3\nchunk 2 of 3\n");
+
+    let got = python_json(STREAM_CLIENT, &[&server.url(""), &url_event(query)]);
+    let complete = &got["events"].as_array().unwrap().last().unwrap()["complete"];
+    assert_eq!(complete["ErrorCode"], "Sandbox.Timedout", "{got}");
+    assert!(
+        complete["ErrorDetails"]
+            .as_str()
+            .is_some_and(|d| d.contains("Task timed out after 2.00 seconds")),
+        "{got}"
+    );
 }
 
 #[test]
