@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use lambda_kit::arch::Arch;
-use lambda_kit::build::cross_config::CrossConfig;
+use lambda_kit::builder::cross_config::CrossConfig;
 use lambda_kit::workspace::{self, Workspace};
 
 #[derive(Debug, Clone, Args)]
@@ -38,7 +38,7 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     // host's target/release (the benchmark's runners).
     let cross = CrossConfig::for_workspace(workspace.cross_toml().as_deref())?;
     // cross builds into its own folder (target/cross), with the same layout.
-    let cross_dir = lambda_kit::build::cross::target_dir(&workspace.target_dir);
+    let cross_dir = lambda_kit::builder::cross::target_dir(&workspace.target_dir);
     let cross_folders = cross
         .target
         .keys()
