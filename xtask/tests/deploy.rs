@@ -108,12 +108,12 @@ impl LambdaApi for Moto {
 
     /// `aws <args> --endpoint-url <moto> --output json`, which must succeed; its JSON output.
     fn aws(&self, args: &[&str]) -> Value {
-        let output = self.run(Command::new(test_tool("aws")).args(args).args([
+        let output = self.run(self.env(Command::new(test_tool("aws")).args(args).args([
             "--endpoint-url",
             &self.url,
             "--output",
             "json",
-        ]));
+        ])));
         assert!(output.status.success(), "aws {args:?} failed");
         let stdout = String::from_utf8_lossy(&output.stdout);
         if stdout.trim().is_empty() {
@@ -126,12 +126,14 @@ impl LambdaApi for Moto {
     /// A shell command line as a user would paste it.
     fn sh(&self, text: &str, extra_env: &[(&str, &str)]) -> Output {
         let mut command = Command::new("sh");
-        command.args(["-c", text]).envs(extra_env.iter().copied());
+        command.args(["-c", text]);
+        // The test's own variables after the isolation, which removes the caller's.
+        self.env(&mut command).envs(extra_env.iter().copied());
         self.run(&mut command)
     }
 
+    /// Runs `command` (given moto's environment by [`LambdaApi::env`]), its output echoed.
     fn run(&self, command: &mut Command) -> Output {
-        self.env(command);
         let output = command.output().unwrap();
         eprintln!(
             "--- {:?} exited {}\nstdout:\n{}\nstderr:\n{}",

@@ -20,6 +20,7 @@ pub mod builder;
 pub mod command;
 pub mod emulator;
 pub mod error;
+pub mod paths;
 pub mod pipeline;
 pub mod runtime;
 pub mod template;

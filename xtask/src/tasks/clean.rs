@@ -10,7 +10,8 @@ use clap::Args;
 
 use lambda_kit::arch::Arch;
 use lambda_kit::builder::cross_config::CrossConfig;
-use lambda_kit::workspace::{self, Workspace};
+use lambda_kit::paths;
+use lambda_kit::workspace::Workspace;
 
 #[derive(Debug, Clone, Args)]
 pub struct CleanArgs {
@@ -80,6 +81,6 @@ fn remove(path: &Path) -> Result<()> {
         std::fs::remove_file(path)
     };
     removed.with_context(|| format!("removing {}", path.display()))?;
-    eprintln!("removed {}", workspace::shown(path));
+    eprintln!("removed {}", paths::shown(path));
     Ok(())
 }

@@ -28,9 +28,10 @@ use lambda_kit::aws;
 use lambda_kit::aws::cli::AwsCommand;
 use lambda_kit::builder::BuildArgs;
 use lambda_kit::command::{Cmd, EnvRef, Script, Shell, ShellArgs, Word};
+use lambda_kit::paths;
 use lambda_kit::pipeline::Lambda;
 use lambda_kit::workspace::settings::{FunctionSettings, SettingsFlags};
-use lambda_kit::workspace::{self, FunctionArgs};
+use lambda_kit::workspace::FunctionArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct ImageArgs {
@@ -415,7 +416,7 @@ impl ImageCommands {
         settings: &FunctionSettings,
         cwd: &Path,
     ) -> Self {
-        let shown = workspace::shown_from(&archive.path, cwd);
+        let shown = paths::shown_from(&archive.path, cwd);
         let uri = target.image_uri();
         let password = match target.region() {
             Some(region) => {
@@ -475,10 +476,10 @@ pub fn render_image_summary(
          layer:      {layer} ({layer_size} bytes, gzip)\n  \
          manifest:   {manifest}\n  \
          archive:    {archive_size} bytes (OCI image layout; `docker load` names it {tag})\n",
-        path = workspace::shown_from(&archive.path, cwd),
+        path = paths::shown_from(&archive.path, cwd),
         platform = archive.platform,
         arch = archive.arch,
-        zip = workspace::shown_from(&archive.zip, cwd),
+        zip = paths::shown_from(&archive.zip, cwd),
         packaged = if archive.packaged {
             " (packaged now)"
         } else {

@@ -9,8 +9,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use lambda_kit::emulator::{self, FunctionCode, Invocation, Sandbox};
+use lambda_kit::paths;
 use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
-use lambda_kit::workspace;
 
 use crate::repository::BENCHMARK_EVENT;
 
@@ -67,8 +67,8 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
 
 fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     let what = match code {
-        FunctionCode::Zip(zip) => format!("the bootstrap of {}", workspace::shown(zip)),
-        FunctionCode::Bootstrap(path) => workspace::shown(path),
+        FunctionCode::Zip(zip) => format!("the bootstrap of {}", paths::shown(zip)),
+        FunctionCode::Bootstrap(path) => paths::shown(path),
     };
     let how = match sandbox.emulated_by() {
         Some(emulator) => format!("under {emulator} (emulated: figures include the emulator)"),

@@ -12,9 +12,10 @@ use lambda_kit::aws;
 use lambda_kit::aws::cli::{GlobalOptions, InvokeHint, ZipCommands};
 use lambda_kit::builder::BuildArgs;
 use lambda_kit::command::{self, ShellArgs};
+use lambda_kit::paths;
 use lambda_kit::pipeline::{self, report, Lambda, Zipped};
 use lambda_kit::workspace::settings::SettingsFlags;
-use lambda_kit::workspace::{self, FunctionArgs};
+use lambda_kit::workspace::FunctionArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct PackageArgs {
@@ -84,8 +85,8 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             eprintln!(
                 "extracted {} file(s) of {} into {}",
                 written.len(),
-                workspace::shown_from(&z.zip.path, &cwd),
-                workspace::shown_from(dir, &cwd)
+                paths::shown_from(&z.zip.path, &cwd),
+                paths::shown_from(dir, &cwd)
             );
         }
     }

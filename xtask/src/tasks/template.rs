@@ -17,11 +17,12 @@ use lambda_kit::atomic_file;
 use lambda_kit::builder::Builder;
 use lambda_kit::command::{Cmd, EnvRef, Word};
 use lambda_kit::command::{Shell, ShellArgs};
+use lambda_kit::paths;
 use lambda_kit::pipeline::Lambda;
 use lambda_kit::runtime::Runtime;
 use lambda_kit::template::{self, sam, Format, MakeArg, TemplateFunction, WRITTEN_BY};
 use lambda_kit::workspace::settings::SettingsFlags;
-use lambda_kit::workspace::{self, FunctionArgs};
+use lambda_kit::workspace::FunctionArgs;
 
 use crate::repository::repository_root;
 
@@ -139,7 +140,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
                 let zip = lambda.package(None)?;
                 eprintln!(
                     "packaged {} (CodeSha256 {})",
-                    workspace::shown_from(&zip.path, &cwd),
+                    paths::shown_from(&zip.path, &cwd),
                     zip.sha256
                 );
                 relative(&folder, &canonical(&zip.path)?)?
@@ -194,10 +195,10 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
                     .unwrap_or_else(|| "lambda".to_string()),
             ),
         });
-    let shown = workspace::shown_from(&output, &cwd);
+    let shown = paths::shown_from(&output, &cwd);
     println!("Wrote {shown}");
     if args.format == Format::Sam {
-        println!("Wrote {}", workspace::shown_from(&makefile, &cwd));
+        println!("Wrote {}", paths::shown_from(&makefile, &cwd));
     }
     print!(
         "{}",
@@ -296,7 +297,7 @@ fn next_steps(
     cwd: &Path,
     shell: Shell,
 ) -> Result<String> {
-    let shown = workspace::shown_from(template, cwd);
+    let shown = paths::shown_from(template, cwd);
     let bucket_word = |bucket: Option<&str>| match bucket {
         Some(bucket) => Word::lit(bucket),
         None => Word::Env(EnvRef::new(BUCKET_VARIABLE, "an S3 bucket for the code")),
@@ -310,7 +311,7 @@ fn next_steps(
     Ok(match format {
         Format::CloudFormation => {
             let packaged = template.with_extension("packaged.json");
-            let packaged = workspace::shown_from(&packaged, cwd);
+            let packaged = paths::shown_from(&packaged, cwd);
             let package = Cmd::aws(&["cloudformation", "package"])
                 .option("--template-file", &shown)
                 .option("--output-template-file", &packaged)

@@ -14,7 +14,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 /// The file a custom runtime starts.
-pub const BOOTSTRAP: &str = "bootstrap";
+pub use crate::runtime::BOOTSTRAP;
 /// rwxr-xr-x: Lambda runs the bootstrap as a non-owner user, so it needs the execute bits of
 /// group and others too.
 pub const BOOTSTRAP_MODE: u32 = 0o755;

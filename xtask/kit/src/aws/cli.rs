@@ -17,7 +17,7 @@ pub type AwsCommand = Cmd;
 /// `fileb://` URL for a zip, relative to `cwd` when the zip is below it (so that the printed
 /// command reads `fileb://dist/lambda-x86_64.zip` from the project root).
 pub fn fileb_url(zip: &Path, cwd: &Path) -> String {
-    format!("fileb://{}", crate::workspace::shown_from(zip, cwd))
+    format!("fileb://{}", crate::paths::shown_from(zip, cwd))
 }
 
 /// The folder of a zip, where the files of the printed commands go.

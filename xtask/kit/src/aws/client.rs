@@ -287,7 +287,7 @@ pub fn with_retries<T>(
 
 /// Runs one `aws` command: shows it, captures its output, and returns its stdout read as JSON
 /// (`null` when empty) or the classified failure ([`Error::Cli`]).
-pub fn run_once(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
+pub fn call_once(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
     let argv = command.argv()?;
     eprintln!("$ {}", command.render_line(crate::command::Shell::Posix)?);
     let doing = format!("running {}", command.summary());
@@ -310,24 +310,24 @@ pub fn run_once(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_jso
     })
 }
 
-/// [`run_once`] with retries of retryable failures, as [`RetryPolicy::DEFAULT`] allows.
-pub fn run(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
+/// [`call_once`] with retries of retryable failures, as [`RetryPolicy::DEFAULT`] allows.
+pub fn call(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
     with_retries(
         &RetryPolicy::DEFAULT,
-        || run_once(aws, command),
+        || call_once(aws, command),
         say_and_pause,
     )
 }
 
-/// [`run`] for create-function, which is not idempotent: when an attempt whose answer was lost
+/// [`call`] for create-function, which is not idempotent: when an attempt whose answer was lost
 /// (a dropped connection) is retried, AWS answers that the function already exists, because the
 /// first attempt created it. After a retry that answer is taken as success; the CodeSha256
 /// check that follows a deploy tells whether the function holds this zip.
-pub fn run_create(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
+pub fn call_create(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
     let mut retried = false;
     let outcome = with_retries(
         &RetryPolicy::DEFAULT,
-        || run_once(aws, command),
+        || call_once(aws, command),
         |error, retry, delay| {
             retried = true;
             say_and_pause(error, retry, delay);

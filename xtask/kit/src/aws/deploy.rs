@@ -234,22 +234,14 @@ pub fn refusal_message(
     plan: &Plan,
     shell: Shell,
 ) -> command::Result<String> {
-    let delete = AwsCommand::aws(&["lambda", "delete-function"])
-        .option("--function-name", name)
-        .with_globals(&plan.globals)
-        .render(shell)?;
+    let delete = plan.delete_function.render(shell)?;
     Ok(match refusal {
         Refusal::ImagePackage => format!(
             "{name} is a container image function (PackageType Image); a zip cannot replace its \
              code. Deploy under another --function-name, or delete it and deploy again:\n\n{delete}"
         ),
         Refusal::NotCustomRuntime(runtime) => {
-            let configure = AwsCommand::aws(&["lambda", "update-function-configuration"])
-                .option("--function-name", name)
-                .option("--runtime", Runtime::ProvidedAl2023.name())
-                .option("--handler", "bootstrap")
-                .with_globals(&plan.globals)
-                .render(shell)?;
+            let configure = plan.move_to_os_only_runtime.render(shell)?;
             format!(
                 "{name} runs {runtime}, which would not start a custom-runtime bootstrap; nothing \
                  was uploaded. Move it to an OS-only runtime first:\n\n{configure}\n\nor delete it \
@@ -268,7 +260,8 @@ pub fn refusal_message(
 }
 
 /// Every aws command deploy may run, rendered by `aws_cli` exactly as `package` prints them,
-/// plus the global options and `--output json` where the output is read.
+/// plus the global options and `--output json` where the output is read; and those its
+/// messages suggest.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub globals: GlobalOptions,
@@ -280,6 +273,13 @@ pub struct Plan {
     pub wait_active: AwsCommand,
     pub wait_updated: AwsCommand,
     pub update_configuration: AwsCommand,
+    /// Suggested when deploy refuses a function.
+    pub delete_function: AwsCommand,
+    /// Suggested for a function on a managed runtime: `provided.al2023`, handler `bootstrap`.
+    pub move_to_os_only_runtime: AwsCommand,
+    /// Suggested when the function must be created and no role was given: the role, then its
+    /// policy.
+    pub create_role: [AwsCommand; 2],
 }
 
 impl Plan {
@@ -304,6 +304,16 @@ impl Plan {
             wait_updated: cli::wait("function-updated-v2", name).with_globals(globals),
             update_configuration: json(cli::update_function_configuration(settings))
                 .place_files(files_dir, cwd),
+            delete_function: AwsCommand::aws(&["lambda", "delete-function"])
+                .option("--function-name", name)
+                .with_globals(globals),
+            move_to_os_only_runtime: AwsCommand::aws(&["lambda", "update-function-configuration"])
+                .option("--function-name", name)
+                .option("--runtime", Runtime::ProvidedAl2023.name())
+                .option("--handler", "bootstrap")
+                .with_globals(globals),
+            create_role: cli::create_execution_role(ROLE)
+                .map(|c| c.with_globals(globals).place_files(files_dir, cwd)),
         }
     }
 
@@ -385,7 +395,7 @@ impl<'a> Deployment<'a> {
         let (plan, settings, zip) = (&self.plan, self.settings, self.zip);
         let name = &settings.function_name;
         let arch = zip.arch;
-        let deployed = match client::run(aws, &plan.get_function) {
+        let deployed = match client::call(aws, &plan.get_function) {
             Ok(output) => Some(Deployed::from_get_function(&output)?),
             Err(crate::aws::Error::Cli(error)) if error.kind == ErrorKind::NotFound => None,
             Err(error) => return Err(cli_failure(&format!("asking AWS for {name}"), error)),
@@ -408,11 +418,8 @@ impl<'a> Deployment<'a> {
             }
             Decision::Create => {
                 if settings.role.is_none() {
-                    let [create_role, attach] = cli::create_execution_role(ROLE).map(|c| {
-                        c.with_globals(self.globals)
-                            .place_files(&self.files_dir, &self.cwd)
-                    });
-                    command::write_files([&create_role, &attach], shell)?;
+                    let [create_role, attach] = &plan.create_role;
+                    command::write_files([create_role, attach], shell)?;
                     return Err(Error::NeedsRole(format!(
                         "{name} does not exist, and creating it needs its execution role: pass --role \
                          arn:aws:iam::ACCOUNT:role/NAME (nothing was created). A role that lets the \
@@ -424,7 +431,7 @@ impl<'a> Deployment<'a> {
                     )));
                 }
                 eprintln!("{name} does not exist: creating it");
-                client::run_create(aws, &plan.create_function)
+                client::call_create(aws, &plan.create_function)
                     .map_err(|e| cli_failure(&format!("creating {name}"), e))?;
                 wait(aws, &plan.wait_active, name, "become active")?;
                 let now = confirm(aws, plan, name, sha)?;
@@ -450,7 +457,7 @@ impl<'a> Deployment<'a> {
                     "{name} exists with CodeSha256 {}: updating its code",
                     before.code_sha256
                 );
-                client::run(aws, &plan.update_function_code)
+                client::call(aws, &plan.update_function_code)
                     .map_err(|e| cli_failure(&format!("updating the code of {name}"), e))?;
                 wait(aws, &plan.wait_updated, name, "apply the update")?;
                 let now = confirm(aws, plan, name, sha)?;
@@ -497,7 +504,7 @@ fn update_configuration(
         "updating the configuration of {name}: {}",
         changes.join("; ")
     );
-    client::run(aws, &plan.update_configuration)
+    client::call(aws, &plan.update_configuration)
         .map_err(|e| cli_failure(&format!("updating the configuration of {name}"), e))?;
     wait(aws, &plan.wait_updated, name, "apply the configuration")?;
     println!(
@@ -525,7 +532,7 @@ fn cli_failure(doing: &str, error: crate::aws::Error) -> Error {
 }
 
 fn wait(aws: &Path, command: &AwsCommand, name: &str, what: &str) -> Result<()> {
-    client::run(aws, command).map_err(|error| match error {
+    client::call(aws, command).map_err(|error| match error {
         crate::aws::Error::Cli(error) => Error::Wait {
             name: name.to_string(),
             what: what.to_string(),
@@ -538,7 +545,7 @@ fn wait(aws: &Path, command: &AwsCommand, name: &str, what: &str) -> Result<()> 
 
 /// Asks AWS for the function again and checks that its CodeSha256 is the zip's.
 fn confirm(aws: &Path, plan: &Plan, name: &str, sha: &str) -> Result<Deployed> {
-    let output = client::run(aws, &plan.get_function)
+    let output = client::call(aws, &plan.get_function)
         .map_err(|e| cli_failure(&format!("checking {name} after the upload"), e))?;
     let now = Deployed::from_get_function(&output)?;
     if now.code_sha256 != sha {

@@ -294,7 +294,7 @@ impl Cmd {
             if let Word::FileBacked { path, shown, .. } = word {
                 let name = path.file_name().map(PathBuf::from).unwrap_or_default();
                 *path = dir.join(name);
-                *shown = crate::workspace::shown_from(path, cwd);
+                *shown = crate::paths::shown_from(path, cwd);
             }
         }
         self

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::artifact::deployment::{self, DeploymentZip, ZipSpec};
 use crate::builder::{self, BuildArgs};
 use crate::error::{Context, Failure};
+use crate::paths;
 use crate::workspace::settings::{self, FunctionSettings, SettingsFlags};
 use crate::workspace::{self, Function, FunctionArgs, Workspace};
 
@@ -121,14 +122,14 @@ impl Lambda {
                 eprintln!(
                     "warning: {} is older than the function's sources, so it holds the code as \
                      it was packaged; pass --rebuild to package the current code",
-                    workspace::shown(&zip)
+                    paths::shown(&zip)
                 );
             }
             return Ok((self.read_zip(&zip)?, false));
         }
         eprintln!(
             "packaging {} first ({}): cargo xtask package --arch {}",
-            workspace::shown(&zip),
+            paths::shown(&zip),
             if rebuild {
                 "--rebuild"
             } else {

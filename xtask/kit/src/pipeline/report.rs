@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::aws::cli::{self, CliMajor, GlobalOptions, ZipCommands};
 use crate::builder::Builder;
 use crate::command::{self, Result, Shell};
+use crate::paths;
 use crate::pipeline::Zipped;
-use crate::workspace;
 
 /// The summary of a zip and the commands for it, rendered for `shell`.
 pub fn summary(
@@ -18,7 +18,7 @@ pub fn summary(
     shell: Shell,
 ) -> Result<String> {
     let zip = &zipped.zip;
-    let shown = workspace::shown_from(&zip.path, cwd);
+    let shown = paths::shown_from(&zip.path, cwd);
     let origin = match (&zip.target, zip.builder) {
         (Some(target), Some(builder)) => format!(
             "target {target}, built with {}",

@@ -259,7 +259,7 @@ impl Include {
                  zip) or NAME:PATH (NAME relative, without `..`)"
             ));
         }
-        if name == crate::artifact::lambda_zip::BOOTSTRAP {
+        if name == crate::runtime::BOOTSTRAP {
             return Err(format!(
                 "{value:?} would replace the function's own `bootstrap` in the zip"
             ));

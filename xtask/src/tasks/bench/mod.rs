@@ -20,11 +20,12 @@ use lambda_kit::arch::Arch;
 use lambda_kit::atomic_file;
 use lambda_kit::builder::{BuildArgs, Builder};
 use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Sandbox};
+use lambda_kit::paths;
 use lambda_kit::pipeline::local::require_linux_host;
 use lambda_kit::pipeline::Lambda;
 use lambda_kit::validate;
 use lambda_kit::workspace::settings::SettingsFlags;
-use lambda_kit::workspace::{self, FunctionArgs};
+use lambda_kit::workspace::FunctionArgs;
 
 use crate::repository::repository_root;
 use measure::BENCHMARKED_PACKAGE;
@@ -329,7 +330,7 @@ async fn measure_function(
     let mut runs = FunctionRuns {
         arch: arch.to_string(),
         emulated_by: sandbox.emulated_by().map(str::to_string),
-        zip: workspace::shown_from(zip, &repository_root()),
+        zip: paths::shown_from(zip, &repository_root()),
         ..FunctionRuns::default()
     };
     eprintln!(
@@ -488,7 +489,7 @@ fn write_outputs(results: &BenchResults, dir: &Path, update_readme: bool) -> Res
     }
     println!("{markdown}");
     for path in &written {
-        println!("wrote {}", workspace::shown_from(path, &repository_root()));
+        println!("wrote {}", paths::shown_from(path, &repository_root()));
     }
     if update_readme {
         update_readme_section(results, &written)?;
