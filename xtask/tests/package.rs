@@ -2,7 +2,7 @@
 //! it writes are read back as Lambda would read them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use lambda_kit::arch::Arch;
 use lambda_kit::artifact::elf;
@@ -265,7 +265,7 @@ fn a_prebuilt_binary_is_packaged_without_cargo_or_aws() {
     let source = dir.path().join("main.c");
     std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
     let binary = dir.path().join("handler");
-    assert!(Command::new("cc")
+    assert!(std::process::Command::new("cc")
         .args(["-static", "-O2", "-o"])
         .arg(&binary)
         .arg(&source)
