@@ -285,8 +285,10 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
         "{push}"
     );
     assert!(push.contains("\nskopeo copy \\\n"), "{push}");
+    // The archive as the user would type it from where the task ran (the repository root).
+    let shown = lambda_kit::paths::shown_from(&output, &xtask::repository::repository_root());
     assert!(
-        push.contains(&format!("oci-archive:{}", output.display())),
+        push.contains(&format!("oci-archive:{shown} \\\n")),
         "{push}"
     );
     assert!(
