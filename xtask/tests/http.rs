@@ -10,6 +10,8 @@
 //! themselves take a few seconds each, most of it the streamer's deliberate pauses.
 #![cfg(target_os = "linux")]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +28,7 @@ use lambda_kit::emulator::runtime_api::{Event, RuntimeApi, RuntimeMessage};
 use lambda_kit::emulator::streaming::{self, StreamFrame};
 use lambda_kit::emulator::{FunctionCode, FunctionConfig, Outcome, PreparedCode, Sandbox};
 use serde_json::{json, Value};
+use support::http::{curl, python_json};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/http-functions")
@@ -141,66 +144,6 @@ impl Drop for Server {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-    }
-}
-
-/// A curl call: its status line's code, headers (lower-case names) and body.
-struct Curl {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Curl {
-    fn header(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-fn curl(args: &[&str]) -> Curl {
-    let dir = tempfile::tempdir().unwrap();
-    let headers_file = dir.path().join("headers");
-    let output = Command::new("curl")
-        .args([
-            "--silent",
-            "--show-error",
-            "--max-time",
-            "60",
-            "--dump-header",
-        ])
-        .arg(&headers_file)
-        .args(args)
-        .output()
-        .expect("curl runs");
-    assert!(
-        output.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let headers = std::fs::read_to_string(&headers_file).unwrap();
-    let mut lines = headers.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Curl {
-        status,
-        headers,
-        body: output.stdout,
     }
 }
 
@@ -361,22 +304,6 @@ for event in got["EventStream"]:
 print(json.dumps({"status": got["StatusCode"], "version": got.get("ExecutedVersion"),
                   "content_type": got["ResponseStreamContentType"], "events": events}))
 "#;
-
-fn python_json(script: &str, args: &[&str]) -> Value {
-    let python = xtask::repository::Venv::Test.program("python").unwrap();
-    let output = Command::new(python)
-        .args(["-c", script])
-        .args(args)
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
 
 /// A function URL's HTTP v2 event for `GET /` with `query`.
 fn url_event(query: &str) -> String {
@@ -563,7 +490,7 @@ fn streamed_answers_have_lambdas_limits_6_mb_buffered_and_much_more_streamed() {
         assert_eq!(
             buffered.outcome,
             Outcome::StreamedResponseTooLarge {
-                limit_bytes: 6 * 1024 * 1024
+                limit_bytes: 6_291_556
             }
         );
         let error: Value = serde_json::from_slice(&buffered.response).unwrap();
@@ -571,7 +498,7 @@ fn streamed_answers_have_lambdas_limits_6_mb_buffered_and_much_more_streamed() {
         let message = error["errorMessage"].as_str().unwrap();
         assert!(
             message.starts_with(
-                "Response payload size exceeded maximum allowed payload size (6291456 bytes)."
+                "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
             ) && message.contains("InvokeWithResponseStream"),
             "{message}"
         );

@@ -8,7 +8,7 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use lambda_kit::emulator::runtime_api::{Event, RuntimeApi, RuntimeMessage, MAX_PAYLOAD_BYTES};
+use lambda_kit::emulator::runtime_api::{Event, RuntimeApi, RuntimeMessage, MAX_RESPONSE_BYTES};
 use serde_json::Value;
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
@@ -155,7 +155,7 @@ fn runtime_api_speaks_lambdas_protocol() {
             &api,
             Method::POST,
             "/2018-06-01/runtime/invocation/req-1/response",
-            vec![b'x'; MAX_PAYLOAD_BYTES + 1],
+            vec![b'x'; MAX_RESPONSE_BYTES + 1],
         )
         .await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

@@ -28,9 +28,10 @@ use super::http_event::{self, FrontRequest, FrontResponse, GatewayContext, HttpE
 use super::invoke_api::InvocationHook;
 use super::pool::Pool;
 use super::report;
-use super::runtime_api::MAX_PAYLOAD_BYTES;
+use super::runtime_api::MAX_REQUEST_BYTES;
 use super::sandbox::{Invocation, Outcome};
 use super::streaming::{self, PreludeSplitter, ResponseHead, ResponsePart, Split};
+use crate::error::chain_text;
 
 /// The prefix of cargo-lambda's function URL path: `/lambda-url/<function>/…`.
 pub const URL_PREFIX: &str = "/lambda-url/";
@@ -102,7 +103,7 @@ async fn front_door(State(state): State<DoorState>, request: Request) -> Respons
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-    let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
             return (
@@ -136,7 +137,7 @@ async fn front_door(State(state): State<DoorState>, request: Request) -> Respons
         Ok(Some(lease)) => lease,
         Ok(None) => return plain(FrontResponse::throttled()),
         Err(error) => {
-            eprintln!("emulator: front door: {error:#}");
+            eprintln!("emulator: front door: {}", chain_text(&error));
             return plain(FrontResponse::bad_gateway());
         }
     };
@@ -152,7 +153,8 @@ async fn front_door(State(state): State<DoorState>, request: Request) -> Respons
             }
             Ok(Err(error)) => {
                 eprintln!(
-                    "emulator: front door: the emulator could not run the function: {error:#}"
+                    "emulator: front door: the emulator could not run the function: {}",
+                    chain_text(&error)
                 );
                 None
             }

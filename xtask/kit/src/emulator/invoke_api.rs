@@ -23,9 +23,10 @@ use std::sync::Arc;
 use super::event_stream;
 use super::pool::Pool;
 use super::report::{self, LATEST};
-use super::runtime_api::MAX_PAYLOAD_BYTES;
+use super::runtime_api::MAX_REQUEST_BYTES;
 use super::sandbox::Invocation;
 use super::streaming::{self, ResponsePart};
+use crate::error::{chain_text, Failure};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -162,7 +163,10 @@ async fn invoke(
                 };
                 match result {
                     Ok(invocation) => (state.hook)(&invocation),
-                    Err(error) => eprintln!("emulator: asynchronous invocation failed: {error:#}"),
+                    Err(error) => eprintln!(
+                        "emulator: asynchronous invocation failed: {}",
+                        chain_text(&error)
+                    ),
                 }
             });
             StatusCode::ACCEPTED.into_response()
@@ -182,9 +186,9 @@ async fn invoke(
                     invocation_response(&invocation, tail)
                 }
                 Ok(Err(error)) => service_error(&error),
-                Err(error) => {
-                    service_error(&anyhow::anyhow!("the invocation task failed: {error}"))
-                }
+                Err(error) => service_error(&Failure::msg(format!(
+                    "the invocation task failed: {error}"
+                ))),
             }
         }
     }
@@ -199,14 +203,14 @@ fn wants_tail(headers: &HeaderMap) -> bool {
 /// The event of an Invoke request: at most 6 MB of JSON (`{}` when empty), or the error
 /// response Lambda gives.
 async fn read_payload(body: Body) -> Result<Bytes, Response> {
-    let payload = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+    let payload = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
             return Err(api_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLargeException",
                 &format!(
-                    "Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the \
+                    "Request must be smaller than {MAX_REQUEST_BYTES} bytes for the \
                      InvokeFunction operation"
                 ),
             ))
@@ -289,7 +293,8 @@ async fn invoke_with_response_stream(
             Ok(Err(error)) => event_stream::invoke_complete(
                 Some("ServiceException"),
                 Some(&format!(
-                    "the emulator could not run the function: {error:#}"
+                    "the emulator could not run the function: {}",
+                    chain_text(&error)
                 )),
                 None,
             ),
@@ -317,11 +322,14 @@ pub fn log_result(invocation: &Invocation) -> String {
     base64::engine::general_purpose::STANDARD.encode(report::log_tail(&log, LOG_TAIL_BYTES))
 }
 
-fn service_error(error: &anyhow::Error) -> Response {
+fn service_error(error: &(dyn std::error::Error + 'static)) -> Response {
     api_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "ServiceException",
-        &format!("the emulator could not run the function: {error:#}"),
+        &format!(
+            "the emulator could not run the function: {}",
+            chain_text(error)
+        ),
     )
 }
 

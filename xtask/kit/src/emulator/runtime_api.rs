@@ -21,7 +21,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result};
+use super::Result;
+use crate::error::{Context, Failure};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -34,8 +35,16 @@ use tokio::task::JoinHandle;
 
 use super::streaming::{self, ResponseStream, StreamFrame};
 
-/// Lambda's limit for a synchronous invocation's request and response payloads: 6 MB.
-pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// Lambda's limit for a synchronous invocation's event: 6 MB (AWS's MB of 2^20 bytes), as its
+/// `RequestEntityTooLargeException` says: "Request must be smaller than 6291456 bytes for the
+/// InvokeFunction operation".
+pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
+
+/// Lambda's limit for a buffered (synchronous) response: the documented "6 MB", which the
+/// service enforces as 6,291,556 bytes, 100 more than the request's, as its
+/// `Function.ResponseSizeTooLarge` says: "Response payload size exceeded maximum allowed
+/// payload size (6291556 bytes)".
+pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
 
 /// An invocation event handed to the runtime by `next`.
 #[derive(Debug, Clone)]
@@ -102,7 +111,7 @@ pub enum RuntimeMessage {
         request_id: String,
         error: PostedError,
     },
-    /// Its response was over [`MAX_PAYLOAD_BYTES`] and was refused with 413.
+    /// Its response was over [`MAX_RESPONSE_BYTES`] and was refused with 413.
     ResponseTooLarge { request_id: String },
     /// Its initialisation failed.
     InitError { error: PostedError },
@@ -195,7 +204,7 @@ impl RuntimeApi {
     pub fn send_event(&self, event: Event) -> Result<()> {
         self.events
             .try_send(event)
-            .map_err(|_| anyhow::anyhow!("an event is already waiting for the runtime"))
+            .map_err(|_| Failure::msg("an event is already waiting for the runtime").into())
     }
 
     /// The next thing the runtime did; `None` only if the server is gone.
@@ -330,7 +339,7 @@ impl BodyError {
             BodyError::TooLarge => api_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLarge",
-                &format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD_BYTES} bytes)."),
+                &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
             ),
             BodyError::Unreadable(reason) => api_error(
                 StatusCode::BAD_REQUEST,
@@ -342,7 +351,7 @@ impl BodyError {
 }
 
 async fn read_body(body: Body) -> Result<Bytes, BodyError> {
-    match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+    match Limited::new(body, MAX_RESPONSE_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
             Err(BodyError::TooLarge)

@@ -10,7 +10,7 @@
 //!   `lambda_http`'s streaming and `lambda_runtime`'s `StreamResponse` always send, is read by
 //!   [`PreludeSplitter`], one chunk at a time.
 //!
-//! The limits are AWS's: a buffered answer is at most 6 MB ([`MAX_PAYLOAD_BYTES`]), a streamed
+//! The limits are AWS's: a buffered answer is at most 6 MB ([`MAX_RESPONSE_BYTES`]), a streamed
 //! one at most 200 MB ([`MAX_STREAMED_BYTES`]). Lambda's bandwidth cap past the first 6 MB
 //! (2 MB/s) is not emulated: a local stream runs as fast as the function writes.
 
@@ -21,7 +21,7 @@ use axum::http::HeaderMap;
 use base64::Engine;
 use tokio::sync::mpsc;
 
-use super::runtime_api::{PostedError, MAX_PAYLOAD_BYTES};
+use super::runtime_api::{PostedError, MAX_RESPONSE_BYTES};
 
 /// Lambda's limit on a streamed response: 200 MB (since July 2025; 20 MB before).
 pub const MAX_STREAMED_BYTES: usize = 200 * 1024 * 1024;
@@ -331,7 +331,7 @@ pub async fn write_body(
 pub fn streamed_too_large_message(limit: usize) -> String {
     let mut message =
         format!("Response payload size exceeded maximum allowed payload size ({limit} bytes).");
-    if limit == MAX_PAYLOAD_BYTES {
+    if limit == MAX_RESPONSE_BYTES {
         message.push_str(&format!(
             " The function streams its response: invoke it with InvokeWithResponseStream, or \
              behind a function URL in RESPONSE_STREAM mode, for up to {MAX_STREAMED_BYTES} bytes."
@@ -480,9 +480,9 @@ mod tests {
 
     #[test]
     fn a_buffered_invoke_of_a_big_stream_is_told_to_stream() {
-        let message = streamed_too_large_message(MAX_PAYLOAD_BYTES);
+        let message = streamed_too_large_message(MAX_RESPONSE_BYTES);
         assert!(message.starts_with(
-            "Response payload size exceeded maximum allowed payload size (6291456 bytes)."
+            "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
         ));
         assert!(message.contains("InvokeWithResponseStream"), "{message}");
         assert!(

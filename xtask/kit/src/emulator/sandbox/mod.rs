@@ -17,13 +17,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{bail, Context, Result};
+use super::Result;
+use crate::error::{bail, Context};
 use axum::body::Bytes;
 
 use self::process::{Ended, FunctionProcess};
 use super::environment::{self, EnvironmentSpec};
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
-use super::runtime_api::{DeadlineHeader, Event, PostedError, RuntimeApi, MAX_PAYLOAD_BYTES};
+use super::runtime_api::{
+    DeadlineHeader, Event, PostedError, RuntimeApi, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
+};
 use super::streaming::{
     self, ResponseHead, ResponsePart, ResponseSender, ResponseStream, StreamFrame,
     MAX_STREAMED_BYTES,
@@ -324,9 +327,9 @@ impl Sandbox {
 
     async fn run(&mut self, payload: &[u8], parts: Option<ResponseSender>) -> Result<Invocation> {
         let request_id = uuid::Uuid::new_v4().to_string();
-        if payload.len() > MAX_PAYLOAD_BYTES {
+        if payload.len() > MAX_REQUEST_BYTES {
             bail!(
-                "the payload is {} bytes, over Lambda's {MAX_PAYLOAD_BYTES}-byte limit for a \
+                "the payload is {} bytes, over Lambda's {MAX_REQUEST_BYTES}-byte limit for a \
                  synchronous invocation",
                 payload.len()
             );
@@ -496,9 +499,10 @@ impl Sandbox {
     }
 
     fn process_mut(&mut self) -> Result<&mut FunctionProcess> {
-        self.process
+        Ok(self
+            .process
             .as_mut()
-            .context("the function process is not running")
+            .context("the function process is not running")?)
     }
 
     fn memory_limit_bytes(&self) -> u64 {
@@ -567,7 +571,7 @@ impl Sandbox {
             Outcome::ResponseTooLarge => {
                 let message = format!(
                     "Response payload size exceeded maximum allowed payload size \
-                     ({MAX_PAYLOAD_BYTES} bytes)."
+                     ({MAX_RESPONSE_BYTES} bytes)."
                 );
                 (
                     Bytes::from(report::error_body(
@@ -638,7 +642,7 @@ async fn follow_stream(
     let size_limit = if parts.is_some() {
         MAX_STREAMED_BYTES
     } else {
-        MAX_PAYLOAD_BYTES
+        MAX_RESPONSE_BYTES
     };
     if let Some(parts) = parts {
         let head = ResponseHead {
