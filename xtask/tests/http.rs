@@ -620,3 +620,96 @@ fn futures_stream(
 ) -> impl futures_util::Stream<Item = Result<Frame<Bytes>, std::convert::Infallible>> {
     futures_util::stream::iter(frames.into_iter().map(Ok))
 }
+
+/// `cargo xtask serve` of a fixture function on a free port, its stdout lines until the
+/// front door's curl line; killed on drop.
+struct Serve {
+    child: std::process::Child,
+    stdout: Vec<String>,
+}
+
+impl Serve {
+    fn start(package: &str, extra: &[&str]) -> Serve {
+        use std::io::{BufRead, BufReader};
+        let manifest = fixture_dir().join("Cargo.toml");
+        let mut child = support::xtask(["serve", "--port", "0", "--timeout", "30"])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .args(["--package", package, "--bootstrap"])
+            .arg(function(package))
+            .args(extra)
+            .spawn();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut stdout = Vec::new();
+        while !stdout.iter().any(|l: &String| l.contains("/lambda-url/")) {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => stdout.push(line),
+                Err(_) => {
+                    let _ = child.kill();
+                    let output = child.wait_with_output().unwrap();
+                    panic!(
+                        "serve printed no curl line: {stdout:?}\n{}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
+            }
+        }
+        Serve { child, stdout }
+    }
+
+    /// The URL of the `curl http://…/` line serve printed.
+    fn root_url(&self) -> String {
+        self.stdout
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("curl "))
+            .unwrap_or_else(|| panic!("no curl line in {:?}", self.stdout))
+            .to_string()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Cost: two serve processes on the prebuilt fixture functions, about a second each.
+#[test]
+fn serve_puts_a_rest_function_at_the_root_for_curl_and_takes_http_event() {
+    // The REST function: its lambda_http features choose REST, no flag needed.
+    let serve = Serve::start("rest-html", &[]);
+    let text = serve.stdout.join("\n");
+    assert!(
+        text.contains("API Gateway REST (v1) events (--http-event rest)"),
+        "{text}"
+    );
+    let root = curl(&[&serve.root_url()]);
+    assert_eq!(root.status, 200);
+    assert!(
+        root.header("content-type")[0].starts_with("text/html"),
+        "{:?}",
+        root.headers
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&root.body),
+        "<h1>Hello from a REST function</h1>"
+    );
+    drop(serve);
+
+    // A kind its features refuse is an error at start-up, naming the feature.
+    let manifest = fixture_dir().join("Cargo.toml");
+    let refused = support::xtask(["serve", "--port", "0", "--http-event", "alb"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(["--package", "rest-html", "--bootstrap"])
+        .arg(function("rest-html"))
+        .failure();
+    assert!(refused.contains("`alb` feature"), "{refused}");
+}

@@ -10,6 +10,11 @@
 //! process with its own cold start; past that, synchronous invocations get Lambda's 429
 //! `TooManyRequestsException` and asynchronous ones wait. An environment idle for
 //! `--idle-timeout` is shut down. Ctrl-C stops the server and kills every function process.
+//!
+//! Plain HTTP goes through the front door (`lambda_kit::emulator::front_door`): at
+//! `/lambda-url/<function>/…` and at every other path, as the event the function accepts (API
+//! Gateway REST, HTTP API v2 or ALB: from its `lambda_http` features when only one fits, else
+//! `--http-event`, HTTP v2 by default), so `curl http://127.0.0.1:9000/` reaches an axum route.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +25,8 @@ use clap::Args;
 use crate::repository::BENCHMARK_EVENT;
 use lambda_kit::aws;
 use lambda_kit::command::{self, ShellArgs};
+use lambda_kit::emulator::front_door::{FrontDoor, URL_PREFIX};
+use lambda_kit::emulator::http_event::{self, HttpEventKind};
 use lambda_kit::emulator::{self, invoke_api, pool::Pool, FunctionCode, PreparedCode};
 use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
 
@@ -42,6 +49,11 @@ pub struct ServeArgs {
     /// request then starts cold).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout: u64,
+    /// The event plain HTTP requests become (front door): API Gateway REST (v1), HTTP API (v2,
+    /// a function URL's) or ALB. Needed only when the function's lambda_http features accept
+    /// more than one; then HTTP v2 unless given.
+    #[arg(long, value_enum)]
+    pub http_event: Option<HttpEventKind>,
     /// The shell of the printed invoke command.
     #[command(flatten)]
     pub shell: ShellArgs,
@@ -84,6 +96,15 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let emulated = code.emulated_by().map(str::to_string);
     let arch = code.arch();
     let function_name = local.settings.function_name.clone();
+    let accepted = local.lambda_http.as_ref().map(http_event::kinds_of);
+    let kind = http_event::choose_kind(accepted.as_deref(), args.http_event)
+        .map_err(anyhow::Error::msg)?;
+    let door = FrontDoor {
+        kind,
+        at_root: true,
+        region: region.clone(),
+        function_name: function_name.clone(),
+    };
     let idle_timeout = Duration::from_secs(args.idle_timeout);
     let pool = Pool::new(
         code,
@@ -102,7 +123,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let hook: invoke_api::InvocationHook = Arc::new(|invocation| {
             eprint!("{}", invocation.log_text());
         });
-        let app = invoke_api::router(Arc::clone(&pool), hook);
+        let app = invoke_api::router_with_front_door(Arc::clone(&pool), hook, Some(door));
         println!(
             "Listening on http://{address} (Lambda Invoke API, function {function_name}, {arch}{}, \
              concurrency {}, idle timeout {} s)",
@@ -116,6 +137,12 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             invoke_hint(address, &function_name, &region, installed).place_files(&files_dir, &cwd);
         command::write_files(hint.commands(), shell)?;
         println!("\n{}", hint.render(shell)?);
+        println!(
+            "\nPlain HTTP becomes {} (--http-event {}):\n  curl http://{address}/\n  curl \
+             http://{address}{URL_PREFIX}{function_name}/",
+            kind.describe(),
+            kind.flag_value(),
+        );
         println!("Press Ctrl-C to stop.");
         let reaper = tokio::spawn(reap(Arc::clone(&pool)));
         axum::serve(listener, app)

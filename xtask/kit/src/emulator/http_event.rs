@@ -24,6 +24,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use base64::Engine;
 
+use crate::workspace::LambdaHttp;
+
 /// The event an HTTP request becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
 pub enum HttpEventKind {
@@ -41,6 +43,15 @@ impl HttpEventKind {
         match self {
             HttpEventKind::Rest => "apigw_rest",
             HttpEventKind::Http => "apigw_http",
+            HttpEventKind::Alb => "alb",
+        }
+    }
+
+    /// Its name as `--http-event` takes it.
+    pub fn flag_value(self) -> &'static str {
+        match self {
+            HttpEventKind::Rest => "rest",
+            HttpEventKind::Http => "http",
             HttpEventKind::Alb => "alb",
         }
     }
@@ -76,14 +87,12 @@ pub fn kinds_for_features(default_features: bool, features: &[String]) -> Vec<Ht
 /// The kinds `package` accepts, from its `lambda_http` dependency as `cargo metadata` lists
 /// it; `None` when it does not depend on `lambda_http` (any kind may be tried).
 pub fn kinds_of_package(package: &cargo_metadata::Package) -> Option<Vec<HttpEventKind>> {
-    let dependency = package
-        .dependencies
-        .iter()
-        .find(|d| d.name == "lambda_http" && d.kind == cargo_metadata::DependencyKind::Normal)?;
-    Some(kinds_for_features(
-        dependency.uses_default_features,
-        &dependency.features,
-    ))
+    LambdaHttp::of_package(package).map(|dependency| kinds_of(&dependency))
+}
+
+/// The kinds a `lambda_http` dependency accepts.
+pub fn kinds_of(dependency: &LambdaHttp) -> Vec<HttpEventKind> {
+    kinds_for_features(dependency.default_features, &dependency.features)
 }
 
 /// The kind to send: the one a function accepts when only one fits, else `requested` (or HTTP
@@ -106,11 +115,7 @@ pub fn choose_kind(
         (_, Some(kind)) => Err(format!(
             "--http-event {}: the function's lambda_http does not enable the `{}` feature, so it \
              would refuse {}; it accepts {}",
-            match kind {
-                HttpEventKind::Rest => "rest",
-                HttpEventKind::Http => "http",
-                HttpEventKind::Alb => "alb",
-            },
+            kind.flag_value(),
             kind.feature(),
             kind.describe(),
             accepted

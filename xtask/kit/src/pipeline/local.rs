@@ -14,7 +14,7 @@ use crate::emulator::{DeadlineHeader, FunctionCode, FunctionConfig};
 use crate::error::{bail, Failure};
 use crate::pipeline::{Error, Lambda, Result};
 use crate::workspace::settings::{FunctionSettings, SettingsFlags};
-use crate::workspace::{Function, FunctionArgs};
+use crate::workspace::{Function, FunctionArgs, LambdaHttp};
 
 /// `invoke`, `serve` and `bench` run the function's Linux bootstrap on this machine: they stop
 /// here, before starting anything, on any other host.
@@ -56,6 +56,8 @@ pub struct LocalFunction {
     pub settings: FunctionSettings,
     /// The `[*.metadata.lambda.env]` variables, for local runs only.
     pub local_env: BTreeMap<String, String>,
+    /// Its `lambda_http` dependency (`None` for a file given outside a workspace).
+    pub lambda_http: Option<LambdaHttp>,
 }
 
 impl CodeArgs {
@@ -94,6 +96,7 @@ impl CodeArgs {
         };
         // Flags come first, then the local `env` tables, then the deploy settings.
         let flagged: BTreeSet<&String> = flags.env.iter().map(|(k, _)| k).collect();
+        let lambda_http = function.lambda_http;
         let local_env = function
             .local_env
             .into_iter()
@@ -103,6 +106,7 @@ impl CodeArgs {
             code,
             settings,
             local_env,
+            lambda_http,
         })
     }
 }

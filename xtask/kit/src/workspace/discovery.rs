@@ -26,6 +26,30 @@ pub struct Function {
     pub deploy: DeploySettings,
     /// Variables of the `env` tables beside `deploy`: local runs only (invoke, serve).
     pub local_env: std::collections::BTreeMap<String, String>,
+    /// How its package depends on `lambda_http`, if it does: the features say which HTTP
+    /// events it accepts (`serve`'s front door).
+    pub lambda_http: Option<LambdaHttp>,
+}
+
+/// A package's `lambda_http` dependency as `cargo metadata` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaHttp {
+    pub default_features: bool,
+    pub features: Vec<String>,
+}
+
+impl LambdaHttp {
+    /// The package's normal dependency on `lambda_http`, if any.
+    pub fn of_package(package: &Package) -> Option<LambdaHttp> {
+        package
+            .dependencies
+            .iter()
+            .find(|d| d.name == "lambda_http" && d.kind == cargo_metadata::DependencyKind::Normal)
+            .map(|d| LambdaHttp {
+                default_features: d.uses_default_features,
+                features: d.features.clone(),
+            })
+    }
 }
 
 impl Function {
@@ -52,6 +76,7 @@ impl Function {
             manifest_path,
             deploy: DeploySettings::default(),
             local_env: Default::default(),
+            lambda_http: None,
         }
     }
 }
@@ -186,6 +211,7 @@ fn functions_of(
                 .deploy
                 .over(&package_level.deploy.over(&workspace.deploy)),
             local_env,
+            lambda_http: LambdaHttp::of_package(package),
         });
     }
     Ok(functions)
@@ -258,6 +284,7 @@ mod tests {
             manifest_path: PathBuf::from(format!("/ws/{package}/Cargo.toml")),
             deploy: DeploySettings::default(),
             local_env: Default::default(),
+            lambda_http: None,
         }
     }
 

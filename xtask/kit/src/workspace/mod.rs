@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::arch::Arch;
-pub use discovery::{Function, Selection};
+pub use discovery::{Function, LambdaHttp, Selection};
 
 /// What can go wrong finding a workspace's functions and their settings.
 #[derive(Debug, thiserror::Error)]
