@@ -713,3 +713,36 @@ fn serve_puts_a_rest_function_at_the_root_for_curl_and_takes_http_event() {
         .failure();
     assert!(refused.contains("`alb` feature"), "{refused}");
 }
+
+/// Cost: one invoke of the prebuilt streamer, about 2 s of its own pauses.
+#[test]
+fn invoke_prints_a_streamed_answer_as_it_arrives_without_its_prelude() {
+    use std::io::{BufRead, BufReader};
+    let manifest = fixture_dir().join("Cargo.toml");
+    let started = std::time::Instant::now();
+    let mut child = support::xtask(["invoke", "--payload"])
+        .arg(url_event("chunks=3&delay_ms=1000"))
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(["--package", "streamer", "--bootstrap"])
+        .arg(function("streamer"))
+        .spawn();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        lines.push((line, started.elapsed()));
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {lines:?}");
+    let text: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(text, ["chunk 1 of 3", "chunk 2 of 3", "chunk 3 of 3"]);
+    assert!(!text.concat().contains('\0'), "no prelude: {text:?}");
+    let (first, last) = (lines[0].1, lines[2].1);
+    eprintln!("invoke: first chunk after {first:?}, last after {last:?}");
+    assert!(
+        last - first >= Duration::from_millis(1500),
+        "the first chunk came at {first:?}, the last at {last:?}: not printed as it came"
+    );
+}

@@ -1,6 +1,9 @@
 //! `cargo xtask invoke`: run the packaged function locally, through the Lambda Runtime API
 //! emulator ([`lambda_kit::emulator`]), and print what `aws lambda invoke` and CloudWatch would: the
 //! response on stdout, the function's log lines and `START`/`END`/`REPORT` on stderr.
+//!
+//! The response is printed as it arrives: a streaming function's chunks one by one, flushed,
+//! without the HTTP integration prelude and its eight NUL bytes (`streaming::write_body`).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -8,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use lambda_kit::emulator::{self, FunctionCode, Invocation, Sandbox};
+use lambda_kit::emulator::{self, streaming, FunctionCode, Invocation, Sandbox};
 use lambda_kit::paths;
 use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
 
@@ -43,9 +46,20 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
         let mut invocations = Vec::new();
         let mut failure = None;
         for _ in 0..args.count {
-            match sandbox.invoke(&payload).await {
+            let (parts, mut received) = streaming::response_channel();
+            // The body goes to stdout while the function writes it.
+            let printer = tokio::spawn(async move {
+                let mut stdout = std::io::stdout();
+                streaming::write_body(&mut received, &mut stdout).await
+            });
+            let invoked = sandbox.invoke_streaming(&payload, parts).await;
+            let written = printer
+                .await
+                .context("printing the response")?
+                .context("writing the response")?;
+            match invoked {
                 Ok(invocation) => {
-                    print_invocation(&invocation, args.count > 1)?;
+                    print_invocation(&invocation, written.head.is_some(), args.count > 1)?;
                     invocations.push(invocation);
                 }
                 Err(error) => {
@@ -99,12 +113,16 @@ pub fn read_payload(payload: Option<&str>, file: Option<&Path>) -> Result<Vec<u8
     Ok(bytes)
 }
 
-fn print_invocation(invocation: &Invocation, several: bool) -> Result<()> {
+/// The log, and the end of the response: what failed before answering is printed as Lambda
+/// answers it (the error JSON); an answer was printed as it came.
+fn print_invocation(invocation: &Invocation, answered: bool, several: bool) -> Result<()> {
     eprint!("{}", invocation.log_text());
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&invocation.response)
-        .context("writing the response")?;
+    if !answered {
+        stdout
+            .write_all(&invocation.response)
+            .context("writing the response")?;
+    }
     if several || std::io::stdout().is_terminal() {
         stdout.write_all(b"\n").context("writing the response")?;
     }
