@@ -730,3 +730,111 @@ esac
         "{calls}"
     );
 }
+
+/// Cost: two deploys of the prebuilt zip on moto, a few seconds.
+#[test]
+fn deploy_function_url_leaves_a_url_and_both_permissions_idempotently() {
+    let zips = zips();
+    let moto = Moto::start();
+    moto.create_role();
+    let built = zips.built.to_str().unwrap();
+    let deploy = |extra: &[&str]| {
+        let mut args = vec![
+            "deploy",
+            "--arch",
+            "x86_64",
+            "--endpoint-url",
+            &moto.url,
+            "--zip",
+            built,
+            "--role",
+            ROLE_ARN,
+            "--function-url",
+        ];
+        args.extend_from_slice(extra);
+        moto.xtask(&args).output()
+    };
+    let output = deploy(&["--invoke-mode", "RESPONSE_STREAM"]);
+    assert!(output.status.success());
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    let config = moto.aws(&[
+        "lambda",
+        "get-function-url-config",
+        "--function-name",
+        FUNCTION,
+    ]);
+    let url = config["FunctionUrl"].as_str().unwrap();
+    assert_eq!(config["AuthType"], "NONE");
+    assert_eq!(config["InvokeMode"], "RESPONSE_STREAM");
+    assert!(
+        stdout.contains(&format!("Function URL (NONE, RESPONSE_STREAM): {url}")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("$ aws lambda create-function-url-config --function-name calculate-pi --auth-type NONE --invoke-mode RESPONSE_STREAM"), "{stderr}");
+    // The commands, as a user would run them, are printed too.
+    assert!(stdout.contains("aws lambda add-permission"), "{stdout}");
+
+    let statements = || -> Vec<Value> {
+        let policy = moto.aws(&["lambda", "get-policy", "--function-name", FUNCTION]);
+        let policy: Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
+        policy["Statement"].as_array().unwrap().clone()
+    };
+    let found = statements();
+    let actions: Vec<&str> = found
+        .iter()
+        .map(|s| s["Action"].as_str().unwrap())
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(actions.contains(&"lambda:InvokeFunctionUrl"), "{found:?}");
+    assert!(actions.contains(&"lambda:InvokeFunction"), "{found:?}");
+    let url_statement = found
+        .iter()
+        .find(|s| s["Action"] == "lambda:InvokeFunctionUrl")
+        .unwrap();
+    // AWS puts the auth type in a Condition; moto keeps it as a field of the statement.
+    let auth = &url_statement["Condition"]["StringEquals"]["lambda:FunctionUrlAuthType"];
+    let auth = if auth.is_null() {
+        &url_statement["FunctionUrlAuthType"]
+    } else {
+        auth
+    };
+    assert_eq!(auth, "NONE", "{url_statement}");
+
+    // Again: nothing to change, nothing added twice.
+    let output = deploy(&["--invoke-mode", "RESPONSE_STREAM"]);
+    assert!(output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains("create-function-url-config"), "{stderr}");
+    assert!(!stderr.contains("update-function-url-config"), "{stderr}");
+    assert!(!stderr.contains("add-permission"), "{stderr}");
+    assert_eq!(statements().len(), 2);
+
+    // AWS_IAM: the URL is updated in place and the public statements are removed. (moto's
+    // update keeps the invoke mode whatever is sent, so the auth type is what is checked.)
+    let output = deploy(&["--function-url-auth", "AWS_IAM"]);
+    assert!(output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("$ aws lambda update-function-url-config --function-name calculate-pi --auth-type AWS_IAM --invoke-mode BUFFERED"),
+        "{stderr}"
+    );
+    for sid in [
+        "FunctionURLAllowPublicAccess",
+        "FunctionURLAllowInvokeAction",
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "remove-permission --function-name calculate-pi --statement-id {sid}"
+            )),
+            "{stderr}"
+        );
+    }
+    let config = moto.aws(&[
+        "lambda",
+        "get-function-url-config",
+        "--function-name",
+        FUNCTION,
+    ]);
+    assert_eq!(config["FunctionUrl"].as_str().unwrap(), url);
+    assert_eq!(config["AuthType"], "AWS_IAM");
+}

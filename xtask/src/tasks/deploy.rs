@@ -10,6 +10,7 @@ use clap::Args;
 use lambda_kit::aws;
 use lambda_kit::aws::cli::GlobalOptions;
 use lambda_kit::aws::deploy::Deployment;
+use lambda_kit::aws::function_url::{InvokeMode, UrlAuth, UrlPlan, UrlSettings};
 use lambda_kit::builder::BuildArgs;
 use lambda_kit::command::ShellArgs;
 use lambda_kit::pipeline::Lambda;
@@ -33,6 +34,22 @@ pub struct DeployArgs {
     /// Print the aws commands deploy would run, and run none of them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Put the function behind a function URL (created, or updated to these settings), with
+    /// the resource-policy statements a public URL needs; prints the URL.
+    #[arg(long)]
+    pub function_url: bool,
+    /// Who may call the URL: anyone (NONE) or signed AWS principals (AWS_IAM).
+    #[arg(long, value_enum, default_value = "NONE", requires = "function_url")]
+    pub function_url_auth: UrlAuth,
+    /// How the URL invokes the function: BUFFERED (answers up to 6 MB) or RESPONSE_STREAM
+    /// (streamed, up to 200 MB).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "BUFFERED",
+        requires = "function_url"
+    )]
+    pub invoke_mode: InvokeMode,
     /// The shell of the printed commands (--dry-run, and those the messages suggest).
     #[command(flatten)]
     pub shell: ShellArgs,
@@ -59,9 +76,35 @@ pub fn run(args: &DeployArgs) -> Result<()> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let deployment = Deployment::new(&zip, &lambda.settings, &args.aws, &cwd);
     let shell = args.shell.shell();
+    let url = args.function_url.then(|| {
+        let settings = UrlSettings {
+            auth: args.function_url_auth,
+            invoke_mode: args.invoke_mode,
+        };
+        UrlPlan::new(&lambda.settings.function_name, settings, &args.aws)
+    });
     match aws {
-        None => deployment.dry_run(shell)?,
-        Some(aws) => deployment.run(&aws, shell)?,
+        None => {
+            deployment.dry_run(shell)?;
+            if let Some(url) = &url {
+                print!("\n{}", url.render(shell)?);
+            }
+        }
+        Some(aws) => {
+            deployment.run(&aws, shell)?;
+            if let Some(url) = &url {
+                let name = &lambda.settings.function_name;
+                let address = url
+                    .apply(&aws, name, &args.aws)
+                    .with_context(|| format!("putting {name} behind a function URL"))?;
+                println!(
+                    "Function URL ({}, {}): {address}",
+                    url.settings.auth.name(),
+                    url.settings.invoke_mode.name()
+                );
+                println!("\nThe same by hand:\n\n{}", url.render(shell)?);
+            }
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod client;
 pub mod deploy;
+pub mod function_url;
 
 use crate::command;
 use crate::tools::NotInstalled;
