@@ -10,10 +10,11 @@ use clap::Args;
 use lambda_kit::aws;
 use lambda_kit::aws::cli::GlobalOptions;
 use lambda_kit::aws::deploy::Deployment;
-use lambda_kit::aws::function_url::{InvokeMode, UrlAuth, UrlPlan, UrlSettings};
+use lambda_kit::aws::function_url::{InvokeMode, UrlAuth, UrlPlan};
 use lambda_kit::builder::BuildArgs;
 use lambda_kit::command::ShellArgs;
 use lambda_kit::pipeline::Lambda;
+use lambda_kit::workspace::function_url::UrlLevel;
 use lambda_kit::workspace::settings::SettingsFlags;
 use lambda_kit::workspace::FunctionArgs;
 
@@ -35,21 +36,18 @@ pub struct DeployArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Put the function behind a function URL (created, or updated to these settings), with
-    /// the resource-policy statements a public URL needs; prints the URL.
+    /// the resource-policy statements a public URL needs; prints the URL [metadata:
+    /// function_url = true].
     #[arg(long)]
     pub function_url: bool,
-    /// Who may call the URL: anyone (NONE) or signed AWS principals (AWS_IAM).
-    #[arg(long, value_enum, default_value = "NONE", requires = "function_url")]
-    pub function_url_auth: UrlAuth,
+    /// Who may call the URL: anyone (NONE) or signed AWS principals (AWS_IAM) [metadata:
+    /// function_url_auth; default: NONE].
+    #[arg(long, value_enum)]
+    pub function_url_auth: Option<UrlAuth>,
     /// How the URL invokes the function: BUFFERED (answers up to 6 MB) or RESPONSE_STREAM
-    /// (streamed, up to 200 MB).
-    #[arg(
-        long,
-        value_enum,
-        default_value = "BUFFERED",
-        requires = "function_url"
-    )]
-    pub invoke_mode: InvokeMode,
+    /// (streamed, up to 200 MB) [metadata: invoke_mode; default: BUFFERED].
+    #[arg(long, value_enum)]
+    pub invoke_mode: Option<InvokeMode>,
     /// The shell of the printed commands (--dry-run, and those the messages suggest).
     #[command(flatten)]
     pub shell: ShellArgs,
@@ -76,13 +74,21 @@ pub fn run(args: &DeployArgs) -> Result<()> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let deployment = Deployment::new(&zip, &lambda.settings, &args.aws, &cwd);
     let shell = args.shell.shell();
-    let url = args.function_url.then(|| {
-        let settings = UrlSettings {
-            auth: args.function_url_auth,
-            invoke_mode: args.invoke_mode,
-        };
-        UrlPlan::new(&lambda.settings.function_name, settings, &args.aws)
-    });
+    let flags = UrlLevel {
+        enabled: args.function_url.then_some(true),
+        auth: args.function_url_auth,
+        invoke_mode: args.invoke_mode,
+    };
+    let url = flags
+        .over(&lambda.function.deploy.function_url)
+        .resolve()
+        .map(|settings| UrlPlan::new(&lambda.settings.function_name, settings, &args.aws));
+    if url.is_none() && (args.function_url_auth.is_some() || args.invoke_mode.is_some()) {
+        anyhow::bail!(
+            "--function-url-auth and --invoke-mode set up a function URL: add --function-url (or \
+             function_url = true in [package.metadata.lambda.deploy])"
+        );
+    }
     match aws {
         None => {
             deployment.dry_run(shell)?;

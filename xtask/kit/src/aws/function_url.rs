@@ -9,6 +9,7 @@
 use crate::aws::cli::{AwsCommand, GlobalOptions};
 use crate::aws::client::{self, ErrorKind};
 use crate::command::{self, Shell};
+pub use crate::workspace::function_url::{InvokeMode, UrlAuth, UrlSettings};
 
 /// Why the function URL was not set up: what was being done, and what the CLI said.
 #[derive(Debug, thiserror::Error)]
@@ -26,75 +27,6 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Who may call the URL: anyone (`NONE`) or signed AWS principals (`AWS_IAM`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    clap::ValueEnum,
-    serde::Deserialize,
-    serde::Serialize,
-)]
-pub enum UrlAuth {
-    #[default]
-    #[value(name = "NONE")]
-    #[serde(rename = "NONE")]
-    None,
-    #[value(name = "AWS_IAM")]
-    #[serde(rename = "AWS_IAM")]
-    AwsIam,
-}
-
-impl UrlAuth {
-    pub fn name(self) -> &'static str {
-        match self {
-            UrlAuth::None => "NONE",
-            UrlAuth::AwsIam => "AWS_IAM",
-        }
-    }
-}
-
-/// How the URL invokes the function: buffered (6 MB answers) or streamed (up to 200 MB).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    clap::ValueEnum,
-    serde::Deserialize,
-    serde::Serialize,
-)]
-pub enum InvokeMode {
-    #[default]
-    #[value(name = "BUFFERED")]
-    #[serde(rename = "BUFFERED")]
-    Buffered,
-    #[value(name = "RESPONSE_STREAM")]
-    #[serde(rename = "RESPONSE_STREAM")]
-    ResponseStream,
-}
-
-impl InvokeMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            InvokeMode::Buffered => "BUFFERED",
-            InvokeMode::ResponseStream => "RESPONSE_STREAM",
-        }
-    }
-}
-
-/// The URL a function should have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct UrlSettings {
-    pub auth: UrlAuth,
-    pub invoke_mode: InvokeMode,
-}
 
 /// The statement that lets anyone call a `NONE` URL (the console's name for it).
 pub const URL_STATEMENT: &str = "FunctionURLAllowPublicAccess";

@@ -2,6 +2,7 @@
 //! functions ([`discovery`]) and their settings ([`settings`]), and where its artifacts go.
 
 pub mod discovery;
+pub mod function_url;
 pub mod settings;
 
 use std::path::{Path, PathBuf};

@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::runtime::Runtime;
 use crate::validate;
+use crate::workspace::function_url::{InvokeMode, UrlAuth, UrlLevel};
 
 /// A setting that cannot be used, in the metadata or on the command line.
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +212,7 @@ impl SettingsFlags {
             tags: self.tags.iter().cloned().collect(),
             layers: (!self.layers.is_empty()).then(|| self.layers.clone()),
             include: (!include.is_empty()).then_some(include),
+            function_url: Default::default(),
         })
     }
 
@@ -289,6 +291,9 @@ pub struct DeploySettings {
     pub tags: BTreeMap<String, String>,
     pub layers: Option<Vec<String>>,
     pub include: Option<Vec<Include>>,
+    /// The function URL `deploy` and `template` give it (`function_url`, `function_url_auth`,
+    /// `invoke_mode`).
+    pub function_url: UrlLevel,
 }
 
 /// The kit's defaults, under every level.
@@ -355,6 +360,7 @@ impl DeploySettings {
             tags,
             layers: self.layers.clone().or_else(|| general.layers.clone()),
             include: self.include.clone().or_else(|| general.include.clone()),
+            function_url: self.function_url.over(&general.function_url),
         }
     }
 
@@ -421,7 +427,7 @@ pub struct ReadTable {
 }
 
 /// The keys the kit reads (cargo-lambda's names, and its aliases).
-pub const SUPPORTED_KEYS: [&str; 17] = [
+pub const SUPPORTED_KEYS: [&str; 21] = [
     "name",
     "memory",
     "timeout",
@@ -439,6 +445,10 @@ pub const SUPPORTED_KEYS: [&str; 17] = [
     "layers",
     "layer",
     "include",
+    "function_url",
+    "enable_function_url",
+    "function_url_auth",
+    "invoke_mode",
 ];
 
 /// Reads a `deploy` table. Every value goes through the validator of its command-line flag; an
@@ -506,10 +516,27 @@ pub fn read_deploy_table(table: &Value, origin: &Origin, base: &Path) -> Result<
                 }
                 settings.include = Some(includes);
             }
+            "function_url" | "enable_function_url" => match value {
+                Value::Bool(enabled) => settings.function_url.enabled = Some(*enabled),
+                other => {
+                    return Err(invalid(
+                        &at,
+                        format!("expected true or false, found {other}"),
+                    ))
+                }
+            },
+            "function_url_auth" => {
+                settings.function_url.auth =
+                    Some(checked(string(value, &at)?, UrlAuth::parse, &at)?)
+            }
+            "invoke_mode" => {
+                settings.function_url.invoke_mode =
+                    Some(checked(string(value, &at)?, InvokeMode::parse, &at)?)
+            }
             other => read.warnings.push(format!(
                 "warning: {origin} {other} is not supported by this kit and is ignored (supported: \
                  name, memory, timeout, role, runtime, tracing, description, env, env_file, tags, \
-                 layers, include)"
+                 layers, include, function_url, function_url_auth, invoke_mode)"
             )),
         }
     }
@@ -669,6 +696,34 @@ mod tests {
         assert_eq!(include[0].source, PathBuf::from("/ws/fn/static"));
         assert_eq!(include[1].name, "cfg.json");
         assert_eq!(include[1].source, PathBuf::from("/ws/fn/config/prod.json"));
+    }
+
+    #[test]
+    fn reads_the_function_url_keys_and_cargo_lambdas_name() {
+        use crate::workspace::function_url::{InvokeMode, UrlAuth, UrlSettings};
+        let table = json!({"enable_function_url": true, "invoke_mode": "RESPONSE_STREAM"});
+        let read = read_deploy_table(&table, &origin(), Path::new("/ws")).unwrap();
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+        assert_eq!(
+            read.settings.function_url.resolve(),
+            Some(UrlSettings {
+                auth: UrlAuth::None,
+                invoke_mode: InvokeMode::ResponseStream
+            })
+        );
+        let table = json!({"function_url": true, "function_url_auth": "AWS_IAM"});
+        let read = read_deploy_table(&table, &origin(), Path::new("/ws")).unwrap();
+        assert_eq!(read.settings.function_url.auth, Some(UrlAuth::AwsIam));
+        for (key, value) in [
+            ("function_url", json!("yes")),
+            ("function_url_auth", json!("PUBLIC")),
+            ("invoke_mode", json!("STREAM")),
+        ] {
+            let err = read_deploy_table(&json!({ key: value }), &origin(), Path::new("/ws"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]
