@@ -157,6 +157,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
             arch: args.build.arch,
             zip,
             package_args,
+            function_url: lambda.function.deploy.function_url.resolve(),
         });
     }
 

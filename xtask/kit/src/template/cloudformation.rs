@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{
-    description, get_att_arn, outputs, role_logical_id, FunctionProperties, Properties, Resource,
-    Template, TemplateFunction,
+    description, get_att_arn, outputs, role_logical_id, url_logical_id, FunctionProperties,
+    Properties, Resource, Template, TemplateFunction,
 };
+use crate::workspace::function_url::{UrlAuth, UrlSettings};
 use crate::workspace::settings::Tracing;
 
 pub(super) fn template(functions: &[TemplateFunction], ids: &[String]) -> Template {
@@ -37,6 +38,9 @@ pub(super) fn template(functions: &[TemplateFunction], ids: &[String]) -> Templa
                 properties: Properties::Function(Box::new(properties)),
             },
         );
+        if let Some(url) = function.function_url {
+            resources.extend(url_resources(id, url));
+        }
     }
     Template {
         version: "2010-09-09",
@@ -45,6 +49,54 @@ pub(super) fn template(functions: &[TemplateFunction], ids: &[String]) -> Templa
         resources,
         outputs: outputs(functions, ids),
     }
+}
+
+/// A function URL: `AWS::Lambda::Url`, and for a public one (`NONE`) the two permissions it
+/// needs since October 2025 (`lambda:InvokeFunctionUrl` for the auth type NONE, and
+/// `lambda:InvokeFunction` invoked via the URL), as `deploy --function-url` adds them.
+fn url_resources(id: &str, url: UrlSettings) -> Vec<(String, Resource)> {
+    let mut resources = vec![(
+        url_logical_id(id),
+        Resource {
+            kind: "AWS::Lambda::Url",
+            metadata: None,
+            properties: Properties::Other(json!({
+                "TargetFunctionArn": get_att_arn(id),
+                "AuthType": url.auth.name(),
+                "InvokeMode": url.invoke_mode.name(),
+            })),
+        },
+    )];
+    if url.auth == UrlAuth::None {
+        let permission = |extra: Value| {
+            let mut properties = json!({
+                "FunctionName": { "Ref": id },
+                "Principal": "*",
+            });
+            let map = properties.as_object_mut().expect("an object");
+            map.extend(extra.as_object().expect("an object").clone());
+            Resource {
+                kind: "AWS::Lambda::Permission",
+                metadata: None,
+                properties: Properties::Other(properties),
+            }
+        };
+        resources.push((
+            format!("{id}UrlPublicAccess"),
+            permission(json!({
+                "Action": "lambda:InvokeFunctionUrl",
+                "FunctionUrlAuthType": "NONE",
+            })),
+        ));
+        resources.push((
+            format!("{id}UrlInvokeAccess"),
+            permission(json!({
+                "Action": "lambda:InvokeFunction",
+                "InvokedViaFunctionUrl": true,
+            })),
+        ));
+    }
+    resources
 }
 
 fn managed_policy(path: &str) -> Value {
@@ -143,6 +195,52 @@ mod tests {
             t["Outputs"]["CalculatePiArn"]["Value"],
             json!({"Fn::GetAtt": ["CalculatePi", "Arn"]})
         );
+    }
+
+    #[test]
+    fn a_function_url_and_the_two_permissions_of_a_public_one() {
+        use crate::workspace::function_url::{InvokeMode, UrlAuth, UrlSettings};
+        let mut f = function("F", Arch::X86_64);
+        f.function_url = Some(UrlSettings {
+            auth: UrlAuth::None,
+            invoke_mode: InvokeMode::ResponseStream,
+        });
+        let t = parse(&render(Format::CloudFormation, &[f.clone()]).unwrap());
+        let r = &t["Resources"];
+        assert_eq!(r["FUrl"]["Type"], "AWS::Lambda::Url");
+        assert_eq!(
+            r["FUrl"]["Properties"],
+            json!({"TargetFunctionArn": {"Fn::GetAtt": ["F", "Arn"]}, "AuthType": "NONE",
+                   "InvokeMode": "RESPONSE_STREAM"})
+        );
+        assert_eq!(
+            r["FUrlPublicAccess"]["Properties"],
+            json!({"FunctionName": {"Ref": "F"}, "Principal": "*",
+                   "Action": "lambda:InvokeFunctionUrl", "FunctionUrlAuthType": "NONE"})
+        );
+        assert_eq!(
+            r["FUrlInvokeAccess"]["Properties"],
+            json!({"FunctionName": {"Ref": "F"}, "Principal": "*",
+                   "Action": "lambda:InvokeFunction", "InvokedViaFunctionUrl": true})
+        );
+        assert_eq!(
+            t["Outputs"]["FFunctionUrl"]["Value"],
+            json!({"Fn::GetAtt": ["FUrl", "FunctionUrl"]})
+        );
+        // AWS_IAM: the URL alone.
+        f.function_url = Some(UrlSettings {
+            auth: UrlAuth::AwsIam,
+            invoke_mode: InvokeMode::Buffered,
+        });
+        let t = parse(&render(Format::CloudFormation, &[f]).unwrap());
+        let kinds: Vec<&str> = t["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|r| r["Type"].as_str().unwrap())
+            .collect();
+        assert!(!kinds.contains(&"AWS::Lambda::Permission"), "{kinds:?}");
+        assert!(kinds.contains(&"AWS::Lambda::Url"), "{kinds:?}");
     }
 
     #[test]

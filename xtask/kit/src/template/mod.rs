@@ -10,6 +10,7 @@
 pub mod cloudformation;
 pub mod sam;
 
+use crate::workspace::function_url::UrlSettings;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path};
@@ -45,6 +46,8 @@ pub struct TemplateFunction {
     /// SAM's Makefile: the `package` arguments that choose and build this function, each one
     /// either a literal or a path from the Makefile's folder.
     pub package_args: Vec<MakeArg>,
+    /// Its function URL, if it has one (`function_url` in its metadata).
+    pub function_url: Option<UrlSettings>,
 }
 
 /// An argument of the kit's command in the Makefile.
@@ -286,6 +289,9 @@ struct FunctionProperties {
     tracing: Option<&'static str>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     tags: Option<Value>,
+    /// SAM's `FunctionUrlConfig` (CloudFormation: an `AWS::Lambda::Url` resource instead).
+    #[serde(rename = "FunctionUrlConfig", skip_serializing_if = "Option::is_none")]
+    function_url_config: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -316,6 +322,7 @@ impl FunctionProperties {
             tracing_config: None,
             tracing: None,
             tags: None,
+            function_url_config: None,
         }
     }
 }
@@ -342,18 +349,33 @@ fn description(functions: &[TemplateFunction]) -> String {
 }
 
 fn outputs(functions: &[TemplateFunction], ids: &[String]) -> BTreeMap<String, Output> {
-    ids.iter()
-        .zip(functions)
-        .map(|(id, function)| {
-            (
-                format!("{id}Arn"),
+    let mut outputs = BTreeMap::new();
+    for (id, function) in ids.iter().zip(functions) {
+        let name = &function.settings.function_name;
+        outputs.insert(
+            format!("{id}Arn"),
+            Output {
+                description: format!("ARN of {name}"),
+                value: get_att_arn(id),
+            },
+        );
+        // The URL resource is `<id>Url` in both: ours in CloudFormation, SAM's own in SAM.
+        if function.function_url.is_some() {
+            outputs.insert(
+                format!("{id}FunctionUrl"),
                 Output {
-                    description: format!("ARN of {}", function.settings.function_name),
-                    value: get_att_arn(id),
+                    description: format!("Function URL of {name}"),
+                    value: json!({ "Fn::GetAtt": [url_logical_id(id), "FunctionUrl"] }),
                 },
-            )
-        })
-        .collect()
+            );
+        }
+    }
+    outputs
+}
+
+/// The logical id of a function's `AWS::Lambda::Url` (the one SAM gives it too).
+fn url_logical_id(id: &str) -> String {
+    format!("{id}Url")
 }
 
 /// The template as pretty JSON with a final newline.
@@ -386,6 +408,7 @@ pub(crate) mod tests {
                 MakeArg::Literal("--arch".into()),
                 MakeArg::Literal(arch.lambda_name().into()),
             ],
+            function_url: None,
         }
     }
 

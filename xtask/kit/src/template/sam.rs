@@ -30,6 +30,10 @@ pub(super) fn template(functions: &[TemplateFunction], ids: &[String]) -> Templa
         properties.tracing = settings.tracing.map(Tracing::mode);
         properties.tags = (!settings.tags.is_empty())
             .then(|| serde_json::to_value(&settings.tags).expect("plain data serializes"));
+        // SAM makes `<id>Url` and, for NONE, the public permission from this.
+        properties.function_url_config = function.function_url.map(
+            |url| json!({ "AuthType": url.auth.name(), "InvokeMode": url.invoke_mode.name() }),
+        );
         resources.insert(
             id.clone(),
             Resource {
@@ -110,6 +114,25 @@ mod tests {
     use crate::arch::Arch;
     use crate::template::tests::{full, function, parse};
     use crate::template::{render, Format};
+
+    #[test]
+    fn a_function_url_is_sams_function_url_config() {
+        use crate::workspace::function_url::{InvokeMode, UrlAuth, UrlSettings};
+        let mut f = function("F", Arch::X86_64);
+        f.function_url = Some(UrlSettings {
+            auth: UrlAuth::None,
+            invoke_mode: InvokeMode::ResponseStream,
+        });
+        let t = parse(&render(Format::Sam, &[f]).unwrap());
+        assert_eq!(
+            t["Resources"]["F"]["Properties"]["FunctionUrlConfig"],
+            json!({"AuthType": "NONE", "InvokeMode": "RESPONSE_STREAM"})
+        );
+        assert_eq!(
+            t["Outputs"]["FFunctionUrl"]["Value"],
+            json!({"Fn::GetAtt": ["FUrl", "FunctionUrl"]})
+        );
+    }
 
     #[test]
     fn a_serverless_function_built_by_make() {
