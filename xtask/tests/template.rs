@@ -522,3 +522,81 @@ fn sam_builds_the_kits_bootstrap_and_the_stack_deploys() {
         packaged_bytes
     );
 }
+
+/// Cost: one SAM template (no build), cfn-lint and the SAM translator: a few seconds.
+#[test]
+fn a_function_url_in_metadata_is_in_the_sam_template_and_sams_translation() {
+    let ws = work_dir("function-url");
+    support::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/http-functions"),
+        &ws,
+    );
+    let streamer = ws.join("streamer/Cargo.toml");
+    let mut manifest = std::fs::read_to_string(&streamer).unwrap();
+    manifest.push_str(
+        "\n[package.metadata.lambda.deploy]\nenable_function_url = true\n\
+         invoke_mode = \"RESPONSE_STREAM\"\n",
+    );
+    std::fs::write(&streamer, manifest).unwrap();
+    let template = ws.join("out/sam.json");
+    xtask([
+        "template",
+        "--format",
+        "sam",
+        "--manifest-path",
+        ws.join("Cargo.toml").to_str().unwrap(),
+        "--package",
+        "streamer",
+        "--output",
+        template.to_str().unwrap(),
+        "--runtime",
+        "provided.al2023",
+    ])
+    .current_dir(OUTSIDE)
+    .success();
+    let t = read_json(&template);
+    assert_eq!(
+        t["Resources"]["Streamer"]["Properties"]["FunctionUrlConfig"],
+        json!({"AuthType": "NONE", "InvokeMode": "RESPONSE_STREAM"})
+    );
+    let dir = template.parent().unwrap();
+    sam_venv("cfn-lint", &["--", template.to_str().unwrap()], dir);
+    // SAM makes the URL and the public permission from it. (The translator takes the code
+    // from S3 only, as `sam package` leaves it: the local folder is swapped for an S3 URI.)
+    let mut uploaded = t.clone();
+    uploaded["Resources"]["Streamer"]["Properties"]["CodeUri"] = json!("s3://bucket/streamer.zip");
+    let uploaded_path = dir.join("uploaded.json");
+    std::fs::write(&uploaded_path, uploaded.to_string()).unwrap();
+    let translated = dir.join("translated.json");
+    sam_venv(
+        "python",
+        &[
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/support/sam_translate.py")
+                .to_str()
+                .unwrap(),
+            uploaded_path.to_str().unwrap(),
+            translated.to_str().unwrap(),
+        ],
+        dir,
+    );
+    let translated = read_json(&translated);
+    let r = &translated["Resources"];
+    assert_eq!(r["StreamerUrl"]["Type"], "AWS::Lambda::Url", "{r}");
+    assert_eq!(
+        r["StreamerUrl"]["Properties"]["InvokeMode"],
+        "RESPONSE_STREAM"
+    );
+    let permissions: Vec<&Value> = r
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|v| v["Type"] == "AWS::Lambda::Permission")
+        .collect();
+    assert!(
+        permissions
+            .iter()
+            .any(|p| p["Properties"]["Action"] == "lambda:InvokeFunctionUrl"),
+        "{permissions:?}"
+    );
+}
