@@ -22,6 +22,7 @@ use serde_json::Value;
 
 mod support;
 
+use support::http::python_json;
 use support::{pi_digits, xtask};
 
 // ---------------------------------------------------------------------------------------------
@@ -1115,23 +1116,6 @@ fn a_function_writing_100_mb_to_stdout_gets_a_bounded_log_and_nothing_hangs() {
 
 // ---------------------------------------------------------------------------------------------
 // serve --concurrency: several execution environments, Lambda's throttle past them.
-
-/// Runs `script` with the test virtualenv's Python (boto3), `args` after it; its stdout as JSON.
-fn python_json(script: &str, args: &[&str]) -> Value {
-    let python = xtask::repository::Venv::Test.program("python").unwrap();
-    let output = Command::new(python)
-        .args(["-c", script])
-        .args(args)
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
 
 /// Each of N threads makes its own client, waits at a barrier, then invokes `per_client`
 /// times without retries; prints what each call got.

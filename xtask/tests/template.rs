@@ -97,6 +97,20 @@ fn sam_venv(program: &str, args: &[&str], dir: &Path) -> Output {
     output
 }
 
+/// The SAM template at `sam` as plain CloudFormation in `out` (aws-sam-translator, offline).
+fn sam_translate(sam: &Path, out: &Path, dir: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sam_translate.py");
+    sam_venv(
+        "python",
+        &[
+            script.to_str().unwrap(),
+            sam.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+        dir,
+    );
+}
+
 /// What the template tests ask of moto (S3, CloudFormation, Lambda).
 trait StackApi {
     fn try_aws(&self, args: &[&str], dir: &Path) -> Output;
@@ -466,18 +480,7 @@ fn sam_builds_the_kits_bootstrap_and_the_stack_deploys() {
     let sam_built = built.join("template.yaml");
     let packaged = moto.package(&sam_built, "sam");
     let translated = dir.join("translated.json");
-    sam_venv(
-        "python",
-        &[
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/support/sam_translate.py")
-                .to_str()
-                .unwrap(),
-            packaged.to_str().unwrap(),
-            translated.to_str().unwrap(),
-        ],
-        &dir,
-    );
+    sam_translate(&packaged, &translated, &dir);
     let t = read_json(&translated);
     assert_eq!(t["Resources"]["Three"]["Type"], "AWS::Lambda::Function");
     assert_eq!(
@@ -568,18 +571,7 @@ fn a_function_url_in_metadata_is_in_the_sam_template_and_sams_translation() {
     let uploaded_path = dir.join("uploaded.json");
     std::fs::write(&uploaded_path, uploaded.to_string()).unwrap();
     let translated = dir.join("translated.json");
-    sam_venv(
-        "python",
-        &[
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/support/sam_translate.py")
-                .to_str()
-                .unwrap(),
-            uploaded_path.to_str().unwrap(),
-            translated.to_str().unwrap(),
-        ],
-        dir,
-    );
+    sam_translate(&uploaded_path, &translated, dir);
     let translated = read_json(&translated);
     let r = &translated["Resources"];
     assert_eq!(r["StreamerUrl"]["Type"], "AWS::Lambda::Url", "{r}");
