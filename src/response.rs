@@ -97,6 +97,20 @@ mod tests {
     }
 
     #[test]
+    fn from_6291530_digits_on_the_default_threshold_streams() {
+        use crate::limits::BUFFERED_RESPONSE_LIMIT_BYTES as LIMIT;
+        assert_eq!(response(6_291_529).json_len(), LIMIT);
+        assert!(matches!(
+            answer(response(6_291_529), LIMIT),
+            Answer::Buffered(_)
+        ));
+        assert!(matches!(
+            answer(response(6_291_530), LIMIT),
+            Answer::Streamed(_)
+        ));
+    }
+
+    #[test]
     fn a_streamed_answer_is_the_json_document_in_chunks() {
         for digits in [5, 65_000, 200_000] {
             let expected = serde_json::to_vec(&response(digits)).unwrap();
