@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, Mutex};
 const WAIT: Duration = Duration::from_secs(60);
 
 struct Event {
+    status: StatusCode,
     headers: Vec<(&'static str, Vec<u8>)>,
     body: String,
 }
@@ -79,7 +80,7 @@ async fn next(State(api): State<Arc<Api>>) -> Response {
     let Some(event) = api.events.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };
-    let mut response = (StatusCode::OK, event.body).into_response();
+    let mut response = (event.status, event.body).into_response();
     response.headers_mut().remove("content-type");
     for (name, value) in event.headers {
         response.headers_mut().insert(
@@ -249,7 +250,12 @@ impl Function {
     }
 
     fn send_raw(&self, body: &str, headers: Vec<(&'static str, Vec<u8>)>) {
+        self.send_status(StatusCode::OK, body, headers);
+    }
+
+    fn send_status(&self, status: StatusCode, body: &str, headers: Vec<(&'static str, Vec<u8>)>) {
         let sent = self.events.send(Event {
+            status,
             headers,
             body: body.to_string(),
         });
@@ -633,6 +639,26 @@ async fn an_arn_that_is_not_text_stops_lambda_runtime() {
         },
     )
     .await;
+}
+
+/// The Runtime API documents `500 Container error` on `next` as "exit promptly": lambda_runtime
+/// does, by the panic on the missing request id.
+#[tokio::test]
+async fn a_container_error_on_next_ends_the_process() {
+    let mut function = Function::start(&[]).await;
+    function.expect_next().await;
+    function.send_status(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        r#"{"errorMessage": "Internal Server Error", "errorType": "InternalServerError"}"#,
+        Vec::new(),
+    );
+    let status = function.expect_exit().await;
+    let stderr = function.stderr().await;
+    assert_eq!(status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("missing lambda-runtime-aws-request-id header"),
+        "{stderr}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
