@@ -76,13 +76,13 @@ pub fn ensure_cross() -> Result<()> {
         "setup: installing cross {CROSS_VERSION} into {} (a few minutes, once)",
         cross_root().display()
     );
-    command::run(
+    Ok(command::run(
         Command::new(command::cargo())
             .args(["install", "--locked", "--force", "--root"])
             .arg(cross_root())
             .args(["cross", "--version", CROSS_VERSION]),
         "installing cross",
-    )
+    )?)
 }
 
 /// Whether [`cross_root`] holds cross 0.2.5, from cargo install's record. Never by running

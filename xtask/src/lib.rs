@@ -1,6 +1,5 @@
 //! The tasks of `cargo xtask`, one module each; the kit they use is the `lambda-kit` crate.
 
-pub mod bench;
 pub mod containers;
 pub mod repository;
 pub mod tasks;

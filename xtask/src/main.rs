@@ -2,9 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
-use xtask::bench;
 use xtask::tasks::{
-    bench_serve, clean, deploy, image, invoke, package, serve, setup, template, test,
+    bench, bench_serve, clean, deploy, image, invoke, package, serve, setup, template, test,
 };
 
 const MAKE_TARGETS: &str = "\

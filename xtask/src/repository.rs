@@ -1,4 +1,4 @@
-//! This repository: its root (the kit's own files, the benchmark's function), and its test
+//! This repository: its root (the kit's own files, the benchmark's function and its event), and its test
 //! tools from PyPI, installed by `cargo xtask setup`: the AWS CLI and moto pinned in
 //! `xtask/test-requirements.txt` into `.venv/`, the SAM CLI pinned in `xtask/sam-requirements.txt`
 //! into `.venv-sam/` (its own, because it pins moto's dependencies to other versions).
@@ -6,6 +6,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+use lambda_kit::artifact::deployment::DeploymentZip;
+use lambda_kit::builder::BuildArgs;
+use lambda_kit::pipeline::Lambda;
+use lambda_kit::runtime::Runtime;
+use lambda_kit::workspace::settings::SettingsFlags;
+use lambda_kit::workspace::FunctionArgs;
+
+/// The benchmark event of this repository's function: the default payload of `invoke`, and the
+/// one `serve`'s printed command sends.
+pub const BENCHMARK_EVENT: &str = r#"{"digits": "10_000"}"#;
 
 /// This repository's root: the parent of `xtask/`. The kit's own files live here; the
 /// workspace it builds may be another one (`--manifest-path`).
@@ -14,6 +24,25 @@ pub fn repository_root() -> PathBuf {
         .parent()
         .expect("xtask/ lives inside the repository")
         .to_path_buf()
+}
+
+/// This repository's own function, built for `build` and zipped to `output` on `runtime`:
+/// what the tests and the benchmark start from.
+pub fn package_function(
+    build: &BuildArgs,
+    runtime: Runtime,
+    output: &Path,
+) -> Result<DeploymentZip> {
+    let function = FunctionArgs {
+        manifest_path: Some(repository_root().join("Cargo.toml")),
+        ..FunctionArgs::default()
+    };
+    let settings = SettingsFlags {
+        runtime: Some(runtime),
+        ..SettingsFlags::default()
+    };
+    let lambda = Lambda::from_flags(&function, &settings, build, "package")?;
+    Ok(lambda.package(Some(output))?)
 }
 
 /// A virtualenv of pinned test tools.

@@ -4,11 +4,14 @@
 //! the bench cannot rot unnoticed.
 
 use std::path::Path;
-use std::process::Command;
 
-use xtask::bench::report;
-use xtask::bench::results::{BenchResults, ProgramKind};
-use xtask::bench::stats;
+use xtask::tasks::bench::report;
+use xtask::tasks::bench::results::{BenchResults, ProgramKind};
+use xtask::tasks::bench::stats;
+
+mod support;
+
+use support::xtask;
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
@@ -17,28 +20,26 @@ fn read(path: &Path) -> String {
 #[test]
 fn bench_writes_the_report_and_charts_of_a_real_run() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "bench",
-            "--digits",
-            "500",
-            "--warm",
-            "2",
-            "--cold",
-            "2",
-            "--baseline-runs",
-            "1",
-            "--arch",
-            "x86_64",
-            "--chudnovsky-runs",
-            "1",
-            "--chudnovsky-digits",
-            "20_000",
-            "--output-dir",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let output = xtask([
+        "bench",
+        "--digits",
+        "500",
+        "--warm",
+        "2",
+        "--cold",
+        "2",
+        "--baseline-runs",
+        "1",
+        "--arch",
+        "x86_64",
+        "--chudnovsky-runs",
+        "1",
+        "--chudnovsky-digits",
+        "20_000",
+        "--output-dir",
+    ])
+    .arg(dir.path())
+    .output();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -142,10 +143,7 @@ fn bench_writes_the_report_and_charts_of_a_real_run() {
 
 #[test]
 fn bad_settings_stop_the_bench_before_anything_runs() {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["bench", "--digits", "ten"])
-        .output()
-        .unwrap();
+    let output = xtask(["bench", "--digits", "ten"]).output();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not a digit count"), "{stderr}");

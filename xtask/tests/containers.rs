@@ -11,12 +11,12 @@ use std::time::Duration;
 use axum::body::Bytes;
 use lambda_kit::artifact::lambda_zip;
 use lambda_kit::emulator::runtime_api::{Event, RuntimeApi, RuntimeMessage};
-use num_bigint::BigInt;
 use xtask::containers::{self, podman};
 
 mod support;
 
-const BENCHMARK_EVENT: &str = r#"{"digits": "10_000"}"#;
+use support::{pi_digits, xtask};
+use xtask::repository::BENCHMARK_EVENT;
 
 fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
@@ -41,45 +41,17 @@ fn checked(command: &mut Command, what: &str) -> Output {
 /// the same binaries into the same target folder).
 fn cargo_zip(arch: &str, dir: &Path) -> PathBuf {
     let zip = dir.join(format!("lambda-{arch}.zip"));
-    checked(
-        Command::new(env!("CARGO_BIN_EXE_xtask")).args([
-            "package",
-            "--arch",
-            arch,
-            "--builder",
-            "cargo",
-            "--output",
-            zip.to_str().unwrap(),
-        ]),
-        "cargo xtask package",
-    );
+    xtask([
+        "package",
+        "--arch",
+        arch,
+        "--builder",
+        "cargo",
+        "--output",
+        zip.to_str().unwrap(),
+    ])
+    .success();
     zip
-}
-
-fn machin_digits(n: u32) -> String {
-    fn arctan_inverse(x: u32, unity: &BigInt) -> BigInt {
-        let x = BigInt::from(x);
-        let x2 = &x * &x;
-        let mut power = unity / &x;
-        let mut sum = power.clone();
-        let mut k = 1u32;
-        while power != BigInt::from(0) {
-            power /= &x2;
-            let term = &power / (2 * k + 1);
-            if k % 2 == 1 {
-                sum -= term;
-            } else {
-                sum += term;
-            }
-            k += 1;
-        }
-        sum
-    }
-    let guard = 12;
-    let unity = BigInt::from(10).pow(n + guard);
-    let pi: BigInt = (arctan_inverse(5, &unity) * 4 - arctan_inverse(239, &unity)) * 4;
-    let digits = (pi / BigInt::from(10).pow(guard)).to_string();
-    digits[..n as usize].to_string()
 }
 
 /// Removes the container when the test ends, however it ends.
@@ -175,7 +147,7 @@ fn answer_of_image(image: &str, name: &str, payload: &'static str) -> serde_json
 fn assert_benchmark_answer(answer: &serde_json::Value) {
     let pi = answer["pi"].as_str().unwrap_or_else(|| panic!("{answer}"));
     assert_eq!(answer["digits"], 10_000, "{answer}");
-    assert_eq!(pi.replace('.', ""), machin_digits(10_000));
+    assert_eq!(pi.replace('.', ""), pi_digits(10_000));
 }
 
 /// `podman load` of `cargo xtask image`'s archive names the image `calculate-pi:x86_64` (the
@@ -189,13 +161,13 @@ fn the_oci_archive_loads_by_name_and_answers() {
     let zip = cargo_zip("x86_64", dir.path());
     let archive = dir.path().join("image.tar");
     // What `cargo xtask image` writes, through the same function.
-    let package = lambda_kit::artifact::package::read_zip(
+    let read = lambda_kit::artifact::deployment::read_zip(
         &zip,
         Some(lambda_kit::arch::Arch::X86_64),
         lambda_kit::runtime::Runtime::ProvidedAl2,
     )
     .unwrap();
-    xtask::tasks::image::write_image(&package, "calculate-pi", &archive).unwrap();
+    xtask::tasks::image::write_image(&read, "calculate-pi", &archive).unwrap();
     let _ = podman()
         .args(["rmi", "--force", "calculate-pi:x86_64"])
         .output();
@@ -232,26 +204,22 @@ fn an_image_holds_the_functions_included_files_in_the_task_root() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("one.tar");
     let name = format!("calculate-pi-test-include-{}", std::process::id());
-    let written = checked(
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .arg("image")
-            .arg("--manifest-path")
-            .arg(fixture.join("Cargo.toml"))
-            .args([
-                "--package",
-                "alpha",
-                "--bin",
-                "one",
-                "--arch",
-                "x86_64",
-                "--function-name",
-                &name,
-                "--json",
-                "--output",
-            ])
-            .arg(&archive),
-        "cargo xtask image of the fixture's function",
-    );
+    let written = xtask(["image", "--manifest-path"])
+        .arg(fixture.join("Cargo.toml"))
+        .args([
+            "--package",
+            "alpha",
+            "--bin",
+            "one",
+            "--arch",
+            "x86_64",
+            "--function-name",
+            &name,
+            "--json",
+            "--output",
+        ])
+        .arg(&archive)
+        .success();
     let report: serde_json::Value = serde_json::from_slice(&written.stdout).unwrap();
     assert_eq!(
         report["task_files"],
@@ -492,19 +460,17 @@ fn the_dockerfile_builds_the_zips_bootstrap_for_both_architectures() {
         lambda_zip::read_bootstrap(&zip).unwrap().contents,
         "the Dockerfile's arm64 bootstrap differs from the zip's"
     );
-    let invoked = checked(
-        Command::new(env!("CARGO_BIN_EXE_xtask")).args([
-            "invoke",
-            "--arch",
-            "arm64",
-            "--zip",
-            zip.to_str().unwrap(),
-            "--payload",
-            BENCHMARK_EVENT,
-            "--timeout",
-            "300",
-        ]),
-        "cargo xtask invoke (arm64, under qemu)",
-    );
+    let invoked = xtask([
+        "invoke",
+        "--arch",
+        "arm64",
+        "--zip",
+        zip.to_str().unwrap(),
+        "--payload",
+        BENCHMARK_EVENT,
+        "--timeout",
+        "300",
+    ])
+    .success();
     assert_benchmark_answer(&serde_json::from_slice(&invoked.stdout).unwrap());
 }

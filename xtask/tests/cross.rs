@@ -9,16 +9,9 @@ use std::process::{Command, Output};
 use lambda_kit::artifact::lambda_zip;
 use xtask::containers;
 
-fn xtask() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-}
+mod support;
 
-fn run(command: &mut Command) -> Output {
-    let output = command.output().expect("running the xtask binary");
-    // Shown when a test fails: the build's own output.
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    output
-}
+use support::xtask;
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -63,11 +56,7 @@ fn cross_x86_64_gives_the_cargo_builders_zip() {
     }
     let dir = tempfile::tempdir().unwrap();
     let cargo_zip = dir.path().join("cargo.zip");
-    let cargo = json(&run(xtask().args(package_args(
-        "x86_64",
-        &cargo_zip,
-        &["--builder", "cargo"],
-    ))));
+    let cargo = json(&xtask(package_args("x86_64", &cargo_zip, &["--builder", "cargo"])).output());
     assert_eq!(cargo["builder"], "cargo");
     assert_eq!(
         cargo["toolchain"]["release"], "1.95.0",
@@ -76,8 +65,11 @@ fn cross_x86_64_gives_the_cargo_builders_zip() {
 
     let rustup_before = rustup_state();
     let cross_zip = dir.path().join("cross.zip");
-    let cross = json(&run(containers::with_cross_env(&mut xtask())
-        .args(package_args("x86_64", &cross_zip, &["--builder", "cross"]))));
+    let cross = json(
+        &xtask(package_args("x86_64", &cross_zip, &["--builder", "cross"]))
+            .with(containers::with_cross_env)
+            .output(),
+    );
     assert_eq!(cross["builder"], "cross");
     assert_eq!(cross["target"], "x86_64-unknown-linux-musl");
     assert_eq!(cross["toolchain"], cargo["toolchain"]);
@@ -93,8 +85,9 @@ fn cross_x86_64_gives_the_cargo_builders_zip() {
     );
 
     let auto_zip = dir.path().join("auto.zip");
-    let auto =
-        run(containers::with_cross_env(&mut xtask()).args(package_args("x86_64", &auto_zip, &[])));
+    let auto = xtask(package_args("x86_64", &auto_zip, &[]))
+        .with(containers::with_cross_env)
+        .output();
     let said = stderr(&auto);
     let report = json(&auto);
     assert_eq!(report["builder"], "cross");
@@ -117,9 +110,10 @@ fn a_missing_image_is_one_sentence_with_the_way_out() {
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("lambda-x86_64.zip");
     let image = "localhost/calculate-pi-no-such-image:1";
-    let failed = run(containers::with_cross_env(&mut xtask())
+    let failed = xtask(package_args("x86_64", &zip, &["--builder", "cross"]))
+        .with(containers::with_cross_env)
         .env("CROSS_TARGET_X86_64_UNKNOWN_LINUX_MUSL_IMAGE", image)
-        .args(package_args("x86_64", &zip, &["--builder", "cross"])));
+        .output();
     assert!(!failed.status.success());
     let said = stderr(&failed);
     assert!(
@@ -143,30 +137,34 @@ fn cross_arm64_glibc_binary_is_checked_against_the_runtime() {
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("lambda-arm64.zip");
     std::fs::write(&zip, b"the previous zip").unwrap();
-    let refused = run(containers::with_cross_env(&mut xtask()).args(package_args(
+    let refused = xtask(package_args(
         "arm64",
         &zip,
         &["--builder", "cross", "--runtime", "provided.al2"],
-    )));
+    ))
+    .with(containers::with_cross_env)
+    .output();
     assert!(!refused.status.success());
     let said = stderr(&refused);
     assert!(said.contains("needs GLIBC_2.3"), "{said}");
     assert!(said.contains("provided.al2 has glibc 2.26"), "{said}");
     assert_eq!(std::fs::read(&zip).unwrap(), b"the previous zip");
 
-    let accepted = json(&run(containers::with_cross_env(&mut xtask()).args(
-        package_args(
+    let accepted = json(
+        &xtask(package_args(
             "arm64",
             &zip,
             &["--builder", "cross", "--runtime", "provided.al2023"],
-        ),
-    )));
+        ))
+        .with(containers::with_cross_env)
+        .output(),
+    );
     assert_eq!(accepted["target"], "aarch64-unknown-linux-gnu");
     assert_eq!(accepted["runtime"], "provided.al2023");
     let linkage = accepted["linkage"].as_str().unwrap();
     assert!(linkage.starts_with("dynamic, needs GLIBC_2.3"), "{linkage}");
 
-    let invoked = run(xtask().args([
+    let invoked = xtask([
         "invoke",
         "--arch",
         "arm64",
@@ -178,7 +176,8 @@ fn cross_arm64_glibc_binary_is_checked_against_the_runtime() {
         r#"{"digits": "100"}"#,
         "--timeout",
         "120",
-    ]));
+    ])
+    .output();
     assert!(invoked.status.success(), "{}", stderr(&invoked));
     let body: serde_json::Value = serde_json::from_slice(&invoked.stdout).unwrap();
     assert_eq!(
@@ -256,22 +255,10 @@ fn a_relocated_checkout_toolchain_and_cargo_home_give_the_same_zip() {
 
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path().join("here.zip");
-    let here_report = json(&run(xtask().args(package_args(
-        "x86_64",
-        &here,
-        &["--builder", "cargo"],
-    ))));
+    let here_report = json(&xtask(package_args("x86_64", &here, &["--builder", "cargo"])).output());
     let there = dir.path().join("there.zip");
-    let there_report = json(&run(xtask()
-        .env_remove("CARGO")
-        .env_remove("RUSTC")
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .env_remove("CARGO_TARGET_DIR")
-        .env("RUSTUP_HOME", &rustup_home)
-        .env("CARGO_HOME", &cargo_home)
-        .env("RUSTUP_AUTO_INSTALL", "0")
-        .current_dir(&checkout)
-        .args(package_args(
+    let there_report = json(
+        &xtask(package_args(
             "x86_64",
             &there,
             &[
@@ -280,7 +267,17 @@ fn a_relocated_checkout_toolchain_and_cargo_home_give_the_same_zip() {
                 "--manifest-path",
                 checkout.join("Cargo.toml").to_str().unwrap(),
             ],
-        ))));
+        ))
+        .env_remove("CARGO")
+        .env_remove("RUSTC")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO_TARGET_DIR")
+        .env("RUSTUP_HOME", &rustup_home)
+        .env("CARGO_HOME", &cargo_home)
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .current_dir(&checkout)
+        .output(),
+    );
     assert_eq!(there_report["toolchain"], here_report["toolchain"]);
     assert_eq!(there_report["sha256"], here_report["sha256"]);
     let bootstrap = lambda_zip::read_bootstrap(&there).unwrap().contents;

@@ -5,14 +5,14 @@
 //! tests fail, saying so.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use lambda_kit::arch::Arch;
 use lambda_kit::artifact::lambda_zip;
 use lambda_kit::aws;
-use lambda_kit::build::Builder;
+use lambda_kit::builder::Builder;
 use lambda_kit::command::Shell;
 use lambda_kit::runtime::Runtime;
 use serde_json::Value;
@@ -20,6 +20,7 @@ use serde_json::Value;
 mod support;
 
 use support::moto::{free_port, test_tool, Moto};
+use support::xtask;
 
 /// moto's default account.
 const ROLE_NAME: &str = "calculate-pi-test";
@@ -34,7 +35,7 @@ struct Zips {
     /// What `cargo xtask package --json` printed.
     package_json: Value,
     /// The same bootstrap with one byte appended (still a valid x86_64 ELF: the loader reads
-    /// only what the headers point at), packaged by the kit's own `package_binary`.
+    /// only what the headers point at), zipped by the kit's own `zip_binary`.
     changed: PathBuf,
     changed_sha: String,
 }
@@ -42,22 +43,15 @@ struct Zips {
 fn zips() -> &'static Zips {
     static ZIPS: OnceLock<Zips> = OnceLock::new();
     ZIPS.get_or_init(|| {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .current_dir(xtask::repository::repository_root())
-            .args([
-                "package",
-                "--arch",
-                "x86_64",
-                "--builder",
-                "cargo",
-                "--json",
-            ])
-            .env("RUST_BACKTRACE", "0")
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("running cargo xtask package");
-        assert!(output.status.success(), "cargo xtask package failed");
-        let package_json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let package_json = xtask([
+            "package",
+            "--arch",
+            "x86_64",
+            "--builder",
+            "cargo",
+            "--json",
+        ])
+        .json();
         let built = PathBuf::from(package_json["path"].as_str().unwrap());
         let built_sha = lambda_zip::code_sha256(&std::fs::read(&built).unwrap());
         assert_eq!(package_json["sha256"], built_sha.as_str());
@@ -68,9 +62,9 @@ fn zips() -> &'static Zips {
         binary.push(0);
         let binary_path = dir.join("bootstrap-changed");
         std::fs::write(&binary_path, &binary).unwrap();
-        let changed = lambda_kit::artifact::package::package_binary(
+        let changed = lambda_kit::artifact::deployment::zip_binary(
             &binary_path,
-            &lambda_kit::artifact::package::Packaging {
+            &lambda_kit::artifact::deployment::ZipSpec {
                 arch: Arch::X86_64,
                 runtime: Runtime::ProvidedAl2,
                 target: Some("x86_64-unknown-linux-musl"),
@@ -96,7 +90,6 @@ trait LambdaApi {
     fn env<'c>(&self, command: &'c mut Command) -> &'c mut Command;
     fn aws(&self, args: &[&str]) -> Value;
     fn sh(&self, text: &str, extra_env: &[(&str, &str)]) -> Output;
-    fn xtask(&self, args: &[&str]) -> Output;
     fn run(&self, command: &mut Command) -> Output;
     fn create_role(&self);
     fn function_names(&self) -> Vec<String>;
@@ -108,24 +101,19 @@ impl LambdaApi for Moto {
     /// The environment of every program a test runs: moto's, the venv's `aws` first on PATH,
     /// from the workspace root.
     fn env<'c>(&self, command: &'c mut Command) -> &'c mut Command {
-        let aws_dir = test_tool("aws").parent().unwrap().to_path_buf();
-        let mut path = vec![aws_dir];
-        path.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
         self.isolate(command)
             .current_dir(xtask::repository::repository_root())
-            .env("PATH", std::env::join_paths(path).unwrap())
+            .env("PATH", self.path())
     }
 
     /// `aws <args> --endpoint-url <moto> --output json`, which must succeed; its JSON output.
     fn aws(&self, args: &[&str]) -> Value {
-        let output = self.run(Command::new(test_tool("aws")).args(args).args([
+        let output = self.run(self.env(Command::new(test_tool("aws")).args(args).args([
             "--endpoint-url",
             &self.url,
             "--output",
             "json",
-        ]));
+        ])));
         assert!(output.status.success(), "aws {args:?} failed");
         let stdout = String::from_utf8_lossy(&output.stdout);
         if stdout.trim().is_empty() {
@@ -138,17 +126,14 @@ impl LambdaApi for Moto {
     /// A shell command line as a user would paste it.
     fn sh(&self, text: &str, extra_env: &[(&str, &str)]) -> Output {
         let mut command = Command::new("sh");
-        command.args(["-c", text]).envs(extra_env.iter().copied());
+        command.args(["-c", text]);
+        // The test's own variables after the isolation, which removes the caller's.
+        self.env(&mut command).envs(extra_env.iter().copied());
         self.run(&mut command)
     }
 
-    /// `cargo xtask <args>` (the built xtask binary, from the workspace root).
-    fn xtask(&self, args: &[&str]) -> Output {
-        self.run(Command::new(env!("CARGO_BIN_EXE_xtask")).args(args))
-    }
-
+    /// Runs `command` (given moto's environment by [`LambdaApi::env`]), its output echoed.
     fn run(&self, command: &mut Command) -> Output {
-        self.env(command);
         let output = command.output().unwrap();
         eprintln!(
             "--- {:?} exited {}\nstdout:\n{}\nstderr:\n{}",
@@ -275,7 +260,7 @@ fn deploy_creates_then_updates_then_recognises_unchanged_code() {
     let deploy = |extra: &[&str]| {
         let mut args = vec!["deploy", "--arch", "x86_64", "--endpoint-url", &moto.url];
         args.extend_from_slice(extra);
-        moto.xtask(&args)
+        moto.xtask(&args).output()
     };
 
     // Create: builds (incrementally), packages, creates, waits, checks CodeSha256.
@@ -361,15 +346,17 @@ fn another_architecture_is_refused_before_anything_is_uploaded() {
         &zip_url,
     ]);
 
-    let output = moto.xtask(&[
-        "deploy",
-        "--arch",
-        "x86_64",
-        "--zip",
-        zips.built.to_str().unwrap(),
-        "--endpoint-url",
-        &moto.url,
-    ]);
+    let output = moto
+        .xtask([
+            "deploy",
+            "--arch",
+            "x86_64",
+            "--zip",
+            zips.built.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .output();
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     for says in [
@@ -388,19 +375,21 @@ fn another_architecture_is_refused_before_anything_is_uploaded() {
     );
 
     // A zip whose bootstrap is not for the architecture asked: refused before any request.
-    let output = moto.xtask(&[
-        "deploy",
-        "--arch",
-        "arm64",
-        "--zip",
-        zips.built.to_str().unwrap(),
-        "--endpoint-url",
-        &moto.url,
-        "--function-name",
-        "other",
-        "--role",
-        ROLE_ARN,
-    ]);
+    let output = moto
+        .xtask([
+            "deploy",
+            "--arch",
+            "arm64",
+            "--zip",
+            zips.built.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.url,
+            "--function-name",
+            "other",
+            "--role",
+            ROLE_ARN,
+        ])
+        .output();
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("the binary is built for x86_64, but the package is for arm64"));
@@ -413,13 +402,15 @@ fn another_architecture_is_refused_before_anything_is_uploaded() {
 fn creating_without_a_role_is_refused_with_the_commands_that_make_one() {
     let zips = zips();
     let moto = Moto::start();
-    let output = moto.xtask(&[
-        "deploy",
-        "--zip",
-        zips.built.to_str().unwrap(),
-        "--endpoint-url",
-        &moto.url,
-    ]);
+    let output = moto
+        .xtask([
+            "deploy",
+            "--zip",
+            zips.built.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .output();
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     for says in [
@@ -459,13 +450,15 @@ fn malformed_arguments_are_refused_before_anything_is_sent() {
     for (bad, says) in cases {
         let mut args = vec!["deploy", "--zip", zip, "--endpoint-url", &moto.url];
         args.extend_from_slice(bad);
-        let output = moto.xtask(&args);
+        let output = moto.xtask(&args).output();
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
         let stderr = text(&output.stderr);
         assert!(stderr.contains(says), "{bad:?}: {stderr}");
         assert!(!stderr.contains("$ aws"), "{bad:?}");
     }
-    let output = moto.xtask(&["deploy", "--zip", zip, "--endpoint-url", "127.0.0.1:5000"]);
+    let output = moto
+        .xtask(["deploy", "--zip", zip, "--endpoint-url", "127.0.0.1:5000"])
+        .output();
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("not an endpoint URL"));
     assert!(moto.function_names().is_empty());
@@ -477,15 +470,17 @@ fn an_unreachable_endpoint_is_a_clear_error() {
     let moto = Moto::start();
     let nobody = format!("http://127.0.0.1:{}", free_port());
     let start = Instant::now();
-    let output = moto.xtask(&[
-        "deploy",
-        "--zip",
-        zips.built.to_str().unwrap(),
-        "--role",
-        ROLE_ARN,
-        "--endpoint-url",
-        &nobody,
-    ]);
+    let output = moto
+        .xtask([
+            "deploy",
+            "--zip",
+            zips.built.to_str().unwrap(),
+            "--role",
+            ROLE_ARN,
+            "--endpoint-url",
+            &nobody,
+        ])
+        .output();
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("asking AWS for calculate-pi failed: the aws CLI said:"));
@@ -502,20 +497,18 @@ fn an_unreachable_endpoint_is_a_clear_error() {
 fn missing_credentials_are_reported_with_the_clis_message_and_a_hint() {
     let zips = zips();
     let moto = Moto::start();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    moto.env(&mut command);
-    command
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .args([
+    let output = moto
+        .xtask([
             "deploy",
             "--zip",
             zips.built.to_str().unwrap(),
             "--role",
             ROLE_ARN,
         ])
-        .args(["--endpoint-url", &moto.url]);
-    let output = command.output().unwrap();
+        .args(["--endpoint-url", &moto.url])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output();
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("Unable to locate credentials"), "{stderr}");
@@ -527,14 +520,16 @@ fn missing_credentials_are_reported_with_the_clis_message_and_a_hint() {
 fn a_dry_run_prints_the_commands_and_sends_nothing() {
     let zips = zips();
     let moto = Moto::start();
-    let output = moto.xtask(&[
-        "deploy",
-        "--zip",
-        zips.built.to_str().unwrap(),
-        "--endpoint-url",
-        &moto.url,
-        "--dry-run",
-    ]);
+    let output = moto
+        .xtask([
+            "deploy",
+            "--zip",
+            zips.built.to_str().unwrap(),
+            "--endpoint-url",
+            &moto.url,
+            "--dry-run",
+        ])
+        .output();
     assert!(output.status.success());
     let stdout = text(&output.stdout);
     let printed = zips.package_json["commands"]["create_function"]
@@ -570,23 +565,25 @@ fn a_foreign_workspaces_functions_deploy_with_their_settings() {
     let moto = Moto::start();
     moto.create_role();
     for (package, bin) in [("alpha", "two"), ("beta", "three")] {
-        let output = moto.xtask(&[
-            "deploy",
-            "--manifest-path",
-            manifest,
-            "--package",
-            package,
-            "--bin",
-            bin,
-            "--arch",
-            "x86_64",
-            "--builder",
-            "cargo",
-            "--role",
-            ROLE_ARN,
-            "--endpoint-url",
-            &moto.url,
-        ]);
+        let output = moto
+            .xtask([
+                "deploy",
+                "--manifest-path",
+                manifest,
+                "--package",
+                package,
+                "--bin",
+                bin,
+                "--arch",
+                "x86_64",
+                "--builder",
+                "cargo",
+                "--role",
+                ROLE_ARN,
+                "--endpoint-url",
+                &moto.url,
+            ])
+            .output();
         assert!(output.status.success(), "{package}/{bin}");
     }
     let two = moto.aws(&[
@@ -622,23 +619,25 @@ fn a_foreign_workspaces_functions_deploy_with_their_settings() {
     );
 
     // A changed setting reaches the deployed configuration, with the code unchanged.
-    let output = moto.xtask(&[
-        "deploy",
-        "--manifest-path",
-        manifest,
-        "--package",
-        "beta",
-        "--arch",
-        "x86_64",
-        "--builder",
-        "cargo",
-        "--timeout",
-        "40",
-        "--env",
-        "STAGE=prod",
-        "--endpoint-url",
-        &moto.url,
-    ]);
+    let output = moto
+        .xtask([
+            "deploy",
+            "--manifest-path",
+            manifest,
+            "--package",
+            "beta",
+            "--arch",
+            "x86_64",
+            "--builder",
+            "cargo",
+            "--timeout",
+            "40",
+            "--env",
+            "STAGE=prod",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .output();
     assert!(output.status.success());
     let stdout = text(&output.stdout);
     assert!(stdout.starts_with("three is unchanged"), "{stdout}");
@@ -695,20 +694,18 @@ esac
     path.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "deploy",
-            "--zip",
-            zips.built.to_str().unwrap(),
-            "--role",
-            ROLE_ARN,
-            "--runtime",
-            "provided.al2",
-        ])
-        .env("PATH", std::env::join_paths(path).unwrap())
-        .env("CALLS", &calls)
-        .output()
-        .unwrap();
+    let output = xtask([
+        "deploy",
+        "--zip",
+        zips.built.to_str().unwrap(),
+        "--role",
+        ROLE_ARN,
+        "--runtime",
+        "provided.al2",
+    ])
+    .env("PATH", std::env::join_paths(path).unwrap())
+    .env("CALLS", &calls)
+    .output();
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(

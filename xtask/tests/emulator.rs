@@ -3,7 +3,7 @@
 //! faulty functions from the root crate's examples, `cargo xtask invoke` and `serve`, and the
 //! real AWS CLI from the test virtualenv.
 // Linux only: it runs Linux bootstraps natively and under qemu, and stops `serve` with SIGINT
-// (libc::kill); on other hosts these tasks refuse to start (tasks::require_linux_host).
+// (libc::kill); on other hosts these tasks refuse to start (lambda_kit::pipeline::local::require_linux_host).
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader};
@@ -14,12 +14,15 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use lambda_kit::arch::Arch;
-use lambda_kit::build::{BuildArgs, Builder};
+use lambda_kit::builder::{BuildArgs, Builder};
 use lambda_kit::emulator::report::parse_report;
 use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Invocation, Outcome, Sandbox};
 use lambda_kit::runtime::Runtime;
-use num_bigint::BigInt;
 use serde_json::Value;
+
+mod support;
+
+use support::{pi_digits, xtask};
 
 // ---------------------------------------------------------------------------------------------
 // Artifacts, built once per test binary.
@@ -39,7 +42,7 @@ fn zip(arch: Arch) -> PathBuf {
                 target: None,
                 builder: Builder::Cargo,
             };
-            xtask::tasks::package::package_repository_function(&args, Runtime::ProvidedAl2, &output)
+            xtask::repository::package_function(&args, Runtime::ProvidedAl2, &output)
                 .map(|p| p.path)
                 .map_err(|e| format!("packaging {arch}: {e:#}"))
         };
@@ -113,43 +116,12 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
 }
 
 // ---------------------------------------------------------------------------------------------
-// An independent check of the digits: Machin's formula, pi = 16 atan(1/5) - 4 atan(1/239).
-
-fn arctan_inverse(x: u32, unity: &BigInt) -> BigInt {
-    let x = BigInt::from(x);
-    let x_squared = &x * &x;
-    let mut power = unity / &x;
-    let mut sum = power.clone();
-    let mut n = 1u32;
-    loop {
-        power /= &x_squared;
-        if power == BigInt::from(0) {
-            return sum;
-        }
-        let term = &power / BigInt::from(2 * n + 1);
-        if n % 2 == 1 {
-            sum -= term;
-        } else {
-            sum += term;
-        }
-        n += 1;
-    }
-}
-
-/// The first `n` digits of pi, `"31415…"`.
-fn machin_digits(n: u32) -> String {
-    let guard = 12;
-    let unity = BigInt::from(10).pow(n + guard);
-    let pi: BigInt = (arctan_inverse(5, &unity) * 4 - arctan_inverse(239, &unity)) * 4;
-    let scale: BigInt = BigInt::from(10).pow(guard);
-    let digits = (pi / scale).to_string();
-    digits[..n as usize].to_string()
-}
+// The reference digits: Machin's formula (support::pi_digits).
 
 #[test]
 fn machin_agrees_with_the_published_digits() {
     assert_eq!(
-        machin_digits(50),
+        pi_digits(50),
         "31415926535897932384626433832795028841971693993751"
     );
 }
@@ -215,7 +187,7 @@ fn check_report(invocation: &Invocation, memory_size_mb: u32) {
 // The real function.
 
 fn benchmark_on(arch: Arch, count: usize) {
-    let expected = machin_digits(10_000);
+    let expected = pi_digits(10_000);
     let mut sandbox = Sandbox::new(&FunctionCode::Zip(zip(arch)), config(SLOW)).unwrap();
     let emulated = Arch::host() != Some(arch);
     assert_eq!(sandbox.emulated_by().is_some(), emulated);
@@ -542,15 +514,10 @@ fn the_process_sees_lambdas_environment_and_nothing_of_ours() {
 // ---------------------------------------------------------------------------------------------
 // The tasks, as a user runs them.
 
-fn xtask() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-}
-
 #[test]
 fn invoke_task_prints_the_response_and_cloudwatch_lines() {
     let zip = zip(Arch::X86_64);
-    let output = xtask()
-        .args(["invoke", "--zip"])
+    let output = xtask(["invoke", "--zip"])
         .arg(&zip)
         .args([
             "--payload",
@@ -560,8 +527,7 @@ fn invoke_task_prints_the_response_and_cloudwatch_lines() {
             "--timeout",
             "60",
         ])
-        .output()
-        .unwrap();
+        .output();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -573,7 +539,7 @@ fn invoke_task_prints_the_response_and_cloudwatch_lines() {
     for body in &bodies {
         assert_eq!(
             body["pi"].as_str().unwrap().replace('.', ""),
-            machin_digits(100)
+            pi_digits(100)
         );
     }
     let reports: Vec<_> = stderr.lines().filter_map(parse_report).collect();
@@ -582,12 +548,10 @@ fn invoke_task_prints_the_response_and_cloudwatch_lines() {
     assert!(reports[1].init_duration_ms.is_none());
     assert_eq!(stderr.matches("START RequestId: ").count(), 2);
 
-    let failed = xtask()
-        .args(["invoke", "--zip"])
+    let failed = xtask(["invoke", "--zip"])
         .arg(&zip)
         .args(["--payload", "{}"])
-        .output()
-        .unwrap();
+        .output();
     assert!(!failed.status.success());
     let body: Value = serde_json::from_slice(&failed.stdout).unwrap();
     assert_eq!(body["errorType"], "MissingDigits");
@@ -614,14 +578,10 @@ impl Server {
 
     /// `serve` with `code` (`--zip …` or `--bootstrap …`) and `extra` options.
     fn start_with(code: &[&std::ffi::OsStr], extra: &[&str]) -> Server {
-        let mut child = xtask()
-            .args(["serve", "--port", "0", "--timeout", "60"])
+        let mut child = xtask(["serve", "--port", "0", "--timeout", "60"])
             .args(code)
             .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .spawn();
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -769,7 +729,7 @@ fn the_aws_cli_and_boto3_invoke_through_serve() {
     assert!(log.lines().any(|l| parse_report(l).is_some()), "{log}");
     let body: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert!(
-        body["pi"].as_str().unwrap().replace('.', "") == machin_digits(10_000),
+        body["pi"].as_str().unwrap().replace('.', "") == pi_digits(10_000),
         "the digits through the AWS CLI are wrong"
     );
 
@@ -828,7 +788,7 @@ print(json.dumps({
     assert_eq!(seen["good_error"], Value::Null);
     assert_eq!(
         seen["good_body"]["pi"].as_str().unwrap().replace('.', ""),
-        machin_digits(30)
+        pi_digits(30)
     );
     assert_eq!(seen["good_version"], "$LATEST");
     assert!(!seen["good_log"].as_str().unwrap().is_empty());
@@ -905,9 +865,8 @@ fn a_glibc_arm64_bootstrap_runs_under_qemu() {
         target: Some("aarch64-unknown-linux-gnu".into()),
         builder: Builder::Cargo,
     };
-    let package =
-        xtask::tasks::package::package_repository_function(&build, Runtime::ProvidedAl2023, &zip)
-            .unwrap_or_else(|e| panic!("packaging the glibc arm64 function: {e:#}"));
+    let package = xtask::repository::package_function(&build, Runtime::ProvidedAl2023, &zip)
+        .unwrap_or_else(|e| panic!("packaging the glibc arm64 function: {e:#}"));
     assert!(
         package.linkage.starts_with("dynamic"),
         "{}",
@@ -943,7 +902,7 @@ fn the_function_answers_under_deadline_headers_that_cannot_be_real() {
             for _ in 0..2 {
                 let invocation = sandbox.invoke(br#"{"digits": "1000"}"#).await.unwrap();
                 assert_success(&invocation);
-                assert_eq!(digits_of(&invocation), machin_digits(1000), "{header:?}");
+                assert_eq!(digits_of(&invocation), pi_digits(1000), "{header:?}");
             }
             sandbox.shutdown().await;
         });
@@ -997,13 +956,11 @@ fn lambda_runtime_ends_the_process_without_a_deadline_number() {
 #[test]
 fn invoke_sends_the_deadline_header_asked_for() {
     for header in ["zero", "relative", "garbage", "omit"] {
-        let output = xtask()
-            .args(["invoke", "--zip"])
+        let output = xtask(["invoke", "--zip"])
             .arg(zip(Arch::X86_64))
             .args(["--payload", r#"{"digits": "50"}"#, "--timeout", "600"])
             .args(["--deadline-header", header])
-            .output()
-            .unwrap();
+            .output();
         let stderr = String::from_utf8_lossy(&output.stderr);
         let body: Value = serde_json::from_slice(&output.stdout).unwrap();
         match header {
@@ -1012,7 +969,7 @@ fn invoke_sends_the_deadline_header_asked_for() {
                 assert!(output.status.success(), "{header}: {stderr}");
                 assert_eq!(
                     body["pi"].as_str().unwrap().replace('.', ""),
-                    machin_digits(50),
+                    pi_digits(50),
                     "{header}"
                 );
                 assert!(
@@ -1027,12 +984,10 @@ fn invoke_sends_the_deadline_header_asked_for() {
             }
         }
     }
-    let refused = xtask()
-        .args(["invoke", "--zip"])
+    let refused = xtask(["invoke", "--zip"])
         .arg(zip(Arch::X86_64))
         .args(["--deadline-header", "tomorrow"])
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(refused.status.code(), Some(2));
 }
 
@@ -1281,7 +1236,7 @@ fn serve_with_concurrency_8_runs_8_clients_on_several_environments_and_loses_not
     );
     let results = results.as_array().unwrap();
     assert_eq!(results.len(), 40, "{results:?}");
-    let expected = machin_digits(10_000);
+    let expected = pi_digits(10_000);
     let mut request_ids = std::collections::HashSet::new();
     for result in results {
         assert_eq!(result["status"], 200, "{result}");

@@ -8,10 +8,14 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use lambda_kit::arch::Arch;
-use lambda_kit::build::{BuildArgs, Builder};
+use lambda_kit::builder::{BuildArgs, Builder};
 use lambda_kit::runtime::Runtime;
 use lambda_kit::{artifact::elf, artifact::lambda_zip, artifact::oci};
-use xtask::{tasks::image, tasks::package};
+use xtask::tasks::image;
+
+mod support;
+
+use support::xtask;
 
 /// Scratch space of this test binary, inside cargo's target directory.
 fn work_dir() -> PathBuf {
@@ -39,7 +43,7 @@ fn zip(arch: Arch) -> &'static Path {
                     target: None,
                     builder: Builder::Cargo,
                 };
-                package::package_repository_function(&build, Runtime::ProvidedAl2, &path)
+                xtask::repository::package_function(&build, Runtime::ProvidedAl2, &path)
                     .unwrap_or_else(|e| panic!("packaging the function for {arch}: {e:#}"));
                 (arch, path)
             })
@@ -54,10 +58,10 @@ fn zip_bootstrap(arch: Arch) -> Vec<u8> {
 
 fn write_archive(arch: Arch, dir: &Path) -> image::ImageArchive {
     let output = dir.join(format!("lambda-{arch}-image.tar"));
-    let package =
-        lambda_kit::artifact::package::read_zip(zip(arch), Some(arch), Runtime::ProvidedAl2)
+    let zip =
+        lambda_kit::artifact::deployment::read_zip(zip(arch), Some(arch), Runtime::ProvidedAl2)
             .unwrap();
-    image::write_image(&package, "calculate-pi", &output)
+    image::write_image(&zip, "calculate-pi", &output)
         .unwrap_or_else(|e| panic!("writing the {arch} image: {e:#}"))
 }
 
@@ -232,13 +236,6 @@ fn the_bootstrap_extracts_from_the_archive_and_from_a_layout_directory() {
     }
 }
 
-fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -258,7 +255,7 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
     let dir = temp_dir();
     let output = dir.path().join("arm.tar");
     let zip_path = zip(Arch::Arm64).to_str().unwrap();
-    let run = xtask(&[
+    let run = xtask([
         "image",
         "--arch",
         "arm64",
@@ -271,7 +268,8 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
         "--role",
         "arn:aws:iam::123456789012:role/lambda-basic",
         "--json",
-    ]);
+    ])
+    .output();
     assert!(run.status.success(), "{}", stderr(&run));
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(report["arch"], "arm64");
@@ -287,8 +285,10 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
         "{push}"
     );
     assert!(push.contains("\nskopeo copy \\\n"), "{push}");
+    // The archive as the user would type it from where the task ran (the repository root).
+    let shown = lambda_kit::paths::shown_from(&output, &xtask::repository::repository_root());
     assert!(
-        push.contains(&format!("oci-archive:{}", output.display())),
+        push.contains(&format!("oci-archive:{shown} \\\n")),
         "{push}"
     );
     assert!(
@@ -312,7 +312,7 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
         .starts_with("docker load \\\n  --input"));
 
     // The text form says the same, with the placeholders when no repository is given.
-    let text = xtask(&[
+    let text = xtask([
         "image",
         "--arch",
         "arm64",
@@ -320,7 +320,8 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
         zip_path,
         "--output",
         output.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(text.status.success(), "{}", stderr(&text));
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("platform:   linux/arm64"), "{text}");
@@ -332,7 +333,7 @@ fn the_task_writes_the_archive_and_prints_push_and_create_commands() {
 fn a_binary_for_the_other_architecture_is_refused_and_nothing_is_written() {
     let dir = temp_dir();
     let output = dir.path().join("image.tar");
-    let run = xtask(&[
+    let run = xtask([
         "image",
         "--arch",
         "arm64",
@@ -340,7 +341,8 @@ fn a_binary_for_the_other_architecture_is_refused_and_nothing_is_written() {
         zip(Arch::X86_64).to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(!run.status.success());
     let err = stderr(&run);
     assert!(
@@ -378,7 +380,7 @@ fn a_dynamically_linked_binary_is_refused_with_the_ways_out() {
     )
     .unwrap();
     let output = dir.path().join("image.tar");
-    let run = xtask(&[
+    let run = xtask([
         "image",
         "--arch",
         host.lambda_name(),
@@ -386,7 +388,8 @@ fn a_dynamically_linked_binary_is_refused_with_the_ways_out() {
         zip_path.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(!run.status.success());
     let err = stderr(&run);
     for says in [
@@ -419,7 +422,7 @@ fn a_zip_with_a_symbolic_link_is_refused_for_an_image() {
     writer.finish().unwrap();
 
     let output = dir.path().join("image.tar");
-    let run = xtask(&[
+    let run = xtask([
         "image",
         "--arch",
         "x86_64",
@@ -427,7 +430,8 @@ fn a_zip_with_a_symbolic_link_is_refused_for_an_image() {
         linked.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(!run.status.success());
     let err = stderr(&run);
     assert!(
@@ -442,13 +446,14 @@ fn a_missing_zip_is_refused() {
     let dir = temp_dir();
     let missing = dir.path().join("no-such.zip");
     let output = dir.path().join("image.tar");
-    let run = xtask(&[
+    let run = xtask([
         "image",
         "--zip",
         missing.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(!run.status.success());
     let err = stderr(&run);
     assert!(
@@ -465,13 +470,14 @@ fn an_unwritable_destination_is_refused() {
     let blocker = dir.path().join("dist");
     std::fs::write(&blocker, b"not a directory").unwrap();
     let output = blocker.join("lambda-x86_64-image.tar");
-    let run = xtask(&[
+    let run = xtask([
         "image",
         "--zip",
         zip(Arch::X86_64).to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(!run.status.success());
     let err = stderr(&run);
     assert!(err.contains("writing the image archive"), "{err}");

@@ -2,20 +2,17 @@
 //! it writes are read back as Lambda would read them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use lambda_kit::arch::Arch;
 use lambda_kit::artifact::elf;
 use lambda_kit::artifact::lambda_zip;
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-basic-execution";
+mod support;
 
-fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .expect("running the xtask binary")
-}
+use support::xtask;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-basic-execution";
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -35,7 +32,7 @@ fn package_json(arch: Arch, output: &Path, extra: &[&str]) -> serde_json::Value 
         output.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let result = xtask(&args);
+    let result = xtask(&args).output();
     assert!(
         result.status.success(),
         "package failed:\n{}",
@@ -128,7 +125,7 @@ fn glibc_arm64_binary_is_refused_for_al2_and_accepted_for_al2023() {
         "--output",
         zip_path.to_str().unwrap(),
     ];
-    let refused = xtask(&args);
+    let refused = xtask(args).output();
     assert!(!refused.status.success());
     let message = stderr(&refused);
     for says in [
@@ -165,13 +162,14 @@ fn glibc_arm64_binary_is_refused_for_al2_and_accepted_for_al2023() {
 
 #[test]
 fn a_target_of_another_architecture_is_refused_before_building() {
-    let result = xtask(&[
+    let result = xtask([
         "package",
         "--arch",
         "arm64",
         "--target",
         "x86_64-unknown-linux-musl",
-    ]);
+    ])
+    .output();
     assert!(!result.status.success());
     let message = stderr(&result);
     assert!(
@@ -197,7 +195,7 @@ fn invalid_function_settings_are_refused_with_what_is_accepted() {
         ("--runtime", "provided", "provided.al2023"),
     ];
     for (flag, value, says) in cases {
-        let result = xtask(&["package", flag, value, "--output", output.to_str().unwrap()]);
+        let result = xtask(["package", flag, value, "--output", output.to_str().unwrap()]).output();
         assert_eq!(result.status.code(), Some(2), "{flag} {value}");
         let message = stderr(&result);
         assert!(message.contains(says), "{flag} {value}: {message}");
@@ -210,7 +208,7 @@ fn invalid_function_settings_are_refused_with_what_is_accepted() {
 fn human_output_prints_the_commands_ready_to_copy() {
     let dir = tempfile::tempdir().unwrap();
     let zip_path = dir.path().join("lambda-x86_64.zip");
-    let result = xtask(&[
+    let result = xtask([
         "package",
         "--arch",
         "x86_64",
@@ -224,7 +222,8 @@ fn human_output_prints_the_commands_ready_to_copy() {
         "60",
         "--output",
         zip_path.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(result.status.success(), "{}", stderr(&result));
     let text = String::from_utf8(result.stdout).unwrap();
     let sha = lambda_zip::code_sha256(&std::fs::read(&zip_path).unwrap());
@@ -266,7 +265,7 @@ fn a_prebuilt_binary_is_packaged_without_cargo_or_aws() {
     let source = dir.path().join("main.c");
     std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
     let binary = dir.path().join("handler");
-    assert!(Command::new("cc")
+    assert!(std::process::Command::new("cc")
         .args(["-static", "-O2", "-o"])
         .arg(&binary)
         .arg(&source)
@@ -275,9 +274,7 @@ fn a_prebuilt_binary_is_packaged_without_cargo_or_aws() {
         .success());
     let zip = dir.path().join("out").join("lambda-x86_64.zip");
     for json in [false, true] {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        command
-            .args(["package", "--binary"])
+        let mut command = xtask(["package", "--binary"])
             .arg(&binary)
             .arg("--output")
             .arg(&zip)
@@ -285,9 +282,9 @@ fn a_prebuilt_binary_is_packaged_without_cargo_or_aws() {
             .env_remove("CARGO")
             .current_dir(dir.path());
         if json {
-            command.arg("--json");
+            command = command.arg("--json");
         }
-        let output = command.output().unwrap();
+        let output = command.output();
         assert!(output.status.success(), "{}", stderr(&output));
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(text.contains("--function-name handler"), "{text}");

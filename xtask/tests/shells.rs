@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use lambda_kit::arch::Arch;
+use lambda_kit::aws::cli::ZipCommands;
 use lambda_kit::command::Shell;
 use support::commands::*;
-use xtask::tasks::{image, package};
+use xtask::tasks::image;
 
 const SHELLS: [&str; 3] = ["bash", "dash", "zsh"];
 
@@ -112,11 +113,11 @@ fn an_unset_variable_stops_the_shell_before_the_program_runs() {
     let sandbox = Sandbox::new();
     let cwd = sandbox.dir.path().to_path_buf();
     let zip = cwd.join("lambda-x86_64.zip");
-    let create = package::Commands::for_zip(&zip, Arch::X86_64, &settings(None), &cwd)
+    let create = ZipCommands::for_path(&zip, Arch::X86_64, &settings(None), &cwd)
         .create_function
         .render(Shell::Posix)
         .unwrap();
-    let push = image::Commands::new(
+    let push = image::ImageCommands::new(
         &image_archive(&cwd),
         &image::ImageTarget::Variable {
             tag: "x86_64".into(),

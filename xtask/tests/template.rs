@@ -22,6 +22,7 @@ use xtask::repository::Venv;
 mod support;
 
 use support::moto::Moto;
+use support::xtask;
 
 fn tool(venv: Venv, name: &str) -> PathBuf {
     venv.program(name).unwrap_or_else(|e| {
@@ -55,17 +56,11 @@ fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Every AWS_ variable of the caller removed, so nothing reaches a real account.
+/// The caller's AWS settings removed as for every xtask a test runs, so nothing reaches a real
+/// account; and no telemetry from SAM.
 fn isolated(command: &mut Command) -> &mut Command {
-    for (variable, _) in std::env::vars_os() {
-        if variable.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(variable);
-        }
-    }
-    command
-        .env_remove("LAMBDA_ROLE_ARN")
+    support::isolate(command)
         .env("SAM_CLI_TELEMETRY", "0")
-        .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
 }
 
@@ -83,16 +78,8 @@ fn run(command: &mut Command) -> Output {
     output
 }
 
-/// `cargo xtask <args>`, which must succeed.
-fn xtask(args: &[&str]) -> Output {
-    let output = run(isolated(
-        Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .current_dir(env!("CARGO_TARGET_TMPDIR"))
-            .args(args),
-    ));
-    assert!(output.status.success(), "xtask {args:?} failed");
-    output
-}
+/// The xtask runs from a folder outside both workspaces.
+const OUTSIDE: &str = env!("CARGO_TARGET_TMPDIR");
 
 /// A program of .venv-sam/, run from `dir`, which must succeed.
 fn sam_venv(program: &str, args: &[&str], dir: &Path) -> Output {
@@ -255,7 +242,7 @@ fn this_repositorys_function_deploys_through_cloudformation() {
     ]
     .map(str::to_string);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let output = xtask(&args);
+    let output = xtask(&args).current_dir(OUTSIDE).success();
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains("aws cloudformation deploy \\\n"),
@@ -292,7 +279,7 @@ fn this_repositorys_function_deploys_through_cloudformation() {
     );
 
     // Same settings and an unchanged zip: the same bytes.
-    xtask(&args);
+    xtask(&args).current_dir(OUTSIDE).success();
     assert_eq!(std::fs::read(&template).unwrap(), first);
 
     let moto = Moto::start();
@@ -332,7 +319,7 @@ fn a_workspaces_functions_deploy_through_cloudformation_with_their_settings() {
     let fixture = fixture();
     let manifest = fixture.join("Cargo.toml");
     let template = fixture.join("deploy/cfn.json");
-    let output = xtask(&[
+    let output = xtask([
         "template",
         "--format",
         "cloudformation",
@@ -345,7 +332,9 @@ fn a_workspaces_functions_deploy_through_cloudformation_with_their_settings() {
         "x86_64",
         "--builder",
         "cargo",
-    ]);
+    ])
+    .current_dir(OUTSIDE)
+    .success();
     // One warning line for the functions on the deprecated runtime.
     let warnings: Vec<String> = text(&output.stderr)
         .lines()
@@ -423,7 +412,7 @@ fn sam_builds_the_kits_bootstrap_and_the_stack_deploys() {
     let dir = fixture.join("deploy-sam");
     let _ = std::fs::remove_dir_all(&dir);
     let template = dir.join("sam.json");
-    xtask(&[
+    xtask([
         "template",
         "--format",
         "sam",
@@ -439,7 +428,9 @@ fn sam_builds_the_kits_bootstrap_and_the_stack_deploys() {
         // cfn-lint (in `sam validate --lint`) fails provided.al2 (W2531).
         "--runtime",
         "provided.al2023",
-    ]);
+    ])
+    .current_dir(OUTSIDE)
+    .success();
     let makefile = std::fs::read_to_string(dir.join("sam-build/Makefile")).unwrap();
     assert!(
         makefile.contains("--manifest-path \"$(HERE)/../../Cargo.toml\""),

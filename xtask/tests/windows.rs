@@ -292,13 +292,11 @@ fn the_windows_build_packages_like_linux_and_refuses_what_needs_linux() {
     // The same binary packaged on Linux and on Windows: the same bytes.
     let binary = linux_bootstrap(dir.path());
     let linux_zip = dir.path().join("linux.zip");
-    let linux = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["package", "--json", "--binary"])
+    let linux = support::xtask(["package", "--json", "--binary"])
         .arg(&binary)
         .arg("--output")
         .arg(&linux_zip)
-        .output()
-        .unwrap();
+        .output();
     assert!(linux.status.success(), "{}", text(&linux));
     let windows = run_windows_xtask(
         &[

@@ -5,7 +5,6 @@
 #![cfg(target_os = "linux")] // builds and runs Linux Lambda binaries
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use lambda_kit::artifact::lambda_zip;
@@ -13,7 +12,7 @@ use serde_json::Value;
 
 mod support;
 
-use support::copy_tree;
+use support::{copy_tree, xtask};
 
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
@@ -24,29 +23,16 @@ fn manifest() -> String {
     fixture().join("Cargo.toml").display().to_string()
 }
 
-/// `cargo xtask <args>` from a folder outside both workspaces.
-fn xtask(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .current_dir(env!("CARGO_TARGET_TMPDIR"))
-        .args(args)
-        .env_remove("LAMBDA_ROLE_ARN")
-        .output()
-        .unwrap();
-    eprintln!(
-        "--- xtask {args:?} exited {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+/// The xtask runs from a folder outside both workspaces: `--manifest-path` alone finds the
+/// fixture.
+const OUTSIDE: &str = env!("CARGO_TARGET_TMPDIR");
 
 /// Every function packaged once for x86_64: what `package --all --json` printed.
 fn packaged() -> &'static (Vec<Value>, String) {
     static PACKAGED: OnceLock<(Vec<Value>, String)> = OnceLock::new();
     PACKAGED.get_or_init(|| {
         let manifest = manifest();
-        let output = xtask(&[
+        let output = xtask([
             "package",
             "--manifest-path",
             &manifest,
@@ -56,7 +42,9 @@ fn packaged() -> &'static (Vec<Value>, String) {
             "--builder",
             "cargo",
             "--json",
-        ]);
+        ])
+        .current_dir(OUTSIDE)
+        .output();
         assert!(output.status.success());
         let reports: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
         (
@@ -193,7 +181,7 @@ fn the_commands_carry_each_functions_settings_from_the_three_levels() {
 fn flags_override_the_metadata() {
     packaged();
     let manifest = manifest();
-    let output = xtask(&[
+    let output = xtask([
         "package",
         "--manifest-path",
         &manifest,
@@ -208,7 +196,9 @@ fn flags_override_the_metadata() {
         "--env",
         "WHO=flag",
         "--json",
-    ]);
+    ])
+    .current_dir(OUTSIDE)
+    .output();
     assert!(output.status.success());
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let create = report["commands"]["create_function"].as_str().unwrap();
@@ -223,7 +213,9 @@ fn flags_override_the_metadata() {
 fn several_functions_and_no_choice_is_refused_with_the_list() {
     let manifest = manifest();
     for task in ["package", "invoke", "deploy"] {
-        let output = xtask(&[task, "--manifest-path", &manifest, "--arch", "x86_64"]);
+        let output = xtask([task, "--manifest-path", &manifest, "--arch", "x86_64"])
+            .current_dir(OUTSIDE)
+            .output();
         assert_eq!(output.status.code(), Some(1), "{task}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("3 Lambda functions match"), "{stderr}");
@@ -232,15 +224,19 @@ fn several_functions_and_no_choice_is_refused_with_the_list() {
             assert!(stderr.contains(&line), "{line} in {stderr}");
         }
     }
-    let output = xtask(&[
+    let output = xtask([
         "package",
         "--manifest-path",
         &manifest,
         "--package",
         "alpha",
-    ]);
+    ])
+    .current_dir(OUTSIDE)
+    .output();
     assert!(String::from_utf8_lossy(&output.stderr).contains("2 Lambda functions match"));
-    let output = xtask(&["package", "--manifest-path", &manifest, "--bin", "four"]);
+    let output = xtask(["package", "--manifest-path", &manifest, "--bin", "four"])
+        .current_dir(OUTSIDE)
+        .output();
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("no Lambda function matches --bin four")
     );
@@ -257,12 +253,14 @@ fn a_bad_metadata_value_names_the_file_and_the_key() {
         .replace("memory = 256", "memory = 64");
     std::fs::write(dir.path().join("Cargo.toml"), root).unwrap();
     let manifest = dir.path().join("Cargo.toml");
-    let output = xtask(&[
+    let output = xtask([
         "package",
         "--manifest-path",
         manifest.to_str().unwrap(),
         "--all",
-    ]);
+    ])
+    .current_dir(OUTSIDE)
+    .output();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -278,7 +276,7 @@ fn a_bad_metadata_value_names_the_file_and_the_key() {
 fn the_function_runs_with_its_environment_and_its_files() {
     packaged();
     let manifest = manifest();
-    let output = xtask(&[
+    let output = xtask([
         "invoke",
         "--manifest-path",
         &manifest,
@@ -288,7 +286,9 @@ fn the_function_runs_with_its_environment_and_its_files() {
         "two",
         "--payload",
         "{}",
-    ]);
+    ])
+    .current_dir(OUTSIDE)
+    .output();
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let answer: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
@@ -326,7 +326,9 @@ fn clean_removes_the_artifacts_and_every_release_build_but_not_the_debug_build()
         std::fs::write(&path, b"x").unwrap();
     }
     let manifest = dir.path().join("Cargo.toml");
-    let output = xtask(&["clean", "--manifest-path", manifest.to_str().unwrap()]);
+    let output = xtask(["clean", "--manifest-path", manifest.to_str().unwrap()])
+        .current_dir(OUTSIDE)
+        .output();
     assert!(output.status.success());
     let exists = |file: &str| dir.path().join(file).exists();
     assert!(!exists("dist/one"));

@@ -96,15 +96,15 @@ impl fmt::Display for Arch {
 }
 
 impl FromStr for Arch {
-    type Err = anyhow::Error;
+    type Err = crate::error::Failure;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "x86_64" => Ok(Arch::X86_64),
             "arm64" => Ok(Arch::Arm64),
-            other => {
-                anyhow::bail!("unknown architecture {other:?}: Lambda accepts x86_64 or arm64")
-            }
+            other => Err(crate::error::Failure::msg(format!(
+                "unknown architecture {other:?}: Lambda accepts x86_64 or arm64"
+            ))),
         }
     }
 }

@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Failure};
+
+type Result<T> = std::result::Result<T, Failure>;
 
 /// Writes `bytes` to `path` atomically (same-directory temporary file, fsync, rename), with
 /// mode 0644.

@@ -5,7 +5,7 @@
 //!
 //! - [`workspace`]: finding the functions of a workspace and their settings (cargo-lambda's
 //!   `[package.metadata.lambda]` schema).
-//! - [`build`]: building a function's binary with cargo or cross.
+//! - [`builder`]: building a function's binary with cargo or cross.
 //! - [`artifact`]: the checked binary, the deployment zip and the OCI image.
 //! - [`command`]: one way to describe, print and run every external command.
 //! - [`aws`]: the `aws` CLI commands the kit prints and runs.
@@ -16,9 +16,12 @@ pub mod arch;
 pub mod artifact;
 pub mod atomic_file;
 pub mod aws;
-pub mod build;
+pub mod builder;
 pub mod command;
 pub mod emulator;
+pub mod error;
+pub mod paths;
+pub mod pipeline;
 pub mod runtime;
 pub mod template;
 pub mod tools;

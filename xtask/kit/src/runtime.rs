@@ -4,6 +4,9 @@ use std::fmt;
 
 use clap::ValueEnum;
 
+/// The executable a custom runtime starts: the function's binary, renamed.
+pub const BOOTSTRAP: &str = "bootstrap";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize)]
 pub enum Runtime {
     /// Amazon Linux 2, glibc 2.26 (deprecated).

@@ -19,15 +19,17 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::repository;
-use crate::tasks::invoke::{CodeArgs, RunArgs};
 use lambda_kit::emulator::memory;
 use lambda_kit::emulator::report::parse_report;
 use lambda_kit::emulator::FunctionCode;
+use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchServeArgs {
     #[command(flatten)]
     pub code: CodeArgs,
+    /// The function's settings, passed on to every `serve` (its timeout, memory, environment,
+    /// region and deadline header).
     #[command(flatten)]
     pub function: RunArgs,
     /// Invocations per concurrency level.
@@ -118,20 +120,23 @@ struct Row {
 }
 
 pub fn run(args: &BenchServeArgs) -> Result<()> {
-    crate::tasks::require_linux_host("bench-serve")?;
+    require_linux_host("bench-serve")?;
     let python = repository::Venv::Test.program("python")?;
     let local = args.code.resolve(&args.function.settings, "bench-serve")?;
-    let code: Vec<std::ffi::OsString> = match &local.code {
+    // Every `serve` runs the code resolved here, as the same function with the same settings.
+    let mut serve_args: Vec<std::ffi::OsString> = match &local.code {
         FunctionCode::Zip(zip) => vec!["--zip".into(), zip.clone().into()],
         FunctionCode::Bootstrap(path) => vec!["--bootstrap".into(), path.clone().into()],
     };
+    serve_args.extend(args.code.function.to_args());
+    serve_args.extend(args.function.to_args());
     let mut rows = Vec::new();
     for &concurrency in &args.concurrency {
         eprintln!(
             "bench-serve: concurrency {concurrency}: {} invocations from {} clients",
             args.invocations, args.clients
         );
-        rows.push(measure(&python, &code, concurrency, args)?);
+        rows.push(measure(&python, &serve_args, concurrency, args)?);
     }
     let table = render(&rows, args);
     print!("{table}");
@@ -147,23 +152,15 @@ pub fn run(args: &BenchServeArgs) -> Result<()> {
 
 fn measure(
     python: &std::path::Path,
-    code: &[std::ffi::OsString],
+    serve_args: &[std::ffi::OsString],
     concurrency: u32,
     args: &BenchServeArgs,
 ) -> Result<Row> {
     let exe = std::env::current_exe().context("finding the xtask executable")?;
     let mut serve = Command::new(exe)
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--idle-timeout",
-            "600",
-            "--timeout",
-            "60",
-        ])
+        .args(["serve", "--port", "0", "--idle-timeout", "600"])
         .args(["--concurrency", &concurrency.to_string()])
-        .args(code)
+        .args(serve_args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -9,8 +9,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use lambda_kit::arch::Arch;
-use lambda_kit::build::cross_config::CrossConfig;
-use lambda_kit::workspace::{self, Workspace};
+use lambda_kit::builder::cross_config::CrossConfig;
+use lambda_kit::paths;
+use lambda_kit::workspace::Workspace;
 
 #[derive(Debug, Clone, Args)]
 pub struct CleanArgs {
@@ -38,7 +39,7 @@ pub fn run(args: &CleanArgs) -> Result<()> {
     // host's target/release (the benchmark's runners).
     let cross = CrossConfig::for_workspace(workspace.cross_toml().as_deref())?;
     // cross builds into its own folder (target/cross), with the same layout.
-    let cross_dir = lambda_kit::build::cross::target_dir(&workspace.target_dir);
+    let cross_dir = lambda_kit::builder::cross::target_dir(&workspace.target_dir);
     let cross_folders = cross
         .target
         .keys()
@@ -80,6 +81,6 @@ fn remove(path: &Path) -> Result<()> {
         std::fs::remove_file(path)
     };
     removed.with_context(|| format!("removing {}", path.display()))?;
-    eprintln!("removed {}", workspace::shown(path));
+    eprintln!("removed {}", paths::shown(path));
     Ok(())
 }

@@ -19,18 +19,19 @@ use clap::Args;
 use serde::Serialize;
 
 use lambda_kit::arch::Arch;
+use lambda_kit::artifact::deployment::{self, DeploymentZip};
 use lambda_kit::artifact::elf::{self, BinaryInfo};
 use lambda_kit::artifact::lambda_zip;
 use lambda_kit::artifact::oci;
-use lambda_kit::artifact::package::{self as artifact, Package};
 use lambda_kit::atomic_file;
 use lambda_kit::aws;
-use lambda_kit::aws::cli::{AwsCommand, FunctionSettings, SettingsFlags};
-use lambda_kit::build::BuildArgs;
+use lambda_kit::aws::cli::AwsCommand;
+use lambda_kit::builder::BuildArgs;
 use lambda_kit::command::{Cmd, EnvRef, Script, Shell, ShellArgs, Word};
-use lambda_kit::workspace::{self, FunctionArgs, Workspace};
-
-use crate::tasks::package;
+use lambda_kit::paths;
+use lambda_kit::pipeline::Lambda;
+use lambda_kit::workspace::settings::{FunctionSettings, SettingsFlags};
+use lambda_kit::workspace::FunctionArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct ImageArgs {
@@ -107,15 +108,15 @@ pub struct ImageArchive {
 
 pub fn run(args: &ImageArgs) -> Result<()> {
     let arch = args.build.arch;
-    let (package, settings, dist) = ensure_zip(args)?;
+    let (zip, lambda) = ensure_zip(args)?;
     let output = args
         .output
         .clone()
-        .unwrap_or_else(|| default_image_path(&dist, arch));
-    let archive = write_image(&package, &settings.function_name, &output)?;
+        .unwrap_or_else(|| default_image_path(&lambda.dist_dir(), arch));
+    let archive = write_image(&zip, &lambda.settings.function_name, &output)?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let target = ImageTarget::from_args(args);
-    let commands = Commands::new(&archive, &target, &settings, &cwd);
+    let commands = ImageCommands::new(&archive, &target, &lambda.settings, &cwd);
     let shell = args.shell.shell();
     if args.json {
         let mut report = serde_json::to_value(&archive)?;
@@ -128,7 +129,10 @@ pub fn run(args: &ImageArgs) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", render_summary(&archive, &commands, &cwd, shell)?);
+        print!(
+            "{}",
+            render_image_summary(&archive, &commands, &cwd, shell)?
+        );
     }
     Ok(())
 }
@@ -138,27 +142,10 @@ pub fn default_image_path(dist: &Path, arch: Arch) -> PathBuf {
     dist.join(format!("lambda-{}-image.tar", arch.lambda_name()))
 }
 
-/// The zip to read (checked), with the function's settings and its artifacts folder; the
-/// function's zip is packaged first when it is missing (or `--rebuild`).
-fn ensure_zip(args: &ImageArgs) -> Result<(Package, FunctionSettings, PathBuf)> {
+/// The zip to read (checked), with the function it is of; the function's zip is packaged
+/// first when it is missing (or `--rebuild`).
+fn ensure_zip(args: &ImageArgs) -> Result<(DeploymentZip, Lambda)> {
     let arch = args.build.arch;
-    let workspace = Workspace::load(args.function.manifest_path.as_deref())?;
-    let function = workspace.function(&args.function, "image")?;
-    let settings = args.settings.resolve(function)?;
-    let dist = workspace.function_dist_dir(function);
-    if let Some(zip) = &args.zip {
-        if !zip.is_file() {
-            bail!(
-                "no zip at {}: package one with `cargo xtask package --arch {arch} --output {}`, \
-                 or drop --zip to use (and, if need be, build) dist/{}",
-                zip.display(),
-                zip.display(),
-                arch.zip_file_name()
-            );
-        }
-        let package = artifact::read_zip_unchecked(zip, Some(arch), settings.runtime)?;
-        return Ok((package, settings, dist));
-    }
     let build = BuildArgs {
         // A FROM-scratch image needs a static binary: musl unless the user says otherwise.
         target: Some(
@@ -169,22 +156,40 @@ fn ensure_zip(args: &ImageArgs) -> Result<(Package, FunctionSettings, PathBuf)> 
         ),
         ..args.build.clone()
     };
-    let (package, _) =
-        package::ensure_default_zip(&workspace, function, &settings, &build, args.rebuild)
-            .context("packaging the zip the image is made from")?;
-    Ok((package, settings, dist))
+    let lambda = Lambda::from_flags(&args.function, &args.settings, &build, "image")?;
+    if let Some(zip) = &args.zip {
+        if !zip.is_file() {
+            bail!(
+                "no zip at {}: package one with `cargo xtask package --arch {arch} --output {}`, \
+                 or drop --zip to use (and, if need be, build) dist/{}",
+                zip.display(),
+                zip.display(),
+                arch.zip_file_name()
+            );
+        }
+        let read = deployment::read_zip_unchecked(zip, Some(arch), lambda.settings.runtime)?;
+        return Ok((read, lambda));
+    }
+    let (zip, _) = lambda
+        .ensure_zip(args.rebuild)
+        .context("packaging the zip the image is made from")?;
+    Ok((zip, lambda))
 }
 
-/// Takes the bootstrap from the checked `package`, checks it for a FROM-scratch image, and
+/// Takes the bootstrap from the checked deployment zip, checks it for a FROM-scratch image, and
 /// writes the image archive atomically to `output`, named `<name>:<arch>` for `docker load`.
 /// Nothing is written when a check fails.
-pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<ImageArchive> {
-    let zip = &package.path;
-    let arch = package.arch;
+pub fn write_image(
+    deployment_zip: &DeploymentZip,
+    name: &str,
+    output: &Path,
+) -> Result<ImageArchive> {
+    let zip = &deployment_zip.path;
+    let arch = deployment_zip.arch;
     let (entry, others) = std::fs::read(zip)
         .map_err(anyhow::Error::from)
-        .and_then(|bytes| lambda_zip::read_entries(&bytes))
-        .and_then(lambda_zip::split_bootstrap)
+        .and_then(|bytes| Ok(lambda_zip::read_entries(&bytes)?))
+        .and_then(|entries| Ok(lambda_zip::split_bootstrap(entries)?))
         .with_context(|| format!("reading the function's files from {}", zip.display()))?;
     // Lambda unpacks a zip's symbolic links as links; the layer would turn one into a file
     // holding the link's target, so an image takes regular files (and folders) only.
@@ -209,7 +214,7 @@ pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<Image
             contents: &file.contents,
         })
         .collect();
-    let info = &package.binary;
+    let info = &deployment_zip.binary;
     check_for_image(info, arch)
         .with_context(|| format!("checking the bootstrap in {} for an image", zip.display()))?;
     let docker_tag = format!("{name}:{}", arch.lambda_name());
@@ -228,7 +233,7 @@ pub fn write_image(package: &Package, name: &str, output: &Path) -> Result<Image
         arch,
         platform: format!("linux/{}", arch.oci_name()),
         zip: zip.to_path_buf(),
-        packaged: package.builder.is_some(),
+        packaged: deployment_zip.builder.is_some(),
         size: bytes.len() as u64,
         bootstrap_path: oci::BOOTSTRAP_PATH.to_string(),
         bootstrap_size: entry.contents.len() as u64,
@@ -285,7 +290,7 @@ pub fn extract_bootstrap_from_oci(source: &Path, dest: &Path) -> Result<PathBuf>
     } else {
         std::fs::read(source)
             .with_context(|| format!("reading {}", source.display()))
-            .and_then(|bytes| oci::read_tar_files(&bytes))
+            .and_then(|bytes| Ok(oci::read_tar_files(&bytes)?))
     }
     .with_context(|| format!("reading the OCI image {}", source.display()))?;
     let image = oci::read_image(&files)
@@ -395,7 +400,7 @@ fn repository_variable() -> EnvRef {
 
 /// The commands printed for an image.
 #[derive(Debug, Clone)]
-pub struct Commands {
+pub struct ImageCommands {
     /// `skopeo login` with an ECR password, then `skopeo copy` to ECR.
     pub push: Script,
     /// `docker load`, then tag, log in and push.
@@ -404,14 +409,14 @@ pub struct Commands {
     pub update_function_code: AwsCommand,
 }
 
-impl Commands {
+impl ImageCommands {
     pub fn new(
         archive: &ImageArchive,
         target: &ImageTarget,
         settings: &FunctionSettings,
         cwd: &Path,
     ) -> Self {
-        let shown = workspace::shown_from(&archive.path, cwd);
+        let shown = paths::shown_from(&archive.path, cwd);
         let uri = target.image_uri();
         let password = match target.region() {
             Some(region) => {
@@ -447,7 +452,7 @@ impl Commands {
             .run(Cmd::new("docker", &["tag", &archive.docker_tag]).line(vec![uri.clone()]))
             .pipe(password, login("docker"))
             .run(Cmd::new("docker", &["push"]).line(vec![uri.clone()]));
-        Commands {
+        ImageCommands {
             push,
             docker_load,
             create_function: aws::cli::create_image_function(settings, archive.arch, &uri),
@@ -456,9 +461,9 @@ impl Commands {
     }
 }
 
-pub fn render_summary(
+pub fn render_image_summary(
     archive: &ImageArchive,
-    commands: &Commands,
+    commands: &ImageCommands,
     cwd: &Path,
     shell: Shell,
 ) -> Result<String> {
@@ -471,10 +476,10 @@ pub fn render_summary(
          layer:      {layer} ({layer_size} bytes, gzip)\n  \
          manifest:   {manifest}\n  \
          archive:    {archive_size} bytes (OCI image layout; `docker load` names it {tag})\n",
-        path = workspace::shown_from(&archive.path, cwd),
+        path = paths::shown_from(&archive.path, cwd),
         platform = archive.platform,
         arch = archive.arch,
-        zip = workspace::shown_from(&archive.zip, cwd),
+        zip = paths::shown_from(&archive.zip, cwd),
         packaged = if archive.packaged {
             " (packaged now)"
         } else {
@@ -737,7 +742,7 @@ mod tests {
             uri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi".into(),
             tag: "arm64".into(),
         };
-        let commands = Commands::new(
+        let commands = ImageCommands::new(
             &archive(Arch::Arm64),
             &target,
             &settings(Some("arn:aws:iam::123456789012:role/lambda-basic")),
@@ -779,7 +784,7 @@ mod tests {
         let target = ImageTarget::Variable {
             tag: "x86_64".into(),
         };
-        let commands = Commands::new(
+        let commands = ImageCommands::new(
             &archive(Arch::X86_64),
             &target,
             &settings(None),

@@ -4,145 +4,15 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use std::collections::BTreeMap;
+use lambda_kit::emulator::{self, FunctionCode, Invocation, Sandbox};
+use lambda_kit::paths;
+use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
 
-use lambda_kit::aws::cli::{FunctionSettings, SettingsFlags};
-use lambda_kit::build::BuildArgs;
-use lambda_kit::emulator::{
-    self, DeadlineHeader, FunctionCode, FunctionConfig, Invocation, Sandbox,
-};
-use lambda_kit::workspace::{self, Function, FunctionArgs, Workspace};
-
-use crate::tasks::package;
-
-/// The benchmark event, the default payload.
-pub const BENCHMARK_EVENT: &str = r#"{"digits": "10_000"}"#;
-
-/// Which code runs: shared by `invoke` and `serve`.
-#[derive(Debug, Clone, Args)]
-pub struct CodeArgs {
-    #[command(flatten)]
-    pub function: FunctionArgs,
-    /// Architecture of the function's zip (packaged first if it is missing), and how to
-    /// build it.
-    #[command(flatten)]
-    pub build: BuildArgs,
-    /// Run this deployment zip instead of the function's dist/…/lambda-<arch>.zip.
-    #[arg(long, conflicts_with = "bootstrap")]
-    pub zip: Option<PathBuf>,
-    /// Run this bootstrap executable as it stands (for example one taken from an image).
-    #[arg(long)]
-    pub bootstrap: Option<PathBuf>,
-    /// Package the zip first even when it exists, so that it holds the current sources (cargo
-    /// rebuilds only what changed; the same binary gives the same zip).
-    #[arg(long, conflicts_with_all = ["zip", "bootstrap"])]
-    pub rebuild: bool,
-}
-
-/// The function to run locally: its code and the settings it runs with.
-pub struct LocalFunction {
-    pub code: FunctionCode,
-    pub settings: FunctionSettings,
-    /// The `[*.metadata.lambda.env]` variables, for local runs only.
-    pub local_env: BTreeMap<String, String>,
-}
-
-impl CodeArgs {
-    /// The code to run and its settings (the flags over the function's `Cargo.toml` metadata);
-    /// packages the function's zip when it is needed and missing. With `--zip` or
-    /// `--bootstrap` outside a workspace, the settings are the flags over the kit's defaults.
-    pub fn resolve(&self, flags: &SettingsFlags, task: &str) -> Result<LocalFunction> {
-        let given = match (&self.bootstrap, &self.zip) {
-            (Some(bootstrap), _) => Some(FunctionCode::Bootstrap(bootstrap.clone())),
-            (None, Some(zip)) if !zip.is_file() => bail!("--zip {}: no such file", zip.display()),
-            (None, Some(zip)) => Some(FunctionCode::Zip(zip.clone())),
-            (None, None) => None,
-        };
-        let workspace = match &given {
-            // Settings from the workspace when there is one; a given file needs none.
-            Some(_) => Workspace::load(self.function.manifest_path.as_deref()).ok(),
-            None => Some(Workspace::load(self.function.manifest_path.as_deref())?),
-        };
-        let function = match &workspace {
-            Some(ws) if given.is_none() => Some(ws.function(&self.function, task)?.clone()),
-            Some(ws) => ws.function(&self.function, task).ok().cloned(),
-            None => None,
-        };
-        let function = function.unwrap_or_else(|| Function {
-            package: "function".into(),
-            bin: "function".into(),
-            manifest_path: PathBuf::from("Cargo.toml"),
-            deploy: Default::default(),
-            local_env: Default::default(),
-        });
-        let settings = flags.resolve(&function)?;
-        let code = match (given, &workspace) {
-            (Some(code), _) => code,
-            (None, Some(workspace)) => {
-                let (package, _) = package::ensure_default_zip(
-                    workspace,
-                    &function,
-                    &settings,
-                    &self.build,
-                    self.rebuild,
-                )?;
-                FunctionCode::Zip(package.path)
-            }
-            (None, None) => unreachable!("a workspace was loaded above"),
-        };
-        // Flags come first, then the local `env` tables, then the deploy settings.
-        let flagged: std::collections::BTreeSet<&String> =
-            flags.env.iter().map(|(k, _)| k).collect();
-        let local_env = function
-            .local_env
-            .into_iter()
-            .filter(|(k, _)| !flagged.contains(k))
-            .collect();
-        Ok(LocalFunction {
-            code,
-            settings,
-            local_env,
-        })
-    }
-}
-
-/// The function's configuration: shared by `invoke` and `serve`.
-#[derive(Debug, Clone, Args)]
-pub struct RunArgs {
-    /// The function's settings, over its `Cargo.toml` metadata (memory, timeout, env, …).
-    #[command(flatten)]
-    pub settings: SettingsFlags,
-    /// Region the function believes it runs in (AWS_REGION).
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
-    /// What the Runtime API's Lambda-Runtime-Deadline-Ms header carries: `absolute` (Unix
-    /// milliseconds, as Lambda sends), or an odd value other hosts send, to check that the
-    /// function survives it: `relative` (the milliseconds left), `zero`, `garbage`, `omit`.
-    /// The timeout is enforced in every case.
-    #[arg(long, value_enum, default_value_t = DeadlineHeader::Absolute)]
-    pub deadline_header: DeadlineHeader,
-}
-
-impl RunArgs {
-    pub fn config(&self, local: &LocalFunction) -> FunctionConfig {
-        let mut environment = local.settings.environment.clone();
-        environment.extend(local.local_env.clone());
-        FunctionConfig {
-            function_name: local.settings.function_name.clone(),
-            memory_size_mb: local.settings.memory_size,
-            timeout: Duration::from_secs(u64::from(local.settings.timeout)),
-            region: self.region.clone(),
-            environment: environment.into_iter().collect(),
-            deadline_header: self.deadline_header,
-            ..FunctionConfig::default()
-        }
-    }
-}
+use crate::repository::BENCHMARK_EVENT;
 
 #[derive(Debug, Clone, Args)]
 pub struct InvokeArgs {
@@ -162,7 +32,7 @@ pub struct InvokeArgs {
 }
 
 pub fn run(args: &InvokeArgs) -> Result<()> {
-    crate::tasks::require_linux_host("invoke")?;
+    require_linux_host("invoke")?;
     let payload = read_payload(args.payload.as_deref(), args.payload_file.as_deref())?;
     let local = args.code.resolve(&args.function.settings, "invoke")?;
     let code = &local.code;
@@ -186,7 +56,9 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
         }
         sandbox.shutdown().await;
         match failure {
-            Some(error) => Err(error.context("running the function in the emulator")),
+            Some(error) => {
+                Err(anyhow::Error::new(error).context("running the function in the emulator"))
+            }
             None => Ok(invocations),
         }
     })?;
@@ -195,8 +67,8 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
 
 fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     let what = match code {
-        FunctionCode::Zip(zip) => format!("the bootstrap of {}", workspace::shown(zip)),
-        FunctionCode::Bootstrap(path) => workspace::shown(path),
+        FunctionCode::Zip(zip) => format!("the bootstrap of {}", paths::shown(zip)),
+        FunctionCode::Bootstrap(path) => paths::shown(path),
     };
     let how = match sandbox.emulated_by() {
         Some(emulator) => format!("under {emulator} (emulated: figures include the emulator)"),

@@ -17,10 +17,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::tasks::invoke::{CodeArgs, RunArgs};
+use crate::repository::BENCHMARK_EVENT;
 use lambda_kit::aws;
 use lambda_kit::command::{self, ShellArgs};
 use lambda_kit::emulator::{self, invoke_api, pool::Pool, FunctionCode, PreparedCode};
+use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -59,20 +60,16 @@ pub fn invoke_hint(
         region: Some(region.to_string()),
         endpoint_url: Some(format!("http://{address}")),
     };
-    aws::cli::InvokeHint::with_payload(
-        function_name,
-        crate::tasks::invoke::BENCHMARK_EVENT,
-        &globals,
-        installed,
+    aws::cli::InvokeHint::with_payload(function_name, BENCHMARK_EVENT, &globals, installed).map(
+        |c| {
+            c.env("AWS_ACCESS_KEY_ID", "local")
+                .env("AWS_SECRET_ACCESS_KEY", "local")
+        },
     )
-    .map(|c| {
-        c.env("AWS_ACCESS_KEY_ID", "local")
-            .env("AWS_SECRET_ACCESS_KEY", "local")
-    })
 }
 
 pub fn run(args: &ServeArgs) -> Result<()> {
-    crate::tasks::require_linux_host("serve")?;
+    require_linux_host("serve")?;
     let local = args.code.resolve(&args.function.settings, "serve")?;
     let shell = args.shell.shell();
     let cwd = std::env::current_dir().context("reading the current directory")?;

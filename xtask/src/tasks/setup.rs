@@ -102,12 +102,12 @@ fn rust_components() -> Result<()> {
         return Ok(());
     }
     eprintln!("setup: adding rustup components {}", missing.join(", "));
-    command::run(
+    Ok(command::run(
         Command::new("rustup")
             .args(["component", "add"])
             .args(&missing),
         "adding rustup components",
-    )
+    )?)
 }
 
 fn rust_targets() -> Result<()> {
@@ -125,12 +125,12 @@ fn rust_targets() -> Result<()> {
         return Ok(());
     }
     eprintln!("setup: adding Rust targets {}", missing.join(", "));
-    command::run(
+    Ok(command::run(
         Command::new("rustup")
             .args(["target", "add"])
             .args(&missing),
         "adding Rust targets",
-    )
+    )?)
 }
 
 fn debian_packages() -> Result<()> {
@@ -167,13 +167,13 @@ fn debian_packages() -> Result<()> {
         Command::new("apt-get").args(["update", "-q"]),
         "updating the package lists",
     )?;
-    command::run(
+    Ok(command::run(
         Command::new("apt-get")
             .args(["install", "-y", "-q", "--no-install-recommends"])
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
         "installing Debian packages",
-    )
+    )?)
 }
 
 /// What the tools are called on macOS and Windows, for the message of a setup there.
@@ -275,7 +275,10 @@ fn python_tools(which_venv: Venv, program: &str) -> Result<()> {
 }
 
 fn write_stamp(stamp: &Path, hash: &str) -> Result<()> {
-    lambda_kit::atomic_file::write(stamp, format!("{hash}\n").as_bytes())
+    Ok(lambda_kit::atomic_file::write(
+        stamp,
+        format!("{hash}\n").as_bytes(),
+    )?)
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

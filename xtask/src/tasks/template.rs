@@ -14,16 +14,17 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
 use lambda_kit::atomic_file;
-use lambda_kit::aws::cli::SettingsFlags;
-use lambda_kit::build::{BuildArgs, Builder};
+use lambda_kit::builder::Builder;
 use lambda_kit::command::{Cmd, EnvRef, Word};
 use lambda_kit::command::{Shell, ShellArgs};
+use lambda_kit::paths;
+use lambda_kit::pipeline::Lambda;
 use lambda_kit::runtime::Runtime;
 use lambda_kit::template::{self, sam, Format, MakeArg, TemplateFunction, WRITTEN_BY};
-use lambda_kit::workspace::{self, FunctionArgs, Workspace};
+use lambda_kit::workspace::settings::SettingsFlags;
+use lambda_kit::workspace::FunctionArgs;
 
 use crate::repository::repository_root;
-use crate::tasks::package::build_and_package;
 
 #[derive(Debug, Clone, Args)]
 pub struct TemplateArgs {
@@ -40,7 +41,7 @@ pub struct TemplateArgs {
     #[arg(long)]
     pub all: bool,
     #[command(flatten)]
-    pub build: BuildArgs,
+    pub build: lambda_kit::builder::BuildArgs,
     #[command(flatten)]
     pub settings: SettingsFlags,
     /// The shell of the printed commands.
@@ -97,8 +98,14 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
         );
     }
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let workspace = Workspace::load(args.function.manifest_path.as_deref())?;
-    let functions = workspace.select(&args.function.selection(args.all), "template")?;
+    let lambdas = Lambda::all_from_flags(
+        &args.function,
+        args.all,
+        &args.settings,
+        &args.build,
+        "template",
+    )?;
+    let workspace = &lambdas[0].workspace;
 
     let output = match &args.output {
         Some(path) => std::path::absolute(path)
@@ -127,28 +134,26 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     }
 
     let mut entries = Vec::new();
-    for function in functions {
-        let settings = args.settings.resolve(function)?;
+    for lambda in &lambdas {
         let zip = match args.format {
             Format::CloudFormation => {
-                let package =
-                    build_and_package(&workspace, function, &settings, &args.build, None)?;
+                let zip = lambda.package(None)?;
                 eprintln!(
                     "packaged {} (CodeSha256 {})",
-                    workspace::shown_from(&package.path, &cwd),
-                    package.sha256
+                    paths::shown_from(&zip.path, &cwd),
+                    zip.sha256
                 );
-                relative(&folder, &canonical(&package.path)?)?
+                relative(&folder, &canonical(&zip.path)?)?
             }
             // Not built now: `sam build` packages it. The path is not in a SAM template.
             Format::Sam => "unused.zip".to_string(),
         };
         let package_args = match args.format {
             Format::CloudFormation => Vec::new(),
-            Format::Sam => package_args(&workspace, function, &settings, &args.build, &folder)?,
+            Format::Sam => package_args(lambda, &folder)?,
         };
         entries.push(TemplateFunction {
-            settings,
+            settings: lambda.settings.clone(),
             arch: args.build.arch,
             zip,
             package_args,
@@ -190,10 +195,10 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
                     .unwrap_or_else(|| "lambda".to_string()),
             ),
         });
-    let shown = workspace::shown_from(&output, &cwd);
+    let shown = paths::shown_from(&output, &cwd);
     println!("Wrote {shown}");
     if args.format == Format::Sam {
-        println!("Wrote {}", workspace::shown_from(&makefile, &cwd));
+        println!("Wrote {}", paths::shown_from(&makefile, &cwd));
     }
     print!(
         "{}",
@@ -247,16 +252,11 @@ fn refuse_foreign(path: &Path) -> Result<()> {
 /// The `package` arguments of the Makefile's target for `function`: the workspace (when it is
 /// not the kit's own), the function, and what decides the build. Settings that do not change
 /// the artifact (memory, environment, …) live in the template only.
-fn package_args(
-    workspace: &Workspace,
-    function: &workspace::Function,
-    settings: &lambda_kit::aws::cli::FunctionSettings,
-    build: &BuildArgs,
-    template_folder: &Path,
-) -> Result<Vec<MakeArg>> {
+fn package_args(lambda: &Lambda, template_folder: &Path) -> Result<Vec<MakeArg>> {
+    let (function, settings, build) = (&lambda.function, &lambda.settings, &lambda.build);
     let lit = |s: &str| MakeArg::Literal(s.to_string());
     let mut out = Vec::new();
-    let root = canonical(&workspace.root)?;
+    let root = canonical(&lambda.workspace.root)?;
     if root != canonical(&repository_root())? {
         out.push(lit("--manifest-path"));
         out.push(MakeArg::FromMakefile(relative(
@@ -297,18 +297,21 @@ fn next_steps(
     cwd: &Path,
     shell: Shell,
 ) -> Result<String> {
-    let shown = workspace::shown_from(template, cwd);
+    let shown = paths::shown_from(template, cwd);
     let bucket_word = |bucket: Option<&str>| match bucket {
         Some(bucket) => Word::lit(bucket),
         None => Word::Env(EnvRef::new(BUCKET_VARIABLE, "an S3 bucket for the code")),
     };
     let rendered = |commands: &[Cmd]| -> Result<Vec<String>> {
-        commands.iter().map(|c| c.render(shell)).collect()
+        Ok(commands
+            .iter()
+            .map(|c| c.render(shell))
+            .collect::<Result<_, _>>()?)
     };
     Ok(match format {
         Format::CloudFormation => {
             let packaged = template.with_extension("packaged.json");
-            let packaged = workspace::shown_from(&packaged, cwd);
+            let packaged = paths::shown_from(&packaged, cwd);
             let package = Cmd::aws(&["cloudformation", "package"])
                 .option("--template-file", &shown)
                 .option("--output-template-file", &packaged)

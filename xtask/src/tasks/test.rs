@@ -68,12 +68,12 @@ pub fn run(args: &TestArgs) -> Result<()> {
     let path = std::env::join_paths(std::iter::once(Venv::Test.bin_dir()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))?;
-    command::run(
+    Ok(command::run(
         Command::new(&cargo)
             .current_dir(&root)
             .env("PATH", path)
             .args(["test", "--workspace", "--locked"])
             .args(&args.cargo_test_args),
         "running the tests",
-    )
+    )?)
 }

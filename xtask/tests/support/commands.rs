@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use lambda_kit::arch::Arch;
-use lambda_kit::aws::cli::{self, FunctionSettings, GlobalOptions, InvokeHint};
+use lambda_kit::aws::cli::{self, GlobalOptions, InvokeHint, ZipCommands};
+use lambda_kit::aws::deploy;
 use lambda_kit::command::{Cmd, Script, Shell, Step};
-use lambda_kit::workspace::settings::Tracing;
-use xtask::tasks::{deploy, image, package, serve};
+use lambda_kit::workspace::settings::{FunctionSettings, Tracing};
+use xtask::tasks::{image, serve};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-basic";
 pub const REPOSITORY: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi";
@@ -63,8 +64,8 @@ pub fn cases(cwd: &Path) -> Vec<Case> {
         } else {
             "role from $LAMBDA_ROLE_ARN"
         };
-        let printed = package::Commands::for_zip(&zip, Arch::X86_64, &settings(role), cwd);
-        let known = package::Commands::for_zip(&zip, Arch::X86_64, &settings(Some(ROLE)), cwd);
+        let printed = ZipCommands::for_path(&zip, Arch::X86_64, &settings(role), cwd);
+        let known = ZipCommands::for_path(&zip, Arch::X86_64, &settings(Some(ROLE)), cwd);
         cases.push(Case {
             name: format!("package create-function, {label}"),
             printed: one(printed.create_function.clone()),
@@ -79,9 +80,8 @@ pub fn cases(cwd: &Path) -> Vec<Case> {
             region: Some("eu-west-1".into()),
             endpoint_url: Some("http://127.0.0.1:5000".into()),
         };
-        let plan = |s: &FunctionSettings, c: &package::Commands| {
-            deploy::Plan::new(c, s, &globals, cwd, cwd)
-        };
+        let plan =
+            |s: &FunctionSettings, c: &ZipCommands| deploy::Plan::new(c, s, &globals, cwd, cwd);
         let (p, k) = (
             plan(&settings(role), &printed),
             plan(&settings(Some(ROLE)), &known),
@@ -112,9 +112,9 @@ pub fn cases(cwd: &Path) -> Vec<Case> {
         let variable = image::ImageTarget::Variable {
             tag: "x86_64".into(),
         };
-        let known = image::Commands::new(&archive, &given, &settings(Some(ROLE)), cwd);
+        let known = image::ImageCommands::new(&archive, &given, &settings(Some(ROLE)), cwd);
         for target in [&given, &variable] {
-            let printed = image::Commands::new(&archive, target, &settings(role), cwd);
+            let printed = image::ImageCommands::new(&archive, target, &settings(role), cwd);
             let which = if target == &given {
                 "given"
             } else {

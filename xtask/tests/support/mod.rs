@@ -1,9 +1,18 @@
-//! What several test binaries share: the fixture workspace, the printed commands built as the
-//! tasks build them ([`commands`]), and a moto server for the real AWS CLI ([`moto`]).
+//! What the test binaries share: one way to run `cargo xtask` ([`run`]: an isolated
+//! environment, the output echoed), the reference digits ([`digits`]), the fixture workspace,
+//! the printed commands built as the tasks build them ([`commands`]), and a moto server for the
+//! real AWS CLI ([`moto`]).
 #![allow(dead_code)] // each test file uses its part
 
 pub mod commands;
+pub mod digits;
 pub mod moto;
+pub mod run;
+
+#[allow(unused_imports)] // each test file uses its part
+pub use digits::pi_digits;
+#[allow(unused_imports)]
+pub use run::{isolate, xtask, Xtask};
 
 use std::path::{Path, PathBuf};
 

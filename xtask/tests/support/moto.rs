@@ -1,6 +1,7 @@
 //! A moto server (a real AWS API mock) on 127.0.0.1 for the tests that run the real AWS CLI:
 //! its own port, a private AWS configuration, and nothing from the caller's AWS setup.
 
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use xtask::repository::Venv;
+
+use super::run::Xtask;
 
 /// A pinned program of the test virtualenv (`aws`, `moto_server`), or a failure saying how to
 /// install it.
@@ -106,16 +109,12 @@ impl Moto {
         self.dir.path()
     }
 
-    /// The AWS environment of every program run against this server: every AWS_ variable of
-    /// the caller removed (profiles, roles, web identity and container credentials,
-    /// endpoints…), so only the dummy credentials below may sign a request, and only here.
+    /// The AWS environment of every program run against this server: the caller's settings
+    /// removed as for every xtask a test runs ([`super::run::isolate`]: profiles, roles, web
+    /// identity and container credentials, endpoints…), so only the dummy credentials below may
+    /// sign a request, and only here.
     pub fn isolate<'c>(&self, command: &'c mut Command) -> &'c mut Command {
-        for (variable, _) in std::env::vars_os() {
-            if variable.to_string_lossy().starts_with("AWS_") {
-                command.env_remove(variable);
-            }
-        }
-        command
+        super::run::isolate(command)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_DEFAULT_REGION", "us-east-1")
@@ -127,11 +126,32 @@ impl Moto {
             // `cloudformation package` makes its own S3 client, which does not take
             // --endpoint-url.
             .env("AWS_ENDPOINT_URL_S3", &self.url)
-            // No credentials from an instance metadata service either.
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
+    }
+}
+
+impl Moto {
+    /// PATH with the pinned `aws` of the test virtualenv first, so that the kit runs it.
+    pub fn path(&self) -> OsString {
+        let aws_dir = test_tool("aws").parent().unwrap().to_path_buf();
+        let mut path = vec![aws_dir];
+        path.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        std::env::join_paths(path).unwrap()
+    }
+
+    /// `cargo xtask <args>` against this server: the harness's xtask ([`super::xtask`]) with
+    /// this server's AWS environment and the pinned `aws` first on PATH.
+    pub fn xtask<I, S>(&self, args: I) -> Xtask
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut xtask = super::xtask(args);
+        self.isolate(xtask.command());
+        xtask.env("PATH", self.path())
     }
 }
 

@@ -3,12 +3,13 @@
 //! it needs (a binary that needs a newer glibc than the runtime has dies at start-up with
 //! "version `GLIBC_2.34' not found").
 
-use anyhow::{bail, Context, Result};
 use object::elf;
 use object::read::elf::{ElfFile64, FileHeader, ProgramHeader};
 use object::Endianness;
 
 use crate::arch::Arch;
+use crate::artifact::{Error, Result};
+use crate::error::Context;
 use crate::runtime::Runtime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +45,11 @@ impl BinaryInfo {
 /// Reads the facts Lambda cares about from an ELF executable.
 pub fn inspect(bytes: &[u8]) -> Result<BinaryInfo> {
     if bytes.get(..4) != Some(&elf::ELFMAG[..]) {
-        bail!("not an ELF executable (Lambda's custom runtime needs a Linux binary)");
+        return Err(Error::NotElf);
     }
     // e_ident[EI_CLASS]: 1 for 32-bit, 2 for 64-bit.
     if bytes.get(4) != Some(&elf::ELFCLASS64) {
-        bail!("a 32-bit ELF binary; Lambda runs 64-bit x86_64 or arm64 binaries only");
+        return Err(Error::Elf32);
     }
     let file = ElfFile64::<Endianness>::parse(bytes).context("reading the ELF header")?;
     let endian = file.endian();
@@ -114,28 +115,15 @@ pub fn check_for_lambda(info: &BinaryInfo, arch: Arch, runtime: Runtime) -> Resu
             || format!("ELF machine {}", info.machine),
             |a| a.to_string(),
         );
-        bail!(
-            "the binary is built for {found}, but the package is for {arch}: build for a {} target \
-             (e.g. --target {}) or package with --arch {found}",
-            arch.rust_arch(),
-            arch.local_default_target()
-        );
+        return Err(Error::WrongArch { found, arch });
     }
     if let Some((major, minor)) = info.newest_glibc() {
-        let (have_major, have_minor) = runtime.glibc();
-        if (major, minor) > (have_major, have_minor) {
-            bail!(
-                "the binary needs GLIBC_{major}.{minor}, but {runtime} has glibc \
-                 {have_major}.{have_minor}, so Lambda would fail to start it. Ways out: build with \
-                 --builder cross (its pinned images link against an old glibc), build a static musl \
-                 binary (--target {}), or deploy on a newer runtime{}",
-                arch.local_default_target(),
-                if runtime == Runtime::ProvidedAl2 {
-                    " (--runtime provided.al2023, glibc 2.34)"
-                } else {
-                    ""
-                }
-            );
+        if (major, minor) > runtime.glibc() {
+            return Err(Error::GlibcTooNew {
+                needs: (major, minor),
+                runtime,
+                arch,
+            });
         }
     }
     Ok(())

@@ -6,14 +6,15 @@
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use crate::artifact::{Error, Result};
+use crate::error::Context;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 /// The file a custom runtime starts.
-pub const BOOTSTRAP: &str = "bootstrap";
+pub use crate::runtime::BOOTSTRAP;
 /// rwxr-xr-x: Lambda runs the bootstrap as a non-owner user, so it needs the execute bits of
 /// group and others too.
 pub const BOOTSTRAP_MODE: u32 = 0o755;
@@ -43,19 +44,12 @@ pub fn function_zip(binary: &[u8], extras: &[ExtraFile]) -> Result<Vec<u8>> {
     let unzipped =
         binary.len() as u64 + extras.iter().map(|e| e.contents.len() as u64).sum::<u64>();
     if unzipped > MAX_UNZIPPED_BYTES {
-        bail!(
-            "the function is {unzipped} bytes unzipped, over Lambda's limit of \
-             {MAX_UNZIPPED_BYTES} bytes (250 MB); build with the release profile (stripped, LTO) \
-             and include fewer files"
-        );
+        return Err(Error::TooLargeUnzipped(unzipped));
     }
     let mut extras: Vec<&ExtraFile> = extras.iter().collect();
     extras.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(pair) = extras.windows(2).find(|pair| pair[0].name == pair[1].name) {
-        bail!(
-            "two included files would both be {:?} in the zip",
-            pair[0].name
-        );
+        return Err(Error::DuplicateEntry(pair[0].name.clone()));
     }
     let options = |mode: u32| {
         SimpleFileOptions::default()
@@ -86,11 +80,7 @@ pub fn function_zip(binary: &[u8], extras: &[ExtraFile]) -> Result<Vec<u8>> {
     }
     let zip = writer.finish().context("finishing the zip")?.into_inner();
     if zip.len() as u64 > MAX_ZIPPED_BYTES {
-        bail!(
-            "the zip is {} bytes, over Lambda's limit of {MAX_ZIPPED_BYTES} bytes (50 MB) for a \
-             direct upload; upload it to S3 and use --code S3Bucket=…,S3Key=…, or ship a container image",
-            zip.len()
-        );
+        return Err(Error::TooLargeZipped(zip.len() as u64));
     }
     Ok(zip)
 }
@@ -153,8 +143,8 @@ pub fn read_bootstrap(zip_path: &Path) -> Result<ZipEntry> {
 /// finds beside it in `LAMBDA_TASK_ROOT`).
 pub fn split_bootstrap(mut entries: Vec<ZipEntry>) -> Result<(ZipEntry, Vec<ZipEntry>)> {
     let Some(index) = entries.iter().position(|e| e.name == BOOTSTRAP) else {
-        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-        bail!("the zip has no `bootstrap` entry at its root; it holds {names:?}");
+        let names = entries.iter().map(|e| e.name.clone()).collect();
+        return Err(Error::NoBootstrap(names));
     };
     let entry = entries.remove(index);
     if let Some(bad) = entries.iter().find(|e| {
@@ -162,18 +152,12 @@ pub fn split_bootstrap(mut entries: Vec<ZipEntry>) -> Result<(ZipEntry, Vec<ZipE
             .components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)))
     }) {
-        bail!(
-            "the zip entry {:?} points outside the function's folder",
-            bad.name
-        );
+        return Err(Error::EntryOutside(bad.name.clone()));
     }
-    let zip_path = Path::new("the zip");
     if entry.unix_mode.is_none_or(|mode| mode & 0o111 == 0) {
-        bail!(
-            "{}: `bootstrap` is not executable (mode {:?}); Lambda could not start it",
-            zip_path.display(),
-            entry.unix_mode.map(|m| format!("{m:o}"))
-        );
+        return Err(Error::NotExecutable(
+            entry.unix_mode.map(|m| format!("{m:o}")),
+        ));
     }
     Ok((entry, entries))
 }
@@ -262,7 +246,7 @@ mod tests {
         let mut writer = ZipWriter::new(std::fs::File::create(&none).unwrap());
         writer.start_file("main", options).unwrap();
         writer.finish().unwrap();
-        let err = format!("{:#}", read_bootstrap(&none).unwrap_err());
+        let err = crate::error::chain_text(&read_bootstrap(&none).unwrap_err());
         assert!(err.contains("no `bootstrap` entry"), "{err}");
 
         let not_exec = dir.path().join("noexec.zip");
@@ -274,7 +258,7 @@ mod tests {
             )
             .unwrap();
         writer.finish().unwrap();
-        let err = format!("{:#}", read_bootstrap(&not_exec).unwrap_err());
+        let err = crate::error::chain_text(&read_bootstrap(&not_exec).unwrap_err());
         assert!(err.contains("not executable"), "{err}");
 
         let good = dir.path().join("good.zip");

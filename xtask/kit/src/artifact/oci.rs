@@ -14,7 +14,8 @@
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 
-use anyhow::{bail, ensure, Context, Result};
+use crate::artifact::Result;
+use crate::error::{bail, ensure, Context};
 use flate2::read::GzDecoder;
 use flate2::{Compression, GzBuilder};
 use serde::{Deserialize, Serialize};
@@ -341,7 +342,7 @@ pub fn image_config(arch: Arch, diff_id: &str) -> ImageConfig {
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).context("serializing an image document")
+    Ok(serde_json::to_vec(value).context("serializing an image document")?)
 }
 
 /// The folder of the bootstrap: `/var/runtime`.
@@ -386,7 +387,7 @@ pub fn layer_tar<'a>(bootstrap: &'a [u8], task_files: &[TaskFile<'a>]) -> Result
         .entry(task_dir.clone())
         .or_insert_with(|| TarEntry::dir(&task_dir));
     let entries: Vec<TarEntry> = entries.into_values().collect();
-    write_tar(&entries).context("writing the image layer")
+    Ok(write_tar(&entries).context("writing the image layer")?)
 }
 
 /// An entry of a tar written by [`write_tar`].
@@ -436,7 +437,7 @@ pub fn write_tar(entries: &[TarEntry<'_>]) -> Result<Vec<u8>> {
             .append_data(&mut header, &entry.path, contents)
             .with_context(|| format!("adding {} to a tar", entry.path))?;
     }
-    builder.into_inner().context("finishing a tar")
+    Ok(builder.into_inner().context("finishing a tar")?)
 }
 
 /// gzip with no file name, mtime 0 and OS "unknown": the same bytes on every host.
@@ -446,7 +447,7 @@ pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
         .operating_system(255)
         .write(Vec::new(), Compression::best());
     encoder.write_all(bytes).context("compressing the layer")?;
-    encoder.finish().context("finishing the gzip stream")
+    Ok(encoder.finish().context("finishing the gzip stream")?)
 }
 
 /// The archive: an OCI image layout in a tar, entries sorted by path, directories before what
@@ -466,7 +467,7 @@ pub fn archive_bytes(image: &OciImage) -> Result<Vec<u8>> {
             .iter()
             .map(|(path, bytes)| TarEntry::file(path, 0o644, bytes)),
     );
-    write_tar(&entries).context("writing the image archive")
+    Ok(write_tar(&entries).context("writing the image archive")?)
 }
 
 pub const OCI_LAYOUT_FILE: &str = "oci-layout";
@@ -896,22 +897,22 @@ mod tests {
 
         let mut tampered = files.clone();
         tampered.insert(image.layer.layout_path(), gzip(b"not the layer").unwrap());
-        let err = format!("{:#}", read_image(&tampered).unwrap_err());
+        let err = crate::error::chain_text(&read_image(&tampered).unwrap_err());
         assert!(err.contains("does not match its descriptor"), "{err}");
 
         let mut nested = files.clone();
         let mut index: Index = serde_json::from_slice(&files["index.json"]).unwrap();
         index.manifests[0].media_type = MEDIA_TYPE_INDEX.to_string();
         nested.insert("index.json".into(), serde_json::to_vec(&index).unwrap());
-        let err = format!("{:#}", read_image(&nested).unwrap_err());
+        let err = crate::error::chain_text(&read_image(&nested).unwrap_err());
         assert!(err.contains("not an image manifest"), "{err}");
 
         let mut missing = files.clone();
         missing.remove(&image.config.layout_path());
-        let err = format!("{:#}", read_image(&missing).unwrap_err());
+        let err = crate::error::chain_text(&read_image(&missing).unwrap_err());
         assert!(err.contains("missing"), "{err}");
 
-        let err = format!("{:#}", read_image(&LayoutFiles::new()).unwrap_err());
+        let err = crate::error::chain_text(&read_image(&LayoutFiles::new()).unwrap_err());
         assert!(err.contains("not an OCI image layout"), "{err}");
     }
 

@@ -3,108 +3,13 @@
 
 use std::path::Path;
 
-use anyhow::Result;
 use clap::Args;
 
 use crate::arch::Arch;
-use crate::command::{Cmd, EnvRef, Word};
-use crate::runtime::Runtime;
+use crate::artifact::deployment::DeploymentZip;
+use crate::command::{Cmd, EnvRef, Result, Word};
 use crate::validate;
-
-pub use crate::workspace::settings::FunctionSettings;
-use crate::workspace::settings::{self, DeploySettings, Include, Tracing};
-
-/// Function settings given on the command line: the topmost level, over the `Cargo.toml`
-/// metadata levels. Every value goes through the validator that the metadata's key uses.
-#[derive(Debug, Clone, Default, Args)]
-pub struct SettingsFlags {
-    /// Lambda function name [default: metadata `name`, else the binary's name].
-    #[arg(long, value_parser = validate::function_name)]
-    pub function_name: Option<String>,
-    /// Execution role ARN for create-function [default: $LAMBDA_ROLE_ARN, else metadata `role`;
-    /// when none is set, the printed command reads that variable].
-    #[arg(long, env = ROLE_VARIABLE, value_parser = validate::role_arn)]
-    pub role: Option<String>,
-    /// OS-only runtime the function runs on [default: metadata `runtime`, else provided.al2].
-    #[arg(long, value_parser = validate::runtime)]
-    pub runtime: Option<Runtime>,
-    /// Memory in MB, 128 to 10240; CPU share grows with it [default: metadata `memory`, else 128].
-    #[arg(long, value_parser = validate::memory_size)]
-    pub memory_size: Option<u32>,
-    /// Timeout in seconds, 1 to 900 [default: metadata `timeout`, else 30].
-    #[arg(long, value_parser = validate::timeout)]
-    pub timeout: Option<u32>,
-    /// An environment variable of the function, KEY=VALUE (repeatable; over metadata `env`).
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = env_pair)]
-    pub env: Vec<(String, String)>,
-    /// A dotenv file of environment variables (under `--env`'s).
-    #[arg(long, value_name = "PATH")]
-    pub env_file: Option<std::path::PathBuf>,
-    /// A resource tag, KEY=VALUE (repeatable; over metadata `tags`).
-    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = tag_pair)]
-    pub tags: Vec<(String, String)>,
-    /// A layer version ARN (repeatable; replaces metadata `layers`).
-    #[arg(long = "layer", value_name = "ARN", value_parser = validate::layer_arn)]
-    pub layers: Vec<String>,
-    /// X-Ray tracing: Active or PassThrough.
-    #[arg(long, value_parser = Tracing::parse)]
-    pub tracing: Option<Tracing>,
-    /// The function's description.
-    #[arg(long, value_parser = validate::description)]
-    pub description: Option<String>,
-    /// A file or folder to add to the zip: PATH, or NAME:PATH to rename it (repeatable;
-    /// replaces metadata `include`).
-    #[arg(long = "include", value_name = "[NAME:]PATH")]
-    pub include: Vec<String>,
-}
-
-fn env_pair(value: &str) -> Result<(String, String), String> {
-    let (key, value) = settings::key_value(value)?;
-    validate::env_name(&key)?;
-    Ok((key, value))
-}
-
-fn tag_pair(value: &str) -> Result<(String, String), String> {
-    let (key, value) = settings::key_value(value)?;
-    validate::tag(&key, &value)?;
-    Ok((key, value))
-}
-
-impl SettingsFlags {
-    /// The flags as a settings level; relative paths are read from `cwd`.
-    pub fn level(&self, cwd: &Path) -> Result<DeploySettings> {
-        let include = self
-            .include
-            .iter()
-            .map(|item| Include::parse(item, cwd).map_err(|e| anyhow::anyhow!("--include: {e}")))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(DeploySettings {
-            name: self.function_name.clone(),
-            memory: self.memory_size,
-            timeout: self.timeout,
-            role: self.role.clone(),
-            runtime: self.runtime,
-            tracing: self.tracing,
-            description: self.description.clone(),
-            env: self.env.iter().cloned().collect(),
-            env_file: self.env_file.as_ref().map(|p| cwd.join(p)),
-            tags: self.tags.iter().cloned().collect(),
-            layers: (!self.layers.is_empty()).then(|| self.layers.clone()),
-            include: (!include.is_empty()).then_some(include),
-        })
-    }
-
-    /// The settings of `function`: these flags over its metadata, over the kit's defaults.
-    pub fn resolve(&self, function: &crate::workspace::Function) -> Result<FunctionSettings> {
-        let cwd = std::env::current_dir()?;
-        self.level(&cwd)?
-            .over(&function.deploy)
-            .resolve(&function.bin)
-    }
-}
-
-/// The shell variable the printed create-function command reads when no `--role` was given.
-pub const ROLE_VARIABLE: &str = "LAMBDA_ROLE_ARN";
+use crate::workspace::settings::{FunctionSettings, Tracing, ROLE_VARIABLE};
 
 /// The aws commands are [`Cmd`]s whose program is `aws`.
 pub type AwsCommand = Cmd;
@@ -112,7 +17,46 @@ pub type AwsCommand = Cmd;
 /// `fileb://` URL for a zip, relative to `cwd` when the zip is below it (so that the printed
 /// command reads `fileb://dist/lambda-x86_64.zip` from the project root).
 pub fn fileb_url(zip: &Path, cwd: &Path) -> String {
-    format!("fileb://{}", crate::workspace::shown_from(zip, cwd))
+    format!("fileb://{}", crate::paths::shown_from(zip, cwd))
+}
+
+/// The folder of a zip, where the files of the printed commands go.
+pub fn zip_dir(zip: &Path) -> &Path {
+    zip.parent().unwrap_or(Path::new("."))
+}
+
+/// The commands printed for a deployment zip: create the function, or update the code of an
+/// existing one. `deploy` runs these very commands.
+#[derive(Debug, Clone)]
+pub struct ZipCommands {
+    pub create_function: AwsCommand,
+    pub update_function_code: AwsCommand,
+}
+
+impl ZipCommands {
+    /// The commands for `zip`, on the runtime its bootstrap was checked for.
+    pub fn new(zip: &DeploymentZip, settings: &FunctionSettings, cwd: &Path) -> Self {
+        let settings = FunctionSettings {
+            runtime: zip.runtime,
+            ..settings.clone()
+        };
+        Self::for_path(&zip.path, zip.arch, &settings, cwd)
+    }
+
+    /// The commands for a zip on disk; the files of JSON values that some shells cannot pass
+    /// go beside the zip.
+    pub fn for_path(zip: &Path, arch: Arch, settings: &FunctionSettings, cwd: &Path) -> Self {
+        let url = fileb_url(zip, cwd);
+        let dir = zip_dir(zip);
+        ZipCommands {
+            create_function: create_function(settings, arch, &url).place_files(dir, cwd),
+            update_function_code: update_function_code(settings, arch, &url).place_files(dir, cwd),
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Cmd> {
+        [&self.create_function, &self.update_function_code].into_iter()
+    }
 }
 
 /// `--role` with the settings' role, or with `$LAMBDA_ROLE_ARN` read by the shell (which stops
@@ -470,46 +414,6 @@ mod tests {
             role: role.map(str::to_string),
             ..FunctionSettings::defaults("calculate-pi")
         }
-    }
-
-    /// No flag given is no level: the metadata and the defaults decide.
-    #[test]
-    fn no_flags_leave_the_settings_to_the_metadata_and_the_defaults() {
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            settings: SettingsFlags,
-        }
-        std::env::remove_var(ROLE_VARIABLE);
-        let parsed = <Cli as clap::Parser>::try_parse_from(["cli"])
-            .unwrap()
-            .settings;
-        let level = parsed.level(Path::new("/")).unwrap();
-        assert_eq!(level, DeploySettings::default());
-        let parsed = <Cli as clap::Parser>::try_parse_from([
-            "cli",
-            "--memory-size",
-            "512",
-            "--env",
-            "A=1",
-            "--env",
-            "B=x=y",
-            "--tag",
-            "t=v",
-            "--layer",
-            "arn:aws:lambda:us-east-1:123456789012:layer:l:1",
-            "--tracing",
-            "Active",
-        ])
-        .unwrap()
-        .settings;
-        let level = parsed.level(Path::new("/")).unwrap();
-        assert_eq!(level.memory, Some(512));
-        assert_eq!(level.env["B"], "x=y");
-        assert_eq!(level.tags["t"], "v");
-        assert_eq!(level.tracing, Some(Tracing::Active));
-        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--env", "1A=x"]).is_err());
-        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--layer", "nope"]).is_err());
     }
 
     #[test]

@@ -6,10 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-
-use crate::aws;
 use crate::aws::cli::{AwsCommand, CliMajor};
+use crate::aws::{self, Error, Result};
 use crate::command;
 use crate::tools;
 
@@ -19,7 +17,7 @@ pub const INSTALL_HINT: &str = "install the AWS CLI (https://docs.aws.amazon.com
 
 /// The `aws` program on PATH: the user's, with the user's profile, region and credentials.
 pub fn program() -> Result<PathBuf> {
-    tools::program("aws", INSTALL_HINT)
+    Ok(tools::program("aws", INSTALL_HINT)?)
 }
 
 /// The major version of the installed `aws`, if one is installed and says.
@@ -141,6 +139,8 @@ impl std::fmt::Display for CliError {
         write!(f, "{}\nhint: {}", self.message, self.kind.hint())
     }
 }
+
+impl std::error::Error for CliError {}
 
 /// The error code in "An error occurred (CODE) when calling the OPERATION operation: …".
 pub fn error_code(stderr: &str) -> Option<&str> {
@@ -265,31 +265,29 @@ impl RetryPolicy {
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or `policy.attempts` are used up;
-/// `pause(error, retry, delay)` is called before each retry (it sleeps and says why).
-/// The outer `Result` is for failures to run anything at all, which are never retried.
+/// `pause(error, retry, delay)` is called before each retry (it sleeps and says why). Only
+/// the CLI's retryable failures ([`ErrorKind::retryable`]) are retried, never a failure to run
+/// the CLI at all.
 pub fn with_retries<T>(
     policy: &RetryPolicy,
-    mut attempt: impl FnMut() -> Result<std::result::Result<T, CliError>>,
+    mut attempt: impl FnMut() -> Result<T>,
     mut pause: impl FnMut(&CliError, u32, Duration),
-) -> Result<std::result::Result<T, CliError>> {
+) -> Result<T> {
     let mut retry = 0;
     loop {
-        match attempt()? {
-            Err(error) if error.kind.retryable() && retry + 1 < policy.attempts => {
+        match attempt() {
+            Err(Error::Cli(error)) if error.kind.retryable() && retry + 1 < policy.attempts => {
                 retry += 1;
                 pause(&error, retry, policy.delay(retry));
             }
-            outcome => return Ok(outcome),
+            outcome => return outcome,
         }
     }
 }
 
 /// Runs one `aws` command: shows it, captures its output, and returns its stdout read as JSON
-/// (`null` when empty) or the classified failure.
-pub fn run_once(
-    aws: &std::path::Path,
-    command: &AwsCommand,
-) -> Result<std::result::Result<serde_json::Value, CliError>> {
+/// (`null` when empty) or the classified failure ([`Error::Cli`]).
+pub fn call_once(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
     let argv = command.argv()?;
     eprintln!("$ {}", command.render_line(crate::command::Shell::Posix)?);
     let doing = format!("running {}", command.summary());
@@ -299,48 +297,44 @@ pub fn run_once(
         &doing,
     )?;
     if !output.status.success() {
-        return Ok(Err(classify(&String::from_utf8_lossy(&output.stderr))));
+        return Err(classify(&String::from_utf8_lossy(&output.stderr)).into());
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     if stdout.trim().is_empty() {
-        return Ok(Ok(serde_json::Value::Null));
+        return Ok(serde_json::Value::Null);
     }
-    let value = serde_json::from_str(&stdout)
-        .with_context(|| format!("{doing}: reading its output as JSON:\n{stdout}"))?;
-    Ok(Ok(value))
+    serde_json::from_str(&stdout).map_err(|source| Error::Output {
+        doing,
+        stdout: stdout.into_owned(),
+        source,
+    })
 }
 
-/// [`run_once`] with retries of retryable failures, as [`RetryPolicy::DEFAULT`] allows.
-pub fn run(
-    aws: &std::path::Path,
-    command: &AwsCommand,
-) -> Result<std::result::Result<serde_json::Value, CliError>> {
+/// [`call_once`] with retries of retryable failures, as [`RetryPolicy::DEFAULT`] allows.
+pub fn call(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
     with_retries(
         &RetryPolicy::DEFAULT,
-        || run_once(aws, command),
+        || call_once(aws, command),
         say_and_pause,
     )
 }
 
-/// [`run`] for create-function, which is not idempotent: when an attempt whose answer was lost
+/// [`call`] for create-function, which is not idempotent: when an attempt whose answer was lost
 /// (a dropped connection) is retried, AWS answers that the function already exists, because the
 /// first attempt created it. After a retry that answer is taken as success; the CodeSha256
 /// check that follows a deploy tells whether the function holds this zip.
-pub fn run_create(
-    aws: &std::path::Path,
-    command: &AwsCommand,
-) -> Result<std::result::Result<serde_json::Value, CliError>> {
+pub fn call_create(aws: &std::path::Path, command: &AwsCommand) -> Result<serde_json::Value> {
     let mut retried = false;
     let outcome = with_retries(
         &RetryPolicy::DEFAULT,
-        || run_once(aws, command),
+        || call_once(aws, command),
         |error, retry, delay| {
             retried = true;
             say_and_pause(error, retry, delay);
         },
-    )?;
-    Ok(match outcome {
-        Err(error) if retried && error.kind == ErrorKind::AlreadyExists => {
+    );
+    match outcome {
+        Err(Error::Cli(error)) if retried && error.kind == ErrorKind::AlreadyExists => {
             eprintln!(
                 "{} (after a retry: the first attempt created it)",
                 error.message
@@ -348,7 +342,7 @@ pub fn run_create(
             Ok(serde_json::Value::Null)
         }
         outcome => outcome,
-    })
+    }
 }
 
 fn say_and_pause(error: &CliError, retry: u32, delay: Duration) {
@@ -537,16 +531,16 @@ mod tests {
             &policy,
             || {
                 calls += 1;
-                Ok(if calls < 3 {
-                    Err(failure(throttled))
+                if calls < 3 {
+                    Err(failure(throttled).into())
                 } else {
                     Ok(calls)
-                })
+                }
             },
             |_, retry, delay| pauses.push((retry, delay)),
         )
         .unwrap();
-        assert_eq!(outcome, Ok(3));
+        assert_eq!(outcome, 3);
         assert_eq!(
             pauses,
             [(1, Duration::from_millis(1)), (2, Duration::from_millis(2))]
@@ -554,45 +548,49 @@ mod tests {
 
         // Always throttled: gives up after the last attempt with the last error.
         let mut calls = 0;
-        let outcome: std::result::Result<(), CliError> = with_retries(
+        let outcome: Result<()> = with_retries(
             &policy,
             || {
                 calls += 1;
-                Ok(Err(failure(throttled)))
-            },
-            |_, _, _| {},
-        )
-        .unwrap();
-        assert_eq!(calls, 3);
-        assert_eq!(outcome.unwrap_err().kind, ErrorKind::Throttled);
-
-        // Not retryable: one attempt only.
-        let mut calls = 0;
-        let outcome: std::result::Result<(), CliError> = with_retries(
-            &policy,
-            || {
-                calls += 1;
-                Ok(Err(failure(
-                    "An error occurred (AccessDeniedException) when calling X: no",
-                )))
-            },
-            |_, _, _| panic!("no retry expected"),
-        )
-        .unwrap();
-        assert_eq!(calls, 1);
-        assert_eq!(outcome.unwrap_err().kind, ErrorKind::AccessDenied);
-
-        // A failure to run at all is not retried either.
-        let mut calls = 0;
-        let outcome: Result<std::result::Result<(), CliError>> = with_retries(
-            &policy,
-            || {
-                calls += 1;
-                anyhow::bail!("could not start aws")
+                Err(failure(throttled).into())
             },
             |_, _, _| {},
         );
-        assert!(outcome.is_err());
+        assert_eq!(calls, 3);
+        assert_eq!(
+            outcome.unwrap_err().cli().unwrap().kind,
+            ErrorKind::Throttled
+        );
+
+        // Not retryable: one attempt only.
+        let mut calls = 0;
+        let outcome: Result<()> = with_retries(
+            &policy,
+            || {
+                calls += 1;
+                Err(failure("An error occurred (AccessDeniedException) when calling X: no").into())
+            },
+            |_, _, _| panic!("no retry expected"),
+        );
+        assert_eq!(calls, 1);
+        assert_eq!(
+            outcome.unwrap_err().cli().unwrap().kind,
+            ErrorKind::AccessDenied
+        );
+
+        // A failure to run at all is not retried either.
+        let mut calls = 0;
+        let outcome: Result<()> = with_retries(
+            &policy,
+            || {
+                calls += 1;
+                Err(tools::program("no-such-aws-here", "install it")
+                    .unwrap_err()
+                    .into())
+            },
+            |_, _, _| {},
+        );
+        assert!(matches!(outcome, Err(Error::NotInstalled(_))));
         assert_eq!(calls, 1);
     }
 }

@@ -6,9 +6,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Result};
-
 use super::shell::{ps_single_quote, QuoteError, Shell};
+use super::{Error, Result};
 
 /// An environment variable a printed command reads, because the kit does not know the value
 /// (the execution role, the ECR repository). `prefix` and `suffix` are literal text around it,
@@ -258,13 +257,11 @@ impl Cmd {
         self.words()
             .map(|word| match word {
                 Word::Literal(text) | Word::FileBacked { text, .. } => Ok(text.clone()),
-                Word::Env(env) => bail!(
-                    "`{}` reads ${} ({}), which the shell fills in; pass the value itself \
-                     (for create-function: --role arn:aws:iam::ACCOUNT:role/NAME)",
-                    self.summary(),
-                    env.name,
-                    env.what
-                ),
+                Word::Env(env) => Err(Error::ReadsVariable {
+                    command: self.summary(),
+                    variable: env.name.clone(),
+                    what: env.what.clone(),
+                }),
             })
             .collect()
     }
@@ -297,7 +294,7 @@ impl Cmd {
             if let Word::FileBacked { path, shown, .. } = word {
                 let name = path.file_name().map(PathBuf::from).unwrap_or_default();
                 *path = dir.join(name);
-                *shown = crate::workspace::shown_from(path, cwd);
+                *shown = crate::paths::shown_from(path, cwd);
             }
         }
         self
@@ -417,12 +414,12 @@ impl Cmd {
         Ok((preamble, out))
     }
 
-    fn error(&self, shell: Shell, error: QuoteError) -> anyhow::Error {
-        anyhow::anyhow!(
-            "cannot write `{}` for {}: {error}; print it for another shell with --shell",
-            self.summary(),
-            shell.name()
-        )
+    fn error(&self, shell: Shell, problem: QuoteError) -> Error {
+        Error::Unwritable {
+            command: self.summary(),
+            shell: shell.name(),
+            problem,
+        }
     }
 
     /// The command on one line, for a log of what runs (`$ aws lambda get-function …`).
@@ -500,12 +497,10 @@ impl Script {
 pub fn write_files<'a>(commands: impl IntoIterator<Item = &'a Cmd>, shell: Shell) -> Result<()> {
     for command in commands {
         for (path, contents) in command.files(shell) {
-            crate::atomic_file::write(&path, contents.as_bytes()).map_err(|e| {
-                anyhow::anyhow!(
-                    "writing {} for `{}`: {e:#}",
-                    path.display(),
-                    command.summary()
-                )
+            crate::atomic_file::write(&path, contents.as_bytes()).map_err(|e| Error::File {
+                path: path.clone(),
+                command: command.summary(),
+                problem: crate::error::chain_text(&e),
             })?;
         }
     }

@@ -6,12 +6,60 @@ mod cmd;
 pub mod shell;
 
 pub use cmd::{write_files, Cmd, EnvRef, Script, Step, Word};
-pub use shell::{Shell, ShellArgs};
+pub use shell::{QuoteError, Shell, ShellArgs};
 
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+/// What can go wrong with an external command: starting or running it, or writing it for a
+/// shell.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The program could not be started (missing, not executable).
+    #[error("{doing}: could not start `{command}`")]
+    NotStarted {
+        doing: String,
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The program ran and exited with a failure.
+    #[error("{doing}: `{command}` failed ({status})")]
+    Failed {
+        doing: String,
+        command: String,
+        status: ExitStatus,
+    },
+    /// The command reads a variable the shell fills in, so the kit cannot run it itself.
+    #[error(
+        "`{command}` reads ${variable} ({what}), which the shell fills in; pass the value itself \
+         (for create-function: --role arn:aws:iam::ACCOUNT:role/NAME)"
+    )]
+    ReadsVariable {
+        command: String,
+        variable: String,
+        what: String,
+    },
+    /// A value cannot be written for the shell so that the program receives it unchanged.
+    #[error(
+        "cannot write `{command}` for {shell}: {problem}; print it for another shell with --shell"
+    )]
+    Unwritable {
+        command: String,
+        shell: &'static str,
+        problem: QuoteError,
+    },
+    /// A file that a printed command reads could not be written.
+    #[error("writing {} for `{command}`: {problem}", path.display())]
+    File {
+        path: PathBuf,
+        command: String,
+        problem: String,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The cargo running this kit (`$CARGO` under `cargo xtask`), or `cargo` from PATH.
 pub fn cargo() -> String {
@@ -36,11 +84,17 @@ pub fn display(command: &Command) -> String {
 /// Runs a command with inherited stdio, after showing it on stderr; fails on a non-zero exit.
 pub fn run(command: &mut Command, doing: &str) -> Result<()> {
     eprintln!("$ {}", display(command));
-    let status = command
-        .status()
-        .with_context(|| format!("{doing}: could not start `{}`", display(command)))?;
+    let status = command.status().map_err(|source| Error::NotStarted {
+        doing: doing.to_string(),
+        command: display(command),
+        source,
+    })?;
     if !status.success() {
-        bail!("{doing}: `{}` failed ({status})", display(command));
+        return Err(Error::Failed {
+            doing: doing.to_string(),
+            command: display(command),
+            status,
+        });
     }
     Ok(())
 }
@@ -50,7 +104,11 @@ pub fn output(command: &mut Command, doing: &str) -> Result<Output> {
     command
         .stdin(Stdio::null())
         .output()
-        .with_context(|| format!("{doing}: could not start `{}`", display(command)))
+        .map_err(|source| Error::NotStarted {
+            doing: doing.to_string(),
+            command: display(command),
+            source,
+        })
 }
 
 /// Runs a command with small output (a version line) and captures it, if it exits within

@@ -16,6 +16,7 @@ use super::pool::Pool;
 use super::report::{self, LATEST};
 use super::runtime_api::MAX_PAYLOAD_BYTES;
 use super::sandbox::Invocation;
+use crate::error::{chain_text, Failure};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -157,7 +158,10 @@ async fn invoke(
                 };
                 match result {
                     Ok(invocation) => (state.hook)(&invocation),
-                    Err(error) => eprintln!("emulator: asynchronous invocation failed: {error:#}"),
+                    Err(error) => eprintln!(
+                        "emulator: asynchronous invocation failed: {}",
+                        chain_text(&error)
+                    ),
                 }
             });
             StatusCode::ACCEPTED.into_response()
@@ -177,19 +181,22 @@ async fn invoke(
                     invocation_response(&invocation, tail)
                 }
                 Ok(Err(error)) => service_error(&error),
-                Err(error) => {
-                    service_error(&anyhow::anyhow!("the invocation task failed: {error}"))
-                }
+                Err(error) => service_error(&Failure::msg(format!(
+                    "the invocation task failed: {error}"
+                ))),
             }
         }
     }
 }
 
-fn service_error(error: &anyhow::Error) -> Response {
+fn service_error(error: &(dyn std::error::Error + 'static)) -> Response {
     api_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "ServiceException",
-        &format!("the emulator could not run the function: {error:#}"),
+        &format!(
+            "the emulator could not run the function: {}",
+            chain_text(error)
+        ),
     )
 }
 

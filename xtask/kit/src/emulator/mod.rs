@@ -11,7 +11,7 @@
 //! use std::time::Duration;
 //! use lambda_kit::emulator::{FunctionCode, FunctionConfig, Sandbox};
 //!
-//! # async fn demo() -> anyhow::Result<()> {
+//! # async fn demo() -> lambda_kit::emulator::Result<()> {
 //! let config = FunctionConfig {
 //!     memory_size_mb: 128,
 //!     timeout: Duration::from_secs(3),
@@ -87,11 +87,26 @@ pub use sandbox::{
     FunctionCode, FunctionConfig, Invocation, Outcome, PreparedCode, Sandbox, INIT_TIMEOUT,
 };
 
+/// A failure of the emulator itself (never of the function, whose faults are [`Outcome`]s):
+/// code it cannot run here, a program it needs that is missing, a step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The code is not a bootstrap this emulator can run (not a Lambda zip, not a Linux ELF).
+    #[error(transparent)]
+    Code(#[from] crate::artifact::Error),
+    #[error(transparent)]
+    NotInstalled(#[from] crate::tools::NotInstalled),
+    #[error(transparent)]
+    Failure(#[from] crate::error::Failure),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 /// A single-threaded tokio runtime with every driver the emulator needs.
-pub fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    use anyhow::Context;
-    tokio::runtime::Builder::new_current_thread()
+pub fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
+    use crate::error::Context;
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime for the emulator")
+        .context("starting the async runtime for the emulator")?)
 }

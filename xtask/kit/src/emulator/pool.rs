@@ -12,7 +12,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use super::Result;
+use crate::error::Failure;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::sandbox::{FunctionConfig, Invocation, PreparedCode, Sandbox};
@@ -89,7 +90,7 @@ impl Pool {
         let slot = Arc::clone(&self.slots)
             .acquire_owned()
             .await
-            .map_err(|_| anyhow::anyhow!("the emulator is shutting down"))?;
+            .map_err(|_| Failure::msg("the emulator is shutting down"))?;
         self.lease(slot)
     }
 

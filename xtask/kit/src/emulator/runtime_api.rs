@@ -18,7 +18,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result};
+use super::Result;
+use crate::error::{Context, Failure};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -185,7 +186,7 @@ impl RuntimeApi {
     pub fn send_event(&self, event: Event) -> Result<()> {
         self.events
             .try_send(event)
-            .map_err(|_| anyhow::anyhow!("an event is already waiting for the runtime"))
+            .map_err(|_| Failure::msg("an event is already waiting for the runtime").into())
     }
 
     /// The next thing the runtime did; `None` only if the server is gone.

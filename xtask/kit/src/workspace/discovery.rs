@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
 use cargo_metadata::{Metadata, Package};
 use serde_json::Value;
 
-use crate::workspace::settings::{self, DeploySettings, Origin};
+use crate::workspace::settings::{self, DeploySettings, FunctionSettings, Origin, SettingsFlags};
+use crate::workspace::{Error, Result};
 
 /// The crates whose dependents are Lambda functions.
 pub const RUNTIME_CRATES: [&str; 3] =
@@ -36,6 +36,23 @@ impl Function {
     /// `--package P --bin B`, the flags that choose this function.
     pub fn selector(&self) -> String {
         format!("--package {} --bin {}", self.package, self.bin)
+    }
+
+    /// Its settings: `flags` over its metadata, over the kit's defaults.
+    pub fn settings(&self, flags: &SettingsFlags) -> settings::Result<FunctionSettings> {
+        flags.resolve(&self.deploy, &self.bin)
+    }
+
+    /// A function known by name only (a zip or binary given as a file, outside a workspace):
+    /// no metadata, so its settings are the flags over the kit's defaults.
+    pub fn named(name: &str, manifest_path: PathBuf) -> Function {
+        Function {
+            package: name.to_string(),
+            bin: name.to_string(),
+            manifest_path,
+            deploy: DeploySettings::default(),
+            local_env: Default::default(),
+        }
     }
 }
 
@@ -191,11 +208,9 @@ pub fn select<'a>(
     task: &str,
 ) -> Result<Vec<&'a Function>> {
     if functions.is_empty() {
-        bail!(
-            "{} has no Lambda function: no binary of a workspace package depends on {}",
-            root.join("Cargo.toml").display(),
-            RUNTIME_CRATES.join(" or ")
-        );
+        return Err(Error::NoFunction {
+            manifest: root.join("Cargo.toml"),
+        });
     }
     let chosen: Vec<&Function> = functions
         .iter()
@@ -218,17 +233,16 @@ pub fn select<'a>(
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-        bail!(
-            "no Lambda function matches {asked}; the functions of this workspace are:\n{}",
-            list(&all)
-        );
+        return Err(Error::NoMatch {
+            asked,
+            functions: list(&all),
+        });
     }
     if chosen.len() > 1 && !selection.all {
-        bail!(
-            "{} Lambda functions match; choose one with --package and --bin, or pass --all:\n{}",
-            chosen.len(),
-            list(&chosen)
-        );
+        return Err(Error::Ambiguous {
+            count: chosen.len(),
+            functions: list(&chosen),
+        });
     }
     Ok(chosen)
 }

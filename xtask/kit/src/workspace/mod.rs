@@ -6,11 +6,48 @@ pub mod settings;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::arch::Arch;
 pub use discovery::{Function, Selection};
+
+/// What can go wrong finding a workspace's functions and their settings.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "--manifest-path {}: no such file; give the Cargo.toml of the workspace or package",
+        .0.display()
+    )]
+    NoManifest(PathBuf),
+    #[error("reading the path {}", path.display())]
+    Path {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("asking cargo about the workspace (`cargo metadata --no-deps`)")]
+    Metadata(#[source] cargo_metadata::Error),
+    #[error(
+        "{} has no Lambda function: no binary of a workspace package depends on {}",
+        manifest.display(),
+        discovery::RUNTIME_CRATES.join(" or ")
+    )]
+    NoFunction { manifest: PathBuf },
+    /// `--package`/`--bin` name no function; `functions` lists the command for each one.
+    #[error(
+        "no Lambda function matches {asked}; the functions of this workspace are:\n{functions}"
+    )]
+    NoMatch { asked: String, functions: String },
+    /// Several functions match and one is needed; `functions` lists the command for each.
+    #[error(
+        "{count} Lambda functions match; choose one with --package and --bin, or pass --all:\n{functions}"
+    )]
+    Ambiguous { count: usize, functions: String },
+    #[error(transparent)]
+    Settings(#[from] settings::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The flags that choose a workspace and its functions, shared by every task.
 #[derive(Debug, Clone, Default, Args)]
@@ -27,6 +64,21 @@ pub struct FunctionArgs {
 }
 
 impl FunctionArgs {
+    /// The flags again as command-line arguments (see [`settings::SettingsFlags::to_args`]).
+    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = Vec::new();
+        if let Some(path) = &self.manifest_path {
+            args.extend(["--manifest-path".into(), path.into()]);
+        }
+        if let Some(package) = &self.package {
+            args.extend(["--package".into(), package.into()]);
+        }
+        if let Some(bin) = &self.bin {
+            args.extend(["--bin".into(), bin.into()]);
+        }
+        args
+    }
+
     pub fn selection(&self, all: bool) -> Selection {
         Selection {
             package: self.package.clone(),
@@ -55,20 +107,16 @@ impl Workspace {
         let mut command = cargo_metadata::MetadataCommand::new();
         command.cargo_path(crate::command::cargo()).no_deps();
         if let Some(path) = manifest_path {
-            let path = std::path::absolute(path)
-                .with_context(|| format!("reading the path {}", path.display()))?;
+            let path = std::path::absolute(path).map_err(|source| Error::Path {
+                path: path.to_path_buf(),
+                source,
+            })?;
             if !path.is_file() {
-                anyhow::bail!(
-                    "--manifest-path {}: no such file; give the Cargo.toml of the workspace or \
-                     package",
-                    path.display()
-                );
+                return Err(Error::NoManifest(path));
             }
             command.manifest_path(path);
         }
-        let metadata = command
-            .exec()
-            .context("asking cargo about the workspace (`cargo metadata --no-deps`)")?;
+        let metadata = command.exec().map_err(Error::Metadata)?;
         let discovered = discovery::discover(&metadata)?;
         for warning in &discovered.warnings {
             eprintln!("{warning}");
@@ -153,22 +201,5 @@ impl Workspace {
             walk(part, &mut newest, &skip);
         }
         newest
-    }
-}
-
-/// `path` as a user would type it from `cwd`: relative when it is below it, with forward
-/// slashes (which every shell and the AWS CLI accept, on Windows too).
-pub fn shown_from(path: &Path, cwd: &Path) -> String {
-    path.strip_prefix(cwd)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
-/// [`shown_from`] the current directory.
-pub fn shown(path: &Path) -> String {
-    match std::env::current_dir() {
-        Ok(cwd) => shown_from(path, &cwd),
-        Err(_) => shown_from(path, Path::new("")),
     }
 }

@@ -20,13 +20,39 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::runtime::Runtime;
 use crate::validate;
+
+/// A setting that cannot be used, in the metadata or on the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value that is not valid where it is written: `at` names the file, the table and the
+    /// key (or the flag).
+    #[error("{at}: {problem}")]
+    Invalid { at: String, problem: String },
+    #[error("{origin} must be a table of settings")]
+    NotATable { origin: Origin },
+    /// An `env_file` that cannot be read, or holds a bad line.
+    #[error("env_file {}: {problem}", path.display())]
+    EnvFile { path: PathBuf, problem: String },
+    /// The current directory, which the flags' relative paths are read from.
+    #[error(transparent)]
+    CurrentDir(std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// [`Error::Invalid`] at the place `at` names.
+fn invalid(at: &dyn Fn() -> String, problem: impl fmt::Display) -> Error {
+    Error::Invalid {
+        at: at(),
+        problem: problem.to_string(),
+    }
+}
 
 /// X-Ray tracing of the function (`--tracing-config Mode=…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -60,6 +86,144 @@ impl Tracing {
         }
     }
 }
+
+/// Function settings given on the command line: the topmost level, over the `Cargo.toml`
+/// metadata levels. Every value goes through the validator that the metadata's key uses.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsFlags {
+    /// Lambda function name [default: metadata `name`, else the binary's name].
+    #[arg(long, value_parser = validate::function_name)]
+    pub function_name: Option<String>,
+    /// Execution role ARN for create-function [default: $LAMBDA_ROLE_ARN, else metadata `role`;
+    /// when none is set, the printed command reads that variable].
+    #[arg(long, env = ROLE_VARIABLE, value_parser = validate::role_arn)]
+    pub role: Option<String>,
+    /// OS-only runtime the function runs on [default: metadata `runtime`, else provided.al2].
+    #[arg(long, value_parser = validate::runtime)]
+    pub runtime: Option<Runtime>,
+    /// Memory in MB, 128 to 10240; CPU share grows with it [default: metadata `memory`, else 128].
+    #[arg(long, value_parser = validate::memory_size)]
+    pub memory_size: Option<u32>,
+    /// Timeout in seconds, 1 to 900 [default: metadata `timeout`, else 30].
+    #[arg(long, value_parser = validate::timeout)]
+    pub timeout: Option<u32>,
+    /// An environment variable of the function, KEY=VALUE (repeatable; over metadata `env`).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = env_pair)]
+    pub env: Vec<(String, String)>,
+    /// A dotenv file of environment variables (under `--env`'s).
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<std::path::PathBuf>,
+    /// A resource tag, KEY=VALUE (repeatable; over metadata `tags`).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = tag_pair)]
+    pub tags: Vec<(String, String)>,
+    /// A layer version ARN (repeatable; replaces metadata `layers`).
+    #[arg(long = "layer", value_name = "ARN", value_parser = validate::layer_arn)]
+    pub layers: Vec<String>,
+    /// X-Ray tracing: Active or PassThrough.
+    #[arg(long, value_parser = Tracing::parse)]
+    pub tracing: Option<Tracing>,
+    /// The function's description.
+    #[arg(long, value_parser = validate::description)]
+    pub description: Option<String>,
+    /// A file or folder to add to the zip: PATH, or NAME:PATH to rename it (repeatable;
+    /// replaces metadata `include`).
+    #[arg(long = "include", value_name = "[NAME:]PATH")]
+    pub include: Vec<String>,
+}
+
+fn env_pair(value: &str) -> Result<(String, String), String> {
+    let (key, value) = key_value(value)?;
+    validate::env_name(&key)?;
+    Ok((key, value))
+}
+
+fn tag_pair(value: &str) -> Result<(String, String), String> {
+    let (key, value) = key_value(value)?;
+    validate::tag(&key, &value)?;
+    Ok((key, value))
+}
+
+impl SettingsFlags {
+    /// The flags again as command-line arguments, for a task that starts another with the same
+    /// settings (`bench-serve` starts `serve`). Parsing them gives these flags back.
+    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = Vec::new();
+        let mut push = |flag: &str, value: std::ffi::OsString| {
+            args.push(flag.into());
+            args.push(value);
+        };
+        if let Some(name) = &self.function_name {
+            push("--function-name", name.into());
+        }
+        if let Some(role) = &self.role {
+            push("--role", role.into());
+        }
+        if let Some(runtime) = self.runtime {
+            push("--runtime", runtime.name().into());
+        }
+        if let Some(memory) = self.memory_size {
+            push("--memory-size", memory.to_string().into());
+        }
+        if let Some(timeout) = self.timeout {
+            push("--timeout", timeout.to_string().into());
+        }
+        for (key, value) in &self.env {
+            push("--env", format!("{key}={value}").into());
+        }
+        if let Some(file) = &self.env_file {
+            push("--env-file", file.into());
+        }
+        for (key, value) in &self.tags {
+            push("--tag", format!("{key}={value}").into());
+        }
+        for layer in &self.layers {
+            push("--layer", layer.into());
+        }
+        if let Some(tracing) = self.tracing {
+            push("--tracing", tracing.mode().into());
+        }
+        if let Some(description) = &self.description {
+            push("--description", description.into());
+        }
+        for include in &self.include {
+            push("--include", include.into());
+        }
+        args
+    }
+
+    /// The flags as a settings level; relative paths are read from `cwd`.
+    pub fn level(&self, cwd: &Path) -> Result<DeploySettings> {
+        let include = self
+            .include
+            .iter()
+            .map(|item| Include::parse(item, cwd).map_err(|e| invalid(&|| "--include".into(), e)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DeploySettings {
+            name: self.function_name.clone(),
+            memory: self.memory_size,
+            timeout: self.timeout,
+            role: self.role.clone(),
+            runtime: self.runtime,
+            tracing: self.tracing,
+            description: self.description.clone(),
+            env: self.env.iter().cloned().collect(),
+            env_file: self.env_file.as_ref().map(|p| cwd.join(p)),
+            tags: self.tags.iter().cloned().collect(),
+            layers: (!self.layers.is_empty()).then(|| self.layers.clone()),
+            include: (!include.is_empty()).then_some(include),
+        })
+    }
+
+    /// The settings of a function: these flags over its metadata (`deploy`, the levels of its
+    /// `Cargo.toml` tables merged), over the kit's defaults for a binary named `bin`.
+    pub fn resolve(&self, deploy: &DeploySettings, bin: &str) -> Result<FunctionSettings> {
+        let cwd = std::env::current_dir().map_err(Error::CurrentDir)?;
+        self.level(&cwd)?.over(deploy).resolve(bin)
+    }
+}
+
+/// The shell variable the printed create-function command reads when no `--role` was given.
+pub const ROLE_VARIABLE: &str = "LAMBDA_ROLE_ARN";
 
 /// A file or folder added to the zip beside `bootstrap`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,7 +259,7 @@ impl Include {
                  zip) or NAME:PATH (NAME relative, without `..`)"
             ));
         }
-        if name == crate::artifact::lambda_zip::BOOTSTRAP {
+        if name == crate::runtime::BOOTSTRAP {
             return Err(format!(
                 "{value:?} would replace the function's own `bootstrap` in the zip"
             ));
@@ -222,12 +386,14 @@ impl DeploySettings {
 /// A dotenv file (`KEY=VALUE` lines, `#` comments, quotes), as cargo-lambda reads `env_file`.
 pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>> {
     let mut variables = BTreeMap::new();
-    let iter = dotenvy::from_path_iter(path)
-        .map_err(|e| anyhow::anyhow!("env_file {}: cannot be read: {e}", path.display()))?;
+    let bad = |problem: String| Error::EnvFile {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let iter = dotenvy::from_path_iter(path).map_err(|e| bad(format!("cannot be read: {e}")))?;
     for item in iter {
-        let (key, value) = item.map_err(|e| anyhow::anyhow!("env_file {}: {e}", path.display()))?;
-        validate::env_name(&key)
-            .map_err(|e| anyhow::anyhow!("env_file {}: {e}", path.display()))?;
+        let (key, value) = item.map_err(|e| bad(e.to_string()))?;
+        validate::env_name(&key).map_err(bad)?;
         variables.insert(key, value);
     }
     Ok(variables)
@@ -280,7 +446,9 @@ pub const SUPPORTED_KEYS: [&str; 17] = [
 /// from `base`, the folder of the `Cargo.toml` they are written in.
 pub fn read_deploy_table(table: &Value, origin: &Origin, base: &Path) -> Result<ReadTable> {
     let Value::Object(entries) = table else {
-        bail!("{origin} must be a table of settings");
+        return Err(Error::NotATable {
+            origin: origin.clone(),
+        });
     };
     let mut read = ReadTable::default();
     let settings = &mut read.settings;
@@ -313,14 +481,14 @@ pub fn read_deploy_table(table: &Value, origin: &Origin, base: &Path) -> Result<
             }
             "env" | "env_var" | "env_vars" => {
                 for (name, value) in pairs(value, &at)? {
-                    validate::env_name(&name).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+                    validate::env_name(&name).map_err(|e| invalid(&at, e))?;
                     settings.env.insert(name, value);
                 }
             }
             "env_file" => settings.env_file = Some(base.join(string(value, &at)?)),
             "tags" | "tag" => {
                 for (name, value) in pairs(value, &at)? {
-                    validate::tag(&name, &value).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+                    validate::tag(&name, &value).map_err(|e| invalid(&at, e))?;
                     settings.tags.insert(name, value);
                 }
             }
@@ -334,10 +502,7 @@ pub fn read_deploy_table(table: &Value, origin: &Origin, base: &Path) -> Result<
             "include" => {
                 let mut includes = Vec::new();
                 for item in strings(value, &at)? {
-                    includes.push(
-                        Include::parse(&item, base)
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", at()))?,
-                    );
+                    includes.push(Include::parse(&item, base).map_err(|e| invalid(&at, e))?);
                 }
                 settings.include = Some(includes);
             }
@@ -356,13 +521,13 @@ fn checked<T>(
     validator: fn(&str) -> Result<T, String>,
     at: &dyn Fn() -> String,
 ) -> Result<T> {
-    validator(&value).map_err(|e| anyhow::anyhow!("{}: {e}", at()))
+    validator(&value).map_err(|e| invalid(at, e))
 }
 
 fn string(value: &Value, at: &dyn Fn() -> String) -> Result<String> {
     match value {
         Value::String(s) => Ok(s.clone()),
-        other => bail!("{}: expected a string, found {other}", at()),
+        other => Err(invalid(at, format!("expected a string, found {other}"))),
     }
 }
 
@@ -371,7 +536,10 @@ fn number(value: &Value, at: &dyn Fn() -> String) -> Result<String> {
     match value {
         Value::Number(n) => Ok(n.to_string()),
         Value::String(s) => Ok(s.clone()),
-        other => bail!("{}: expected a whole number, found {other}", at()),
+        other => Err(invalid(
+            at,
+            format!("expected a whole number, found {other}"),
+        )),
     }
 }
 
@@ -380,7 +548,10 @@ fn strings(value: &Value, at: &dyn Fn() -> String) -> Result<Vec<String>> {
     match value {
         Value::String(s) => Ok(s.split(',').map(|p| p.trim().to_string()).collect()),
         Value::Array(items) => items.iter().map(|item| string(item, at)).collect(),
-        other => bail!("{}: expected a list of strings, found {other}", at()),
+        other => Err(invalid(
+            at,
+            format!("expected a list of strings, found {other}"),
+        )),
     }
 }
 
@@ -393,7 +564,7 @@ fn pairs(value: &Value, at: &dyn Fn() -> String) -> Result<Vec<(String, String)>
                 Value::String(s) => Ok((k.clone(), s.clone())),
                 Value::Number(n) => Ok((k.clone(), n.to_string())),
                 Value::Bool(b) => Ok((k.clone(), b.to_string())),
-                other => bail!("{}: {k} must be a string, found {other}", at()),
+                other => Err(invalid(at, format!("{k} must be a string, found {other}"))),
             })
             .collect(),
         Value::Array(_) | Value::String(_) => strings(value, at)?
@@ -402,13 +573,15 @@ fn pairs(value: &Value, at: &dyn Fn() -> String) -> Result<Vec<(String, String)>
                 Some((k, v)) if !k.trim().is_empty() => {
                     Ok((k.trim().to_string(), v.trim().to_string()))
                 }
-                _ => bail!("{}: {item:?} is not KEY=VALUE", at()),
+                _ => Err(invalid(at, format!("{item:?} is not KEY=VALUE"))),
             })
             .collect(),
-        other => bail!(
-            "{}: expected a table {{ KEY = \"VALUE\" }} or a list of \"KEY=VALUE\", found {other}",
-            at()
-        ),
+        other => Err(invalid(
+            at,
+            format!(
+                "expected a table {{ KEY = \"VALUE\" }} or a list of \"KEY=VALUE\", found {other}"
+            ),
+        )),
     }
 }
 
@@ -424,6 +597,46 @@ pub fn key_value(value: &str) -> Result<(String, String), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// No flag given is no level: the metadata and the defaults decide.
+    #[test]
+    fn no_flags_leave_the_settings_to_the_metadata_and_the_defaults() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: SettingsFlags,
+        }
+        std::env::remove_var(ROLE_VARIABLE);
+        let parsed = <Cli as clap::Parser>::try_parse_from(["cli"])
+            .unwrap()
+            .settings;
+        let level = parsed.level(Path::new("/")).unwrap();
+        assert_eq!(level, DeploySettings::default());
+        let parsed = <Cli as clap::Parser>::try_parse_from([
+            "cli",
+            "--memory-size",
+            "512",
+            "--env",
+            "A=1",
+            "--env",
+            "B=x=y",
+            "--tag",
+            "t=v",
+            "--layer",
+            "arn:aws:lambda:us-east-1:123456789012:layer:l:1",
+            "--tracing",
+            "Active",
+        ])
+        .unwrap()
+        .settings;
+        let level = parsed.level(Path::new("/")).unwrap();
+        assert_eq!(level.memory, Some(512));
+        assert_eq!(level.env["B"], "x=y");
+        assert_eq!(level.tags["t"], "v");
+        assert_eq!(level.tracing, Some(Tracing::Active));
+        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--env", "1A=x"]).is_err());
+        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--layer", "nope"]).is_err());
+    }
 
     fn origin() -> Origin {
         Origin {

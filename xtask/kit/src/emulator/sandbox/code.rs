@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::emulator::Result;
+use crate::error::Context;
 
 use super::launcher::{launcher_for, Launcher};
 use crate::arch::Arch;

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use crate::emulator::Result;
+use crate::error::bail;
 use tokio::process::{Child, Command};
 
 use crate::arch::Arch;

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{bail, Context, Result};
+use super::Result;
+use crate::error::{bail, Context};
 use axum::body::Bytes;
 
 use self::process::{Ended, FunctionProcess};
@@ -418,9 +419,10 @@ impl Sandbox {
     }
 
     fn process_mut(&mut self) -> Result<&mut FunctionProcess> {
-        self.process
+        Ok(self
+            .process
             .as_mut()
-            .context("the function process is not running")
+            .context("the function process is not running")?)
     }
 
     fn memory_limit_bytes(&self) -> u64 {

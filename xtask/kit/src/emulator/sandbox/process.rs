@@ -7,7 +7,8 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use crate::emulator::Result;
+use crate::error::Context;
 use axum::body::Bytes;
 use tokio::process::Child;
 

@@ -18,13 +18,16 @@ use clap::{Args, ValueEnum};
 
 use lambda_kit::arch::Arch;
 use lambda_kit::atomic_file;
-use lambda_kit::build::{BuildArgs, Builder};
+use lambda_kit::builder::{BuildArgs, Builder};
 use lambda_kit::emulator::{self, FunctionCode, FunctionConfig, Sandbox};
+use lambda_kit::paths;
+use lambda_kit::pipeline::local::require_linux_host;
+use lambda_kit::pipeline::Lambda;
 use lambda_kit::validate;
-use lambda_kit::workspace::{self, FunctionArgs, Workspace};
+use lambda_kit::workspace::settings::SettingsFlags;
+use lambda_kit::workspace::FunctionArgs;
 
 use crate::repository::repository_root;
-use crate::tasks::package;
 use measure::BENCHMARKED_PACKAGE;
 
 use results::{BenchResults, ChudnovskyRuns, FunctionRuns, Machine, ProgramKind, Settings};
@@ -140,7 +143,7 @@ pub fn payload(digits: u64, algorithm: Option<&str>) -> String {
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
-    crate::tasks::require_linux_host("bench")?;
+    require_linux_host("bench")?;
     let started = Instant::now();
     let load_start = measure::load_average();
     let output_dir = args
@@ -302,18 +305,14 @@ fn zip_for(arch: Arch, args: &BenchArgs) -> Result<PathBuf> {
         target: None,
         builder: args.builder,
     };
-    let workspace = Workspace::load(Some(&repository_root().join("Cargo.toml")))?;
-    let function = workspace.function(
-        &FunctionArgs {
-            package: Some(BENCHMARKED_PACKAGE.to_string()),
-            ..FunctionArgs::default()
-        },
-        "bench",
-    )?;
-    let settings = lambda_kit::aws::cli::SettingsFlags::default().resolve(function)?;
-    let (package, _) =
-        package::ensure_default_zip(&workspace, function, &settings, &build, args.rebuild)?;
-    Ok(package.path)
+    let function = FunctionArgs {
+        manifest_path: Some(repository_root().join("Cargo.toml")),
+        package: Some(BENCHMARKED_PACKAGE.to_string()),
+        bin: None,
+    };
+    let lambda = Lambda::from_flags(&function, &SettingsFlags::default(), &build, "bench")?;
+    let (zip, _) = lambda.ensure_zip(args.rebuild)?;
+    Ok(zip.path)
 }
 
 /// Cold starts, then warm invocations in the last process, then (x86_64) Chudnovsky; every
@@ -331,7 +330,7 @@ async fn measure_function(
     let mut runs = FunctionRuns {
         arch: arch.to_string(),
         emulated_by: sandbox.emulated_by().map(str::to_string),
-        zip: workspace::shown_from(zip, &repository_root()),
+        zip: paths::shown_from(zip, &repository_root()),
         ..FunctionRuns::default()
     };
     eprintln!(
@@ -490,7 +489,7 @@ fn write_outputs(results: &BenchResults, dir: &Path, update_readme: bool) -> Res
     }
     println!("{markdown}");
     for path in &written {
-        println!("wrote {}", workspace::shown_from(path, &repository_root()));
+        println!("wrote {}", paths::shown_from(path, &repository_root()));
     }
     if update_readme {
         update_readme_section(results, &written)?;
@@ -658,7 +657,7 @@ mod tests {
 
     #[test]
     fn events_use_the_benchmark_form() {
-        assert_eq!(payload(10_000, None), crate::tasks::invoke::BENCHMARK_EVENT);
+        assert_eq!(payload(10_000, None), crate::repository::BENCHMARK_EVENT);
         assert_eq!(
             payload(1_000_000, Some("chudnovsky")),
             r#"{"digits": "1_000_000", "algorithm": "chudnovsky"}"#

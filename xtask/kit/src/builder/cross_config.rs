@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::arch::Arch;
+use crate::builder::{Error, Result};
+use crate::error::Context;
 
 #[derive(Debug, Deserialize)]
 pub struct CrossConfig {
@@ -42,7 +43,7 @@ impl CrossConfig {
     pub fn load(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("reading {}", path.display()))
+        Ok(Self::parse(&text).with_context(|| format!("reading {}", path.display()))?)
     }
 
     pub fn parse(text: &str) -> Result<Self> {
@@ -60,14 +61,11 @@ impl CrossConfig {
             .collect();
         match targets[..] {
             [one] => Ok(one),
-            [] => bail!(
-                "Cross.toml has no [target.{}-…] table, so there is no default target for {arch}; add one or pass --target",
-                arch.rust_arch()
-            ),
-            _ => bail!(
-                "Cross.toml has several {arch} targets ({}); keep one or pass --target",
-                targets.join(", ")
-            ),
+            [] => Err(Error::NoCrossTarget { arch }),
+            _ => Err(Error::SeveralCrossTargets {
+                arch,
+                targets: targets.iter().map(|t| t.to_string()).collect(),
+            }),
         }
     }
 

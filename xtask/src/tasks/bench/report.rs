@@ -717,10 +717,10 @@ pub fn replace_between(text: &str, start: &str, end: &str, new: &str) -> Option<
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::bench::results::{
+    use super::super::results::{
         ChudnovskyRuns, InvocationFigures, Machine, ProgramRuns, Settings,
     };
+    use super::*;
 
     fn invocation(duration_ms: f64, init: Option<f64>, mb: u64) -> InvocationFigures {
         InvocationFigures {

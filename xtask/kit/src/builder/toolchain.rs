@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use crate::builder::{Error, Result};
 use crate::command;
+use crate::error::Context;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Toolchain {
@@ -36,12 +37,12 @@ impl Toolchain {
                 "asking rustc for its version",
             )?;
             if !output.status.success() {
-                bail!(
-                    "`{rustc} {}` failed in {}: {}",
-                    args.join(" "),
-                    workspace_root.display(),
-                    String::from_utf8_lossy(&output.stderr).trim()
-                );
+                return Err(Error::Rustc {
+                    rustc: rustc.clone(),
+                    args: args.join(" "),
+                    dir: workspace_root.to_path_buf(),
+                    stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+                });
             }
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         };

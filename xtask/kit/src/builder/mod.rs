@@ -10,14 +10,74 @@ pub mod toolchain;
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 
 use crate::arch::Arch;
-use crate::build::cross_config::CrossConfig;
-use crate::build::toolchain::Toolchain;
+use crate::builder::cross_config::CrossConfig;
+use crate::builder::toolchain::Toolchain;
 use crate::command;
+use crate::error::Failure;
 use crate::workspace::{Function, Workspace};
+
+/// What can stop a build, each with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "--builder cross: `cross` is not installed; install it with \
+         `cargo install cross --version 0.2.5 --locked` (see docs/cross.md), or \
+         build with --builder cargo"
+    )]
+    CrossNotInstalled,
+    #[error(
+        "--builder cross: no container engine answered (`docker info`, `podman info`); \
+         start Docker or Podman, or build with --builder cargo"
+    )]
+    NoContainerEngine,
+    /// cross failed for a reason of its container engine, told in one sentence.
+    #[error("{doing}: {sentence}")]
+    ContainerEngine { doing: String, sentence: String },
+    #[error("--target {target} builds for {found}, not {arch}: pass --arch {found} or a {}-… target", arch.rust_arch())]
+    TargetArch {
+        target: String,
+        found: Arch,
+        arch: Arch,
+    },
+    #[error(
+        "--target {0} is not a Lambda architecture: Lambda runs x86_64 and aarch64 (arm64) Linux binaries"
+    )]
+    NotLambdaTarget(String),
+    #[error(
+        "Cross.toml has no [target.{}-…] table, so there is no default target for {arch}; add one or pass --target",
+        arch.rust_arch()
+    )]
+    NoCrossTarget { arch: Arch },
+    #[error("Cross.toml has several {arch} targets ({}); keep one or pass --target", targets.join(", "))]
+    SeveralCrossTargets { arch: Arch, targets: Vec<String> },
+    #[error(
+        "building {target} with the local toolchain needs the C cross linker {linker} \
+         (Debian/Ubuntu: apt-get install gcc-{}); or use --builder cross, or the musl target \
+         the cargo builder uses by default (drop --target)",
+        linker.trim_end_matches("-gcc").replace('_', "-")
+    )]
+    NoCrossLinker { target: String, linker: String },
+    #[error("`{rustc} {args}` failed in {}: {stderr}", dir.display())]
+    Rustc {
+        rustc: String,
+        args: String,
+        dir: PathBuf,
+        stderr: String,
+    },
+    #[error("the build succeeded but {} is missing", .0.display())]
+    MissingBinary(PathBuf),
+    #[error(transparent)]
+    CrossToml(#[from] toml::de::Error),
+    #[error(transparent)]
+    Command(#[from] command::Error),
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -114,7 +174,7 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
 
     let binary = target_dir.join(&target).join("release").join(&function.bin);
     if !binary.is_file() {
-        bail!("the build succeeded but {} is missing", binary.display());
+        return Err(Error::MissingBinary(binary));
     }
     Ok(Built {
         binary,
@@ -128,13 +188,12 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
 pub fn check_target_matches(target: &str, arch: Arch) -> Result<()> {
     match Arch::of_target(target) {
         Some(found) if found == arch => Ok(()),
-        Some(found) => bail!(
-            "--target {target} builds for {found}, not {arch}: pass --arch {found} or a {}-… target",
-            arch.rust_arch()
-        ),
-        None => bail!(
-            "--target {target} is not a Lambda architecture: Lambda runs x86_64 and aarch64 (arm64) Linux binaries"
-        ),
+        Some(found) => Err(Error::TargetArch {
+            target: target.to_string(),
+            found,
+            arch,
+        }),
+        None => Err(Error::NotLambdaTarget(target.to_string())),
     }
 }
 

@@ -235,7 +235,7 @@ pub fn find_node() -> std::result::Result<(PathBuf, String), String> {
         Command::new(&node).arg("--version"),
         "asking node's version",
     )
-    .map_err(|e| format!("not run: {e:#}"))?;
+    .map_err(|e| format!("not run: {}", lambda_kit::error::chain_text(&e)))?;
     if !output.status.success() {
         return Err(format!(
             "not run: `{} --version` failed ({})",

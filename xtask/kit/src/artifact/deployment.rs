@@ -1,23 +1,24 @@
-//! A deployment package: the zip written to disk, with the checked facts of its binary, handed
-//! from task to task so that nothing re-reads or re-inspects it.
+//! The deployment zip (Lambda's "deployment package") written to disk, with the checked facts
+//! of its binary, handed from step to step so that nothing re-reads or re-inspects it.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::arch::Arch;
 use crate::artifact::elf::{self, BinaryInfo};
 use crate::artifact::lambda_zip::{self, ExtraFile};
+use crate::artifact::{Error, Result};
 use crate::atomic_file;
-use crate::build::toolchain::Toolchain;
-use crate::build::Builder;
+use crate::builder::toolchain::Toolchain;
+use crate::builder::Builder;
+use crate::error::Context;
 use crate::runtime::Runtime;
 use crate::workspace::settings::Include;
 
-/// A deployment package written to disk and checked.
+/// A deployment zip written to disk and checked.
 #[derive(Debug, Clone, Serialize)]
-pub struct Package {
+pub struct DeploymentZip {
     pub path: PathBuf,
     pub arch: Arch,
     /// The Rust target it was built for; unknown for a zip or a binary made elsewhere.
@@ -43,9 +44,10 @@ pub struct Package {
     pub binary: BinaryInfo,
 }
 
-/// How a binary is to be packaged.
+/// How a binary is to be zipped: what it is checked for, what goes beside it, and where it
+/// came from (for the report).
 #[derive(Debug, Clone)]
-pub struct Packaging<'a> {
+pub struct ZipSpec<'a> {
     pub arch: Arch,
     pub runtime: Runtime,
     pub target: Option<&'a str>,
@@ -53,25 +55,25 @@ pub struct Packaging<'a> {
     pub include: &'a [Include],
 }
 
-/// Checks `binary` for Lambda on the packaging's architecture and runtime, zips it with the
+/// Checks `binary` for Lambda on the spec's architecture and runtime, zips it with the
 /// included files and writes the zip atomically to `output`. Nothing is written when a check
 /// fails.
-pub fn package_binary(binary: &Path, packaging: &Packaging, output: &Path) -> Result<Package> {
+pub fn zip_binary(binary: &Path, spec: &ZipSpec, output: &Path) -> Result<DeploymentZip> {
     let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
     let info = elf::inspect(&bytes).with_context(|| format!("checking {}", binary.display()))?;
-    elf::check_for_lambda(&info, packaging.arch, packaging.runtime)
+    elf::check_for_lambda(&info, spec.arch, spec.runtime)
         .with_context(|| format!("checking {} for Lambda", binary.display()))?;
-    let extras = read_includes(packaging.include)?;
+    let extras = read_includes(spec.include)?;
     let zip = lambda_zip::function_zip(&bytes, &extras)?;
     atomic_file::write(output, &zip)?;
     let mut includes: Vec<String> = extras.into_iter().map(|e| e.name).collect();
     includes.sort();
-    Ok(Package {
+    Ok(DeploymentZip {
         path: output.to_path_buf(),
-        arch: packaging.arch,
-        target: packaging.target.map(str::to_string),
-        builder: packaging.builder,
-        runtime: packaging.runtime,
+        arch: spec.arch,
+        target: spec.target.map(str::to_string),
+        builder: spec.builder,
+        runtime: spec.runtime,
         size: zip.len() as u64,
         binary_size: bytes.len() as u64,
         sha256: lambda_zip::code_sha256(&zip),
@@ -84,21 +86,25 @@ pub fn package_binary(binary: &Path, packaging: &Packaging, output: &Path) -> Re
 
 /// Reads a zip made earlier (by `package`, or elsewhere) and checks that its bootstrap runs on
 /// `arch` (the one its ELF header names, when `None`) and `runtime`.
-pub fn read_zip(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<Package> {
-    let package = read_zip_unchecked(path, arch, runtime)?;
-    elf::check_for_lambda(&package.binary, package.arch, runtime).with_context(|| {
+pub fn read_zip(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<DeploymentZip> {
+    let zip = read_zip_unchecked(path, arch, runtime)?;
+    elf::check_for_lambda(&zip.binary, zip.arch, runtime).with_context(|| {
         format!(
             "checking the bootstrap in {} for {}",
             path.display(),
-            package.arch
+            zip.arch
         )
     })?;
-    Ok(package)
+    Ok(zip)
 }
 
 /// [`read_zip`] without the checks against the runtime, for a caller that makes its own (an
 /// image carries no runtime: it checks the bootstrap for a FROM-scratch image instead).
-pub fn read_zip_unchecked(path: &Path, arch: Option<Arch>, runtime: Runtime) -> Result<Package> {
+pub fn read_zip_unchecked(
+    path: &Path,
+    arch: Option<Arch>,
+    runtime: Runtime,
+) -> Result<DeploymentZip> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let entries =
         lambda_zip::read_entries(&bytes).with_context(|| format!("reading {}", path.display()))?;
@@ -108,13 +114,14 @@ pub fn read_zip_unchecked(path: &Path, arch: Option<Arch>, runtime: Runtime) -> 
         .with_context(|| format!("checking the bootstrap in {}", path.display()))?;
     let arch = match (arch, info.arch) {
         (Some(arch), _) | (None, Some(arch)) => arch,
-        (None, None) => anyhow::bail!(
-            "the bootstrap in {} is not built for a Lambda architecture (ELF machine {})",
-            path.display(),
-            info.machine
-        ),
+        (None, None) => {
+            return Err(Error::NotLambdaArch {
+                path: path.to_path_buf(),
+                machine: info.machine,
+            })
+        }
     };
-    Ok(Package {
+    Ok(DeploymentZip {
         path: path.to_path_buf(),
         arch,
         target: None,

@@ -18,13 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
-
 use crate::arch::Arch;
-use crate::build::remap::{self, Roots};
-use crate::build::toolchain::Toolchain;
-use crate::build::Builder;
+use crate::builder::remap::{self, Roots};
+use crate::builder::toolchain::Toolchain;
+use crate::builder::{Builder, Error, Result};
 use crate::command;
+use crate::error::Context;
 
 /// Where cross builds go when `LAMBDA_KIT_CROSS_TARGET_DIR` is not set: below the workspace's
 /// target folder.
@@ -50,17 +49,10 @@ pub fn resolve_builder(requested: Builder) -> Result<Resolved> {
         }),
         Builder::Cross => {
             if !cross_installed() {
-                bail!(
-                    "--builder cross: `cross` is not installed; install it with \
-                     `cargo install cross --version 0.2.5 --locked` (see docs/cross.md), or \
-                     build with --builder cargo"
-                );
+                return Err(Error::CrossNotInstalled);
             }
             let Some(engine) = container_engine() else {
-                bail!(
-                    "--builder cross: no container engine answered (`docker info`, `podman info`); \
-                     start Docker or Podman, or build with --builder cargo"
-                );
+                return Err(Error::NoContainerEngine);
             };
             Ok(Resolved {
                 builder: Builder::Cross,
@@ -125,7 +117,7 @@ pub fn command(
     engine: Option<&str>,
 ) -> Result<Command> {
     // CROSS_CUSTOM_TOOLCHAIN stops cross from adding the target itself.
-    crate::build::cargo::ensure_rustup_target(workspace_root, target)?;
+    crate::builder::cargo::ensure_rustup_target(workspace_root, target)?;
     let mut cross = Command::new("cross");
     cross
         .env("CROSS_CUSTOM_TOOLCHAIN", "1")
@@ -191,7 +183,7 @@ fn write_rustup_shim(cross_target_dir: &Path) -> Result<Option<PathBuf>> {
 pub fn rustup_shim_script(real_rustup: &str) -> String {
     format!(
         r#"#!/bin/sh
-# Written by lambda-kit for cross 0.2.5 (see xtask/kit/src/build/cross.rs, docs/cross.md):
+# Written by lambda-kit for cross 0.2.5 (see xtask/kit/src/builder/cross.rs, docs/cross.md):
 # `rustup toolchain list` as bare names, which cross matches; everything else unchanged.
 REAL={real}
 sub=
@@ -230,10 +222,15 @@ pub fn image_for(target: &str, configured: Option<&str>) -> String {
 /// one sentence with the way out, from what cross and the engine printed.
 pub fn run(command: &mut Command, doing: &str, image: &str) -> Result<()> {
     eprintln!("$ {}", command::display(command));
-    let mut child = command
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("{doing}: could not start `{}`", command::display(command)))?;
+    let mut child =
+        command
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| command::Error::NotStarted {
+                doing: doing.to_string(),
+                command: command::display(command),
+                source,
+            })?;
     let mut stderr = child.stderr.take().context("cross's stderr")?;
     // Echo stderr while keeping its end, where the engine's error is.
     let reader = std::thread::spawn(move || {
@@ -258,10 +255,18 @@ pub fn run(command: &mut Command, doing: &str, image: &str) -> Result<()> {
     if status.success() {
         return Ok(());
     }
-    match explain_failure(status.code(), &tail, image) {
-        Some(sentence) => bail!("{doing}: {sentence}"),
-        None => bail!("{doing}: `{}` failed ({status})", command::display(command)),
-    }
+    Err(match explain_failure(status.code(), &tail, image) {
+        Some(sentence) => Error::ContainerEngine {
+            doing: doing.to_string(),
+            sentence,
+        },
+        None => command::Error::Failed {
+            doing: doing.to_string(),
+            command: command::display(command),
+            status,
+        }
+        .into(),
+    })
 }
 
 /// One sentence for the container engine failures cross passes on (exit 125/126 from the

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Failure};
+
+type Result<T> = std::result::Result<T, Failure>;
 
 /// The folders a build embeds, as the compiler sees them (host paths for cargo, container paths
 /// for cross), and the commit of the toolchain.

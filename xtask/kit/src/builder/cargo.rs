@@ -5,11 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{bail, Result};
-
 use crate::arch::Arch;
-use crate::build::remap::{self, Roots};
-use crate::build::toolchain::Toolchain;
+use crate::builder::remap::{self, Roots};
+use crate::builder::toolchain::Toolchain;
+use crate::builder::{Error, Result};
 use crate::command;
 
 /// `cargo` with the reproducible flags (host paths) and the linker `target` needs.
@@ -79,12 +78,12 @@ pub fn ensure_rustup_target(workspace_root: &Path, target: &str) -> Result<()> {
         return Ok(());
     }
     eprintln!("the Rust standard library for {target} is missing; adding it");
-    command::run(
+    Ok(command::run(
         Command::new("rustup")
             .current_dir(workspace_root)
             .args(["target", "add", target]),
         &format!("adding the {target} target"),
-    )
+    )?)
 }
 
 /// The C linker a glibc target needs when built on another architecture, as the environment
@@ -101,12 +100,10 @@ pub fn cross_linker_for(target: &str) -> Result<Option<(String, String)>> {
         Arch::of_target(target).map_or("", |a| a.rust_arch())
     );
     if which::which(&linker).is_err() {
-        bail!(
-            "building {target} with the local toolchain needs the C cross linker {linker} \
-             (Debian/Ubuntu: apt-get install gcc-{}); or use --builder cross, or the musl target \
-             the cargo builder uses by default (drop --target)",
-            linker.trim_end_matches("-gcc").replace('_', "-")
-        );
+        return Err(Error::NoCrossLinker {
+            target: target.to_string(),
+            linker,
+        });
     }
     Ok(Some((variable, linker)))
 }

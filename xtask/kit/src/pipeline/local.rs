@@ -1,0 +1,218 @@
+//! Running a function on this machine (`invoke`, `serve`, `bench-serve`): which code runs
+//! ([`CodeArgs`]: the function's zip, packaged first when it is missing, or a given zip or
+//! bootstrap), the settings it runs with ([`RunArgs`]), and the emulator's configuration made
+//! from both ([`RunArgs::config`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::builder::BuildArgs;
+use crate::emulator::{DeadlineHeader, FunctionCode, FunctionConfig};
+use crate::error::{bail, Failure};
+use crate::pipeline::{Error, Lambda, Result};
+use crate::workspace::settings::{FunctionSettings, SettingsFlags};
+use crate::workspace::{Function, FunctionArgs};
+
+/// `invoke`, `serve` and `bench` run the function's Linux bootstrap on this machine: they stop
+/// here, before starting anything, on any other host.
+pub fn require_linux_host(task: &str) -> std::result::Result<(), Failure> {
+    if cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    bail!(
+        "`cargo xtask {task}` runs the function's Linux bootstrap on this machine, so it needs \
+         Linux: run it in WSL 2 on Windows, or in a Linux VM or container (on macOS too); \
+         package, deploy and image work here"
+    )
+}
+
+/// Which code runs: shared by `invoke`, `serve` and `bench-serve`.
+#[derive(Debug, Clone, Args)]
+pub struct CodeArgs {
+    #[command(flatten)]
+    pub function: FunctionArgs,
+    /// Architecture of the function's zip (packaged first if it is missing), and how to
+    /// build it.
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Run this deployment zip instead of the function's dist/…/lambda-<arch>.zip.
+    #[arg(long, conflicts_with = "bootstrap")]
+    pub zip: Option<PathBuf>,
+    /// Run this bootstrap executable as it stands (for example one taken from an image).
+    #[arg(long)]
+    pub bootstrap: Option<PathBuf>,
+    /// Package the zip first even when it exists, so that it holds the current sources (cargo
+    /// rebuilds only what changed; the same binary gives the same zip).
+    #[arg(long, conflicts_with_all = ["zip", "bootstrap"])]
+    pub rebuild: bool,
+}
+
+/// The function to run locally: its code and the settings it runs with.
+pub struct LocalFunction {
+    pub code: FunctionCode,
+    pub settings: FunctionSettings,
+    /// The `[*.metadata.lambda.env]` variables, for local runs only.
+    pub local_env: BTreeMap<String, String>,
+}
+
+impl CodeArgs {
+    /// The code to run and its settings (the flags over the function's `Cargo.toml` metadata);
+    /// packages the function's zip when it is needed and missing. With `--zip` or
+    /// `--bootstrap` outside a workspace, the settings are the flags over the kit's defaults.
+    pub fn resolve(&self, flags: &SettingsFlags, task: &str) -> Result<LocalFunction> {
+        let given = match (&self.bootstrap, &self.zip) {
+            (Some(bootstrap), _) => Some(FunctionCode::Bootstrap(bootstrap.clone())),
+            (None, Some(zip)) if !zip.is_file() => bail!("--zip {}: no such file", zip.display()),
+            (None, Some(zip)) => Some(FunctionCode::Zip(zip.clone())),
+            (None, None) => None,
+        };
+        let lambda = match Lambda::from_flags(&self.function, flags, &self.build, task) {
+            Ok(lambda) => Some(lambda),
+            // A given file needs no workspace: its settings come from one when there is one.
+            Err(Error::Workspace(_)) if given.is_some() => None,
+            Err(error) => return Err(error),
+        };
+        let (code, function, settings) = match (given, lambda) {
+            (Some(code), Some(lambda)) => (code, lambda.function, lambda.settings),
+            (Some(code), None) => {
+                let function = Function::named("function", PathBuf::from("Cargo.toml"));
+                let settings = function.settings(flags)?;
+                (code, function, settings)
+            }
+            (None, Some(lambda)) => {
+                let (zip, _) = lambda.ensure_zip(self.rebuild)?;
+                (
+                    FunctionCode::Zip(zip.path),
+                    lambda.function,
+                    lambda.settings,
+                )
+            }
+            (None, None) => unreachable!("without a given file the function was found or failed"),
+        };
+        // Flags come first, then the local `env` tables, then the deploy settings.
+        let flagged: BTreeSet<&String> = flags.env.iter().map(|(k, _)| k).collect();
+        let local_env = function
+            .local_env
+            .into_iter()
+            .filter(|(k, _)| !flagged.contains(k))
+            .collect();
+        Ok(LocalFunction {
+            code,
+            settings,
+            local_env,
+        })
+    }
+}
+
+/// The function's configuration when it runs locally: shared by `invoke`, `serve` and
+/// `bench-serve`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The function's settings, over its `Cargo.toml` metadata (memory, timeout, env, …).
+    #[command(flatten)]
+    pub settings: SettingsFlags,
+    /// Region the function believes it runs in (AWS_REGION).
+    #[arg(long, default_value = DEFAULT_REGION)]
+    pub region: String,
+    /// What the Runtime API's Lambda-Runtime-Deadline-Ms header carries: `absolute` (Unix
+    /// milliseconds, as Lambda sends), or an odd value other hosts send, to check that the
+    /// function survives it: `relative` (the milliseconds left), `zero`, `garbage`, `omit`.
+    /// The timeout is enforced in every case.
+    #[arg(long, value_enum, default_value_t = DeadlineHeader::Absolute)]
+    pub deadline_header: DeadlineHeader,
+}
+
+/// The region a local run reports when none is given.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+impl RunArgs {
+    /// The flags again as command-line arguments: `bench-serve` starts `serve` with them.
+    pub fn to_args(&self) -> Vec<std::ffi::OsString> {
+        let mut args = self.settings.to_args();
+        args.extend(["--region".into(), self.region.clone().into()]);
+        if let Some(value) = self.deadline_header.to_possible_value() {
+            args.extend(["--deadline-header".into(), value.get_name().into()]);
+        }
+        args
+    }
+
+    pub fn config(&self, local: &LocalFunction) -> FunctionConfig {
+        let mut environment = local.settings.environment.clone();
+        environment.extend(local.local_env.clone());
+        FunctionConfig {
+            function_name: local.settings.function_name.clone(),
+            memory_size_mb: local.settings.memory_size,
+            timeout: Duration::from_secs(u64::from(local.settings.timeout)),
+            region: self.region.clone(),
+            environment: environment.into_iter().collect(),
+            deadline_header: self.deadline_header,
+            ..FunctionConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    /// What `bench-serve` forwards to `serve` is what it was given.
+    #[test]
+    fn run_flags_survive_being_passed_on() {
+        let given = [
+            "cli",
+            "--function-name",
+            "pi-local",
+            "--role",
+            "arn:aws:iam::123456789012:role/r",
+            "--runtime",
+            "provided.al2023",
+            "--memory-size",
+            "512",
+            "--timeout",
+            "7",
+            "--env",
+            "A=x y=z",
+            "--env",
+            "B=",
+            "--env-file",
+            "some/.env",
+            "--tag",
+            "team=pi",
+            "--layer",
+            "arn:aws:lambda:us-east-1:123456789012:layer:l:1",
+            "--tracing",
+            "active",
+            "--description",
+            "it's pi",
+            "--include",
+            "conf:etc/x.conf",
+            "--region",
+            "eu-west-1",
+            "--deadline-header",
+            "relative",
+        ];
+        let run = Cli::try_parse_from(given).unwrap().run;
+        let again = Cli::try_parse_from(std::iter::once("cli".into()).chain(run.to_args()))
+            .unwrap()
+            .run;
+        assert_eq!(format!("{:?}", again), format!("{:?}", run));
+        assert_eq!(run.settings.memory_size, Some(512));
+        assert_eq!(run.deadline_header, DeadlineHeader::Relative);
+        // Nothing given, nothing passed on but the region and the header's default.
+        let none = Cli::try_parse_from(["cli"]).unwrap().run;
+        assert_eq!(
+            none.to_args(),
+            ["--region", DEFAULT_REGION, "--deadline-header", "absolute"]
+        );
+    }
+}

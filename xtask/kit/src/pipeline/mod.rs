@@ -1,0 +1,209 @@
+//! The steps the tasks share, in the order they take them: the function the flags choose, with
+//! its settings resolved and its build decided, made once ([`Lambda`]); its binary built and
+//! zipped ([`Lambda::package`]), or the zip already there reused ([`Lambda::ensure_zip`]); the
+//! summary and JSON report of a zip ([`report`]); the code a local run starts from ([`local`]).
+//! The commands printed for a zip are [`crate::aws::cli::ZipCommands`]; deploying is
+//! [`crate::aws::deploy`].
+
+pub mod local;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::artifact::deployment::{self, DeploymentZip, ZipSpec};
+use crate::builder::{self, BuildArgs};
+use crate::error::{Context, Failure};
+use crate::paths;
+use crate::workspace::settings::{self, FunctionSettings, SettingsFlags};
+use crate::workspace::{self, Function, FunctionArgs, Workspace};
+
+/// What can stop a step of the pipeline: the error of the capability that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Workspace(#[from] workspace::Error),
+    #[error(transparent)]
+    Settings(#[from] settings::Error),
+    #[error(transparent)]
+    Builder(#[from] builder::Error),
+    #[error(transparent)]
+    Artifact(#[from] crate::artifact::Error),
+    #[error(transparent)]
+    Failure(#[from] Failure),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One Lambda function of a workspace as the flags chose it: its settings (the flags over its
+/// `Cargo.toml` metadata, over the kit's defaults) and how to build it. Made once per task;
+/// everything else starts from it.
+#[derive(Debug, Clone)]
+pub struct Lambda {
+    pub workspace: Arc<Workspace>,
+    pub function: Function,
+    pub settings: FunctionSettings,
+    pub build: BuildArgs,
+}
+
+impl Lambda {
+    /// The one function `function` names in its workspace. `task` is the `cargo xtask` task the
+    /// error lists commands for when the choice is ambiguous.
+    pub fn from_flags(
+        function: &FunctionArgs,
+        settings: &SettingsFlags,
+        build: &BuildArgs,
+        task: &str,
+    ) -> Result<Lambda> {
+        let mut chosen = Self::all_from_flags(function, false, settings, build, task)?;
+        Ok(chosen.remove(0))
+    }
+
+    /// Every function `function` names (all of the workspace's with `all`).
+    pub fn all_from_flags(
+        function: &FunctionArgs,
+        all: bool,
+        settings: &SettingsFlags,
+        build: &BuildArgs,
+        task: &str,
+    ) -> Result<Vec<Lambda>> {
+        let workspace = Arc::new(Workspace::load(function.manifest_path.as_deref())?);
+        let chosen = workspace.select(&function.selection(all), task)?;
+        chosen
+            .into_iter()
+            .map(|chosen| {
+                Ok(Lambda {
+                    settings: chosen.settings(settings)?,
+                    function: chosen.clone(),
+                    workspace: Arc::clone(&workspace),
+                    build: build.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Where its artifacts go: `dist/`, or `dist/<bin>/` in a workspace of several functions.
+    pub fn dist_dir(&self) -> PathBuf {
+        self.workspace.function_dist_dir(&self.function)
+    }
+
+    /// `dist/[<bin>/]lambda-<arch>.zip`.
+    pub fn default_zip_path(&self) -> PathBuf {
+        self.workspace
+            .default_zip_path(&self.function, self.build.arch)
+    }
+
+    /// Builds the function for its architecture and zips it with its settings into `output`
+    /// (its default zip when `None`): the step every other task starts from.
+    pub fn package(&self, output: Option<&Path>) -> Result<DeploymentZip> {
+        let built = builder::build(&self.workspace, &self.function, &self.build)?;
+        let output = output.map_or_else(|| self.default_zip_path(), Path::to_path_buf);
+        let spec = ZipSpec {
+            arch: self.build.arch,
+            runtime: self.settings.runtime,
+            target: Some(&built.target),
+            builder: Some(built.builder),
+            include: &self.settings.include,
+        };
+        let mut zip = deployment::zip_binary(&built.binary, &spec, &output)?;
+        zip.toolchain = Some(built.toolchain);
+        Ok(zip)
+    }
+
+    /// The function's default zip, packaged first when it is missing or when `rebuild` asks
+    /// for the current sources (cargo rebuilds only what changed, and the same binary gives the
+    /// same zip); otherwise read back and checked. Returns it and whether it was packaged now.
+    /// The starting point of invoke, serve, image and bench.
+    pub fn ensure_zip(&self, rebuild: bool) -> Result<(DeploymentZip, bool)> {
+        let zip = self.default_zip_path();
+        if zip.is_file() && !rebuild {
+            let zip_time = std::fs::metadata(&zip).and_then(|m| m.modified()).ok();
+            if zip_time < self.workspace.newest_source_change(&self.function) {
+                eprintln!(
+                    "warning: {} is older than the function's sources, so it holds the code as \
+                     it was packaged; pass --rebuild to package the current code",
+                    paths::shown(&zip)
+                );
+            }
+            return Ok((self.read_zip(&zip)?, false));
+        }
+        eprintln!(
+            "packaging {} first ({}): cargo xtask package --arch {}",
+            paths::shown(&zip),
+            if rebuild {
+                "--rebuild"
+            } else {
+                "it is missing"
+            },
+            self.build.arch
+        );
+        let packaged = self
+            .package(Some(&zip))
+            .with_context(|| format!("packaging {}", zip.display()))?;
+        Ok((packaged, true))
+    }
+
+    /// A zip made earlier, read back and checked for the function's architecture and runtime.
+    pub fn read_zip(&self, path: &Path) -> Result<DeploymentZip> {
+        Ok(deployment::read_zip(
+            path,
+            Some(self.build.arch),
+            self.settings.runtime,
+        )?)
+    }
+}
+
+/// A function and its zip, with the settings its commands are made from: what `package`
+/// reports.
+#[derive(Debug, Clone)]
+pub struct Zipped {
+    pub function: Function,
+    pub settings: FunctionSettings,
+    pub zip: DeploymentZip,
+}
+
+/// Packages a Linux binary built elsewhere (`package --binary`): no workspace and no cargo;
+/// the architecture is read from its ELF header, the settings are `flags` over the defaults of
+/// a function named after the file, and the zip goes to `output` (default
+/// `<cwd>/dist/lambda-<arch>.zip`).
+pub fn package_prebuilt(
+    binary: &Path,
+    flags: &SettingsFlags,
+    output: Option<&Path>,
+    cwd: &Path,
+) -> Result<Zipped> {
+    let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
+    let info = crate::artifact::elf::inspect(&bytes)
+        .with_context(|| format!("checking {}", binary.display()))?;
+    let arch = info.arch.with_context(|| {
+        format!(
+            "{} is built for ELF machine {}, not for a Lambda architecture (x86_64 or arm64)",
+            binary.display(),
+            info.machine
+        )
+    })?;
+    let name = binary
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| crate::validate::function_name(s).is_ok() && s != "bootstrap")
+        .unwrap_or_else(|| "function".to_string());
+    let function = Function::named(&name, cwd.join("Cargo.toml"));
+    let settings = function.settings(flags)?;
+    let output = output.map_or_else(
+        || cwd.join("dist").join(arch.zip_file_name()),
+        Path::to_path_buf,
+    );
+    let spec = ZipSpec {
+        arch,
+        runtime: settings.runtime,
+        target: None,
+        builder: None,
+        include: &settings.include,
+    };
+    let zip = deployment::zip_binary(binary, &spec, &output)?;
+    Ok(Zipped {
+        function,
+        settings,
+        zip,
+    })
+}

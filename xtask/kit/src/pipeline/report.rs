@@ -1,0 +1,99 @@
+//! What `package` prints about a zip: the summary a person reads, with the commands that create
+//! or update the function ([`summary`]), and the JSON report scripts read ([`json`]). Pure but
+//! for [`json`], which writes the files its commands read.
+
+use std::path::Path;
+
+use crate::aws::cli::{self, CliMajor, GlobalOptions, ZipCommands};
+use crate::builder::Builder;
+use crate::command::{self, Result, Shell};
+use crate::paths;
+use crate::pipeline::Zipped;
+
+/// The summary of a zip and the commands for it, rendered for `shell`.
+pub fn summary(
+    zipped: &Zipped,
+    commands: &ZipCommands,
+    cwd: &Path,
+    shell: Shell,
+) -> Result<String> {
+    let zip = &zipped.zip;
+    let shown = paths::shown_from(&zip.path, cwd);
+    let origin = match (&zip.target, zip.builder) {
+        (Some(target), Some(builder)) => format!(
+            "target {target}, built with {}",
+            if builder == Builder::Cross {
+                "cross"
+            } else {
+                "cargo"
+            }
+        ),
+        _ => "built elsewhere".to_string(),
+    };
+    let mut out = format!(
+        "Packaged {path}\n  architecture: {arch} ({origin})\n  \
+         bootstrap:    {binary_size} bytes, {linkage}\n  zip:          {size} bytes\n  \
+         CodeSha256:   {sha}\n",
+        path = shown,
+        arch = zip.arch,
+        binary_size = zip.binary_size,
+        linkage = zip.linkage,
+        size = zip.size,
+        sha = zip.sha256,
+    );
+    if let Some(toolchain) = &zip.toolchain {
+        out.push_str(&format!(
+            "  toolchain:    {}, commit {}\n",
+            toolchain.rustc, toolchain.commit_hash
+        ));
+    }
+    if !zip.includes.is_empty() {
+        out.push_str(&format!("  includes:     {}\n", zip.includes.join(", ")));
+    }
+    if let Some(note) = zip.runtime.deprecation_note() {
+        out.push_str(note);
+        out.push('\n');
+    }
+    out.push_str("\nCreate the function:\n\n");
+    out.push_str(&commands.create_function.render(shell)?);
+    out.push_str("\n\nOr update the code of an existing one:\n\n");
+    out.push_str(&commands.update_function_code.render(shell)?);
+    out.push('\n');
+    Ok(out)
+}
+
+/// The JSON report of one zip: the zip's fields first (scripts read them), then the commands
+/// written for `shell` (named in `commands.shell`), then the function and its settings. Writes
+/// the files the commands read beside the zip.
+pub fn json(zipped: &Zipped, cwd: &Path, shell: Shell) -> Result<serde_json::Value> {
+    let (zip, settings) = (&zipped.zip, &zipped.settings);
+    let commands = ZipCommands::new(zip, settings, cwd);
+    let forms = |major| {
+        cli::invoke(
+            &settings.function_name,
+            cli::INVOKE_PAYLOAD,
+            cli::INVOKE_OUTFILE,
+            major,
+            &GlobalOptions::default(),
+        )
+        .place_files(cli::zip_dir(&zip.path), cwd)
+    };
+    let (v1, v2) = (forms(CliMajor::V1), forms(CliMajor::V2));
+    command::write_files(commands.all().chain([&v1, &v2]), shell)?;
+    let mut report = serde_json::to_value(zip).unwrap_or_default();
+    report["commands"] = serde_json::json!({
+        "shell": shell,
+        "create_function": commands.create_function.render(shell)?,
+        "update_function_code": commands.update_function_code.render(shell)?,
+        "invoke": {
+            "aws_cli_v1": v1.render(shell)?,
+            "aws_cli_v2": v2.render(shell)?,
+        },
+    });
+    report["function"] = serde_json::json!({
+        "package": zipped.function.package,
+        "bin": zipped.function.bin,
+        "settings": settings,
+    });
+    Ok(report)
+}
