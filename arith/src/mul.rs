@@ -1,0 +1,213 @@
+//! Multiplication: schoolbook below [`KARATSUBA_THRESHOLD`] limbs (of the shorter operand),
+//! Karatsuba up to [`NTT_THRESHOLD`], the number-theoretic transform ([`crate::ntt`]) above.
+//! The thresholds were measured on this project's benchmark machine (`examples/arith_timing.rs`
+//! in calculate-pi compares the methods at every size).
+
+use crate::limbs;
+use crate::nat::Nat;
+use crate::ntt;
+
+/// The shorter operand's limbs from which Karatsuba beats schoolbook.
+pub const KARATSUBA_THRESHOLD: usize = 32;
+/// The shorter operand's limbs from which the NTT beats Karatsuba.
+pub const NTT_THRESHOLD: usize = 1200;
+
+/// `a·b`.
+pub fn mul(a: &Nat, b: &Nat) -> Nat {
+    let (a, b) = (a.limbs(), b.limbs());
+    if a.is_empty() || b.is_empty() {
+        return Nat::zero();
+    }
+    let mut out = vec![0u64; a.len() + b.len()];
+    mul_into(&mut out, a, b);
+    Nat::from_limbs(out)
+}
+
+/// `a²`.
+pub fn square(a: &Nat) -> Nat {
+    let a = a.limbs();
+    if a.is_empty() {
+        return Nat::zero();
+    }
+    let mut out = vec![0u64; 2 * a.len()];
+    square_into(&mut out, a);
+    Nat::from_limbs(out)
+}
+
+/// `out = a·b`, overwriting `out` (`out.len() == a.len() + b.len()`).
+pub fn mul_into(out: &mut [u64], a: &[u64], b: &[u64]) {
+    let (a, b) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    debug_assert_eq!(out.len(), a.len() + b.len());
+    if b.is_empty() {
+        out.fill(0);
+    } else if b.len() < KARATSUBA_THRESHOLD {
+        schoolbook(out, a, b);
+    } else if b.len() >= NTT_THRESHOLD {
+        ntt::mul_into(out, a, Some(b));
+    } else if a.len() >= 2 * b.len() {
+        unbalanced(out, a, b);
+    } else {
+        karatsuba(out, a, b);
+    }
+}
+
+/// `out = a²` (`out.len() == 2·a.len()`).
+pub fn square_into(out: &mut [u64], a: &[u64]) {
+    debug_assert_eq!(out.len(), 2 * a.len());
+    if a.len() < KARATSUBA_THRESHOLD {
+        schoolbook(out, a, a);
+    } else if a.len() >= NTT_THRESHOLD {
+        ntt::mul_into(out, a, None);
+    } else {
+        karatsuba_square(out, a);
+    }
+}
+
+/// Long multiplication, one row per limb of `b`.
+pub fn schoolbook(out: &mut [u64], a: &[u64], b: &[u64]) {
+    out.fill(0);
+    for (j, &y) in b.iter().enumerate() {
+        out[j + a.len()] = limbs::add_mul_1(&mut out[j..j + a.len()], a, y);
+    }
+}
+
+/// `a` much longer than `b`: `b` times each `b`-sized piece of `a`, added at its offset.
+fn unbalanced(out: &mut [u64], a: &[u64], b: &[u64]) {
+    out.fill(0);
+    let mut piece = vec![0u64; 2 * b.len()];
+    for (i, chunk) in a.chunks(b.len()).enumerate() {
+        let product = &mut piece[..chunk.len() + b.len()];
+        mul_into(product, chunk, b);
+        let offset = i * b.len();
+        limbs::add_assign(&mut out[offset..], product);
+    }
+}
+
+/// a = a1·B + a0, b = b1·B + b0 (B = 2^(64h)): a·b = a1b1·B² + ((a0 + a1)(b0 + b1) − a0b0 −
+/// a1b1)·B + a0b0, h = ⌈a.len()/2⌉ limbs; b1 may be empty (a.len() < 2·b.len() gives b.len() ≥ h).
+fn karatsuba(out: &mut [u64], a: &[u64], b: &[u64]) {
+    let h = a.len().div_ceil(2);
+    debug_assert!(b.len() >= h);
+    let (a0, a1) = a.split_at(h);
+    let (b0, b1) = b.split_at(h);
+    let (low, high) = out.split_at_mut(2 * h);
+    mul_into(low, a0, b0);
+    mul_into(high, a1, b1);
+    let sum_a = sum(a0, a1);
+    let sum_b = sum(b0, b1);
+    let mut middle = vec![0u64; sum_a.len() + sum_b.len()];
+    mul_into(&mut middle, &sum_a, &sum_b);
+    combine(out, &mut middle, h);
+}
+
+fn karatsuba_square(out: &mut [u64], a: &[u64]) {
+    let h = a.len().div_ceil(2);
+    let (a0, a1) = a.split_at(h);
+    let (low, high) = out.split_at_mut(2 * h);
+    square_into(low, a0);
+    square_into(high, a1);
+    let sum_a = sum(a0, a1);
+    let mut middle = vec![0u64; 2 * sum_a.len()];
+    square_into(&mut middle, &sum_a);
+    combine(out, &mut middle, h);
+}
+
+/// out holds a0b0 (low 2h limbs) and a1b1 (above); adds (middle − a0b0 − a1b1)·B^h.
+fn combine(out: &mut [u64], middle: &mut [u64], h: usize) {
+    let (low, high) = out.split_at(2 * h);
+    let borrow_low = limbs::sub_assign(middle, limbs::trim(low));
+    let borrow_high = limbs::sub_assign(middle, limbs::trim(high));
+    debug_assert!(
+        !borrow_low && !borrow_high,
+        "the middle term is non-negative"
+    );
+    let middle = limbs::trim(middle);
+    let carry = limbs::add_assign(&mut out[h..], middle);
+    debug_assert!(!carry, "the product fits its limbs");
+}
+
+/// `a + b` with room for the carry (`a.len() >= b.len()`).
+fn sum(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut s = Vec::with_capacity(a.len() + 1);
+    s.extend_from_slice(a);
+    s.push(0);
+    limbs::add_assign(&mut s, b);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigUint;
+
+    /// A reproducible stream of limbs (xorshift).
+    pub(crate) fn random_limbs(len: usize, seed: u64) -> Vec<u64> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s
+            })
+            .collect()
+    }
+
+    fn oracle(a: &[u64], b: &[u64]) -> Nat {
+        let to_big = |x: &[u64]| {
+            BigUint::from_bytes_le(&x.iter().flat_map(|l| l.to_le_bytes()).collect::<Vec<u8>>())
+        };
+        let product = to_big(a) * to_big(b);
+        Nat::from_limbs(product.to_u64_digits())
+    }
+
+    fn check(a: Vec<u64>, b: Vec<u64>) {
+        let (x, y) = (Nat::from_limbs(a.clone()), Nat::from_limbs(b.clone()));
+        assert_eq!(
+            mul(&x, &y),
+            oracle(&a, &b),
+            "{} × {} limbs",
+            a.len(),
+            b.len()
+        );
+        if a == b {
+            assert_eq!(square(&x), oracle(&a, &a), "{} limbs squared", a.len());
+        }
+    }
+
+    /// Every method at and around its thresholds, on random and all-ones operands (the largest
+    /// convolution sums, every carry).
+    #[test]
+    fn every_method_at_its_thresholds() {
+        let sizes = [
+            1,
+            2,
+            KARATSUBA_THRESHOLD - 1,
+            KARATSUBA_THRESHOLD,
+            KARATSUBA_THRESHOLD + 1,
+            3 * KARATSUBA_THRESHOLD + 1,
+            NTT_THRESHOLD - 1,
+            NTT_THRESHOLD,
+            NTT_THRESHOLD + 1,
+            2048,
+            2049,
+        ];
+        for (i, &n) in sizes.iter().enumerate() {
+            let a = random_limbs(n, i as u64);
+            check(a.clone(), a.clone());
+            check(a.clone(), random_limbs(n, 100 + i as u64));
+            check(vec![u64::MAX; n], vec![u64::MAX; n]);
+            // Unbalanced: a long operand against a short one of every size class.
+            check(random_limbs(3 * n + 5, 7), a.clone());
+            check(vec![u64::MAX; n + 3], vec![u64::MAX; n.div_ceil(2)]);
+        }
+    }
+
+    #[test]
+    fn zero_and_one() {
+        let a = Nat::from_limbs(random_limbs(50, 3));
+        assert_eq!(mul(&a, &Nat::zero()), Nat::zero());
+        assert_eq!(mul(&a, &Nat::from(1)), a);
+        assert_eq!(square(&Nat::zero()), Nat::zero());
+    }
+}
