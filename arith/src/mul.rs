@@ -1,7 +1,7 @@
 //! Multiplication: schoolbook below [`KARATSUBA_THRESHOLD`] limbs (of the shorter operand),
 //! Karatsuba up to [`NTT_THRESHOLD`], the number-theoretic transform ([`crate::ntt`]) above.
-//! The thresholds were measured on this project's benchmark machine (`examples/arith_timing.rs`
-//! in calculate-pi compares the methods at every size).
+//! The thresholds were measured (`cargo run --release -p pi-arith --example thresholds` times
+//! the methods side by side at each size).
 
 use crate::limbs;
 use crate::nat::Nat;
@@ -85,7 +85,7 @@ fn unbalanced(out: &mut [u64], a: &[u64], b: &[u64]) {
 
 /// a = a1·B + a0, b = b1·B + b0 (B = 2^(64h)): a·b = a1b1·B² + ((a0 + a1)(b0 + b1) − a0b0 −
 /// a1b1)·B + a0b0, h = ⌈a.len()/2⌉ limbs; b1 may be empty (a.len() < 2·b.len() gives b.len() ≥ h).
-fn karatsuba(out: &mut [u64], a: &[u64], b: &[u64]) {
+pub fn karatsuba(out: &mut [u64], a: &[u64], b: &[u64]) {
     let h = a.len().div_ceil(2);
     debug_assert!(b.len() >= h);
     let (a0, a1) = a.split_at(h);
