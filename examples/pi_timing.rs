@@ -26,6 +26,9 @@ use sha2::{Digest, Sha256};
 #[global_allocator]
 static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
+/// An algorithm's digits for n.
+type Compute = Box<dyn Fn(usize) -> String>;
+
 const USAGE: &str =
     "usage: pi_timing <baseline|spigot|chudnovsky>[,…] <n> [--runs R] [--threads T]";
 
@@ -53,10 +56,10 @@ fn main() {
             _ => fail(&format!(": bad option {option:?} (or its value)")),
         }
     }
-    let computations: Vec<(&str, Box<dyn Fn(usize) -> String>)> = algorithms
+    let computations: Vec<(&str, Compute)> = algorithms
         .split(',')
         .map(|name| {
-            let compute: Box<dyn Fn(usize) -> String> = match name {
+            let compute: Compute = match name {
                 "baseline" => Box::new(baseline::digits),
                 "spigot" => Box::new(pi::spigot::digits),
                 "chudnovsky" => match threads {

@@ -8,7 +8,7 @@ use crate::nat::Nat;
 use crate::ntt;
 
 /// The shorter operand's limbs from which Karatsuba beats schoolbook.
-pub const KARATSUBA_THRESHOLD: usize = 32;
+pub const KARATSUBA_THRESHOLD: usize = 24;
 /// The shorter operand's limbs from which the NTT beats Karatsuba.
 pub const NTT_THRESHOLD: usize = 1200;
 

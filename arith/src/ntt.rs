@@ -20,7 +20,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::limbs;
+use crate::nat::Nat;
 
 /// The primes: c·2^k + 1 just below 2^62 (k = 34, 36, 35), so 4p < 2^64 and transforms up to
 /// 2^34 points exist. Each has 3 | p − 1 as well.
@@ -251,17 +251,33 @@ fn inverse_stage<const P: u64>(lo: &mut [u64], hi: &mut [u64], twiddles: &[u64])
     }
 }
 
+/// `x mod P` in natural order, zero-padded to `len` points, then transformed.
+fn load_forward<const P: u64>(x: &[u64], len: usize, roots: &[u64]) -> Vec<u64> {
+    let mut v = Vec::with_capacity(len);
+    v.extend(x.iter().map(|&limb| limb % P));
+    v.resize(len, 0);
+    forward::<P>(&mut v, roots);
+    v
+}
+
+/// Inverse transform and the scaling that undoes the pointwise products' factor R⁻¹ and the
+/// inverse's factor `len`: coefficients mod P in [0, P), natural order.
+fn inverse_scaled<const P: u64>(x: &mut [u64], roots: &[u64]) {
+    inverse::<P>(x, roots);
+    let scale = mont_mul::<P>(
+        to_mont::<P>(pow_mod(x.len() as u64, P - 2, P)),
+        const { r2_mod(P) },
+    );
+    let scale = reduce_once::<P>(scale);
+    for v in x.iter_mut() {
+        *v = reduce_once::<P>(mont_mul::<P>(*v, scale));
+    }
+}
+
 /// The product's coefficients mod P, in natural order, in [0, P): `a·b` (or `a²` when `b` is
 /// `None`) as a cyclic convolution of length `len`.
 fn convolve<const P: u64>(a: &[u64], b: Option<&[u64]>, len: usize, roots: &[u64]) -> Vec<u64> {
-    let load = |src: &[u64]| {
-        let mut v = Vec::with_capacity(len);
-        v.extend(src.iter().map(|&x| x % P));
-        v.resize(len, 0);
-        v
-    };
-    let mut fa = load(a);
-    forward::<P>(&mut fa, roots);
+    let mut fa = load_forward::<P>(a, len, roots);
     match b {
         None => {
             for x in fa.iter_mut() {
@@ -269,24 +285,89 @@ fn convolve<const P: u64>(a: &[u64], b: Option<&[u64]>, len: usize, roots: &[u64
             }
         }
         Some(b) => {
-            let mut fb = load(b);
-            forward::<P>(&mut fb, roots);
+            let fb = load_forward::<P>(b, len, roots);
             for (x, &y) in fa.iter_mut().zip(&fb) {
                 *x = mont_mul::<P>(*x, y);
             }
         }
     }
-    inverse::<P>(&mut fa, roots);
-    // The pointwise products carry a factor R⁻¹ and the inverse a factor len: remove both.
-    let scale = mont_mul::<P>(
-        to_mont::<P>(pow_mod(len as u64, P - 2, P)),
-        const { r2_mod(P) },
-    );
-    let scale = reduce_once::<P>(scale);
-    for x in fa.iter_mut() {
-        *x = reduce_once::<P>(mont_mul::<P>(*x, scale));
-    }
+    inverse_scaled::<P>(&mut fa, roots);
     fa
+}
+
+/// For each output, the coefficients mod P of its sum of products of inputs, each input
+/// transformed once however many products use it.
+fn sums_of_products_mod<const P: u64>(
+    inputs: &[&[u64]],
+    outputs: &[&[(usize, usize)]],
+    len: usize,
+    roots: &[u64],
+) -> Vec<Vec<u64>> {
+    let transformed: Vec<Vec<u64>> = inputs
+        .iter()
+        .map(|x| load_forward::<P>(x, len, roots))
+        .collect();
+    outputs
+        .iter()
+        .map(|pairs| {
+            // Each pointwise product is in [0, 2P); two of them stay below 4P, which the
+            // inverse transform accepts.
+            let mut sum = vec![0u64; len];
+            for &(i, j) in pairs.iter() {
+                let (x, y) = (&transformed[i], &transformed[j]);
+                for ((s, &a), &b) in sum.iter_mut().zip(x).zip(y) {
+                    *s += mont_mul::<P>(a, b);
+                }
+            }
+            inverse_scaled::<P>(&mut sum, roots);
+            sum
+        })
+        .collect()
+}
+
+/// Sums of products, each input transformed once: `outputs[k]` lists the pairs (i, j) of
+/// `inputs` whose products add up to the k-th result (at most two pairs each). For
+/// Chudnovsky's merge, T = T1·Q2 + P1·T2 and Q = Q1·Q2 share Q2's transform and need one
+/// inverse transform each: 7 transforms instead of 9.
+pub fn sums_of_products(inputs: &[&[u64]], outputs: &[&[(usize, usize)]]) -> Vec<Nat> {
+    assert!(
+        outputs.iter().all(|pairs| pairs.len() <= 2),
+        "at most two products per sum"
+    );
+    let product_len = |pairs: &[(usize, usize)]| {
+        pairs
+            .iter()
+            .map(|&(i, j)| inputs[i].len() + inputs[j].len())
+            .max()
+            .unwrap_or(0)
+    };
+    let len = transform_len(
+        outputs
+            .iter()
+            .map(|p| product_len(p))
+            .max()
+            .unwrap_or(1)
+            .max(1),
+    );
+    assert!(
+        len.trailing_zeros() <= MAX_LOG_LEN,
+        "product too large for the NTT primes"
+    );
+    let roots = roots(len);
+    let [t0, t1, t2] = &roots.tables;
+    let r0 = sums_of_products_mod::<{ PRIMES[0] }>(inputs, outputs, len, t0);
+    let r1 = sums_of_products_mod::<{ PRIMES[1] }>(inputs, outputs, len, t1);
+    let r2 = sums_of_products_mod::<{ PRIMES[2] }>(inputs, outputs, len, t2);
+    outputs
+        .iter()
+        .enumerate()
+        .map(|(k, pairs)| {
+            // The sum of two products may carry into one more limb.
+            let mut out = vec![0u64; product_len(pairs) + 1];
+            crt_into(&mut out, &r0[k], &r1[k], &r2[k]);
+            Nat::from_limbs(out)
+        })
+        .collect()
 }
 
 /// The number of transform points for a product of `limbs` limbs.
@@ -329,7 +410,7 @@ fn crt_into(out: &mut [u64], r0: &[u64], r1: &[u64], r2: &[u64]) {
 
     // carry: the sum of the coefficients so far above the limbs written, < 2^128.
     let mut carry: u128 = 0;
-    let n = out.len();
+    let n = out.len().min(r0.len());
     for i in 0..n {
         let v0 = r0[i];
         // v1 = (r1 − v0)·P0⁻¹ mod P1 (v0 < P0 < 2·P1).
@@ -351,6 +432,11 @@ fn crt_into(out: &mut [u64], r0: &[u64], r1: &[u64], r2: &[u64]) {
         out[i] = x0 as u64;
         carry = (x2 << 64) | (x1 as u64 as u128);
     }
+    // Past the coefficients (a sum of products may be one limb longer than the transform).
+    for limb in out[n..].iter_mut() {
+        *limb = carry as u64;
+        carry >>= 64;
+    }
     debug_assert_eq!(carry, 0, "the product fits its limbs");
 }
 
@@ -366,6 +452,7 @@ pub fn supports(product_limbs: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limbs;
 
     fn schoolbook(a: &[u64], b: &[u64]) -> Vec<u64> {
         let mut out = vec![0u64; a.len() + b.len()];
@@ -385,6 +472,31 @@ mod tests {
             assert_eq!(pow_mod(w, 1 << MAX_LOG_LEN, p), 1);
             assert_eq!(pow_mod(w, 1 << (MAX_LOG_LEN - 1), p), p - 1);
         }
+    }
+
+    #[test]
+    fn sums_of_products_share_transforms() {
+        let a: Vec<u64> = (1..=300u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let b = vec![u64::MAX; 250];
+        let c: Vec<u64> = (0..90u64).map(|i| !i).collect();
+        let d = vec![u64::MAX; 310];
+        let nat = |x: &[u64]| Nat::from_limbs(x.to_vec());
+        let got = sums_of_products(
+            &[&a, &b, &c, &d],
+            &[&[(0, 1), (2, 3)], &[(1, 1)], &[(3, 0)]],
+        );
+        let ab = nat(&schoolbook(&a, &b));
+        let cd = nat(&schoolbook(&c, &d));
+        assert_eq!(got[0], &ab + &cd);
+        assert_eq!(got[1], nat(&schoolbook(&b, &b)));
+        assert_eq!(got[2], nat(&schoolbook(&d, &a)));
+        // A sum one limb longer than the transform: all-ones operands of a power-of-two size.
+        let ones = vec![u64::MAX; 128];
+        let got = sums_of_products(&[&ones], &[&[(0, 0), (0, 0)]]);
+        let square = nat(&schoolbook(&ones, &ones));
+        assert_eq!(got[0], &square + &square);
     }
 
     #[test]

@@ -209,7 +209,7 @@ mod tests {
 
     /// ⌊value·10^digits / 2^bits⌋ by num-bigint, zero-padded.
     fn oracle(value: &BigUint, bits: u64, digits: usize) -> String {
-        let x = value * BigUint::from(10u32).pow(digits as u32) >> bits;
+        let x = (value * BigUint::from(10u32).pow(digits as u32)) >> bits;
         format!("{x:0>digits$}")
     }
 

@@ -18,6 +18,8 @@
 //! twice the guard bits.
 
 use pi_arith::div::{div_floor, sqrt_floor_scaled};
+use pi_arith::mul::NTT_THRESHOLD;
+use pi_arith::ntt::sums_of_products;
 use pi_arith::radix::{bits_for, fraction_digits, Fraction};
 use pi_arith::Nat;
 
@@ -53,11 +55,10 @@ fn attempt(n: usize, guard: u64, threads: usize) -> Option<String> {
     // The series' tail must stay far below 2^−(b+30) relative: enough terms for b + 40 bits.
     let terms = ((b + 40) as f64 * std::f64::consts::LOG10_2 / DIGITS_PER_TERM) as u64 + 2;
     let Pqt { q, t, .. } = split(0, terms, false, threads);
-    debug_assert!(!t.negative, "the series' sum is positive");
     // Only the leading bits of Q/T matter: T' = ⌊T/2^s⌋ of b + 64 bits, Q' = ⌊Q/2^s⌋ of some
     // 24 bits fewer (Q/T ≈ 7.4·10⁻⁸): each within a relative 2^−(b+39) of the exact ratio.
-    let shift = t.value.bits().saturating_sub(b + 64);
-    let (q, t) = (q.shr_ref(shift), t.value.shr_ref(shift));
+    let shift = t.bits().saturating_sub(b + 64);
+    let (q, t) = (q.shr_ref(shift), t.shr_ref(shift));
     let c = b + 32;
     let s = sqrt_floor_scaled(10005, c);
     let mut numerator = &s * &q;
@@ -76,41 +77,13 @@ fn attempt(n: usize, guard: u64, threads: usize) -> Option<String> {
     Some(String::from_utf8(digits).expect("ASCII digits"))
 }
 
-/// A signed number: the T of a range of terms alternates in sign.
-#[derive(Default)]
-struct Signed {
-    value: Nat,
-    negative: bool,
-}
-
-impl Signed {
-    /// `a + b` for signed magnitudes.
-    fn add(a: Signed, b: Signed) -> Signed {
-        if a.negative == b.negative {
-            return Signed {
-                value: a.value + &b.value,
-                negative: a.negative,
-            };
-        }
-        if a.value >= b.value {
-            Signed {
-                value: a.value - &b.value,
-                negative: a.negative,
-            }
-        } else {
-            Signed {
-                value: b.value - &a.value,
-                negative: b.negative,
-            }
-        }
-    }
-}
-
-/// P(a, b), Q(a, b), T(a, b) of the terms a..b.
+/// P(a, b), Q(a, b), T(a, b) of the terms a..b. The terms alternate in sign and shrink by a
+/// factor of 10^14 each, so T(a, b) has the sign of its first term, (−1)^a: every range here
+/// starts at an even term (the splits are at even offsets), so T is never negative.
 struct Pqt {
     p: Nat,
     q: Nat,
-    t: Signed,
+    t: Nat,
 }
 
 /// Below this many terms a range is summed term by term with in-place scalar arithmetic.
@@ -124,7 +97,8 @@ fn split(a: u64, b: u64, need_p: bool, threads: usize) -> Pqt {
     if b - a <= LEAF_TERMS {
         return leaf(a, b);
     }
-    let m = a + (b - a) / 2;
+    // An even split point keeps both halves starting at even terms.
+    let m = a + (((b - a) / 2) & !1);
     let parallel = threads > 1 && b - a >= PARALLEL_TERMS;
     let (left, right) = if parallel {
         std::thread::scope(|scope| {
@@ -138,35 +112,49 @@ fn split(a: u64, b: u64, need_p: bool, threads: usize) -> Pqt {
     merge(left, right, need_p, parallel)
 }
 
-/// The range a..b from a..m and m..b: P = P1·P2, Q = Q1·Q2, T = T1·Q2 + P1·T2.
+/// The range a..b from a..m and m..b: P = P1·P2, Q = Q1·Q2, T = T1·Q2 + P1·T2. At NTT sizes
+/// Q and T come from one set of transforms (Q2's serves both products, and T's sum is taken
+/// before its one inverse transform); on two threads, T's transforms run beside Q's and P's
+/// products instead.
 fn merge(left: Pqt, right: Pqt, need_p: bool, parallel: bool) -> Pqt {
     let (p1, q1, t1) = (left.p, left.q, left.t);
     let (p2, q2, t2) = (right.p, right.q, right.t);
-    let with_q2 = || (&q1 * &q2, &t1.value * &q2);
-    let with_p1 = || {
-        let p = if need_p { &p1 * &p2 } else { Nat::zero() };
-        (p, &p1 * &t2.value)
-    };
-    let ((q, t1q2), (p, p1t2)) = if parallel {
-        std::thread::scope(|scope| {
-            let first = scope.spawn(with_q2);
-            let second = with_p1();
-            (join(first), second)
-        })
+    let p_product = || if need_p { &p1 * &p2 } else { Nat::zero() };
+    let shortest = [&p1, &q1, &t1, &q2, &t2]
+        .iter()
+        .map(|x| x.limbs().len())
+        .min()
+        .unwrap_or(0);
+    if shortest < NTT_THRESHOLD {
+        let (q, t) = (&q1 * &q2, &(&t1 * &q2) + &(&p1 * &t2));
+        return Pqt {
+            p: p_product(),
+            q,
+            t,
+        };
+    }
+    let (p1s, q1s, t1s, q2s, t2s) = (p1.limbs(), q1.limbs(), t1.limbs(), q2.limbs(), t2.limbs());
+    if parallel {
+        let t_sum = || {
+            let mut t = sums_of_products(&[t1s, q2s, p1s, t2s], &[&[(0, 1), (2, 3)]]);
+            t.pop().expect("one sum")
+        };
+        let (t, (q, p)) = std::thread::scope(|scope| {
+            let t = scope.spawn(t_sum);
+            let q_and_p = (&q1 * &q2, p_product());
+            (join(t), q_and_p)
+        });
+        Pqt { p, q, t }
     } else {
-        (with_q2(), with_p1())
-    };
-    let t = Signed::add(
-        Signed {
-            value: t1q2,
-            negative: t1.negative,
-        },
-        Signed {
-            value: p1t2,
-            negative: t2.negative,
-        },
-    );
-    Pqt { p, q, t }
+        let mut qt = sums_of_products(&[q1s, q2s, t1s, p1s, t2s], &[&[(0, 1)], &[(2, 1), (3, 4)]]);
+        let t = qt.pop().expect("two sums");
+        let q = qt.pop().expect("two sums");
+        Pqt {
+            p: p_product(),
+            q,
+            t,
+        }
+    }
 }
 
 /// A scoped thread's result; its panic, if any, continues in this thread.
@@ -182,13 +170,13 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 fn leaf(a: u64, b: u64) -> Pqt {
     let mut p = Nat::from(1);
     let mut q = Nat::from(1);
-    let mut t = Signed::default();
+    let mut t = Nat::zero();
     for k in a..b {
         if k > 0 {
             // k³ < 2^64 for k below 2.6 million: far beyond any digit limit.
             let k_cubed = k.checked_pow(3).expect("term index below 2.6 million");
-            t.value.mul_small(k_cubed);
-            t.value.mul_small(C3_OVER_24);
+            t.mul_small(k_cubed);
+            t.mul_small(C3_OVER_24);
             q.mul_small(k_cubed);
             q.mul_small(C3_OVER_24);
             p.mul_small((6 * k - 5) * (2 * k - 1));
@@ -196,11 +184,12 @@ fn leaf(a: u64, b: u64) -> Pqt {
         }
         let mut term = p.clone();
         term.mul_small(13_591_409 + 545_140_134 * k);
-        let term = Signed {
-            value: term,
-            negative: k % 2 == 1,
-        };
-        t = Signed::add(std::mem::take(&mut t), term);
+        // The partial sums from an even a are positive too.
+        if k % 2 == 1 {
+            t.sub_assign_limbs(term.limbs());
+        } else {
+            t.add_assign_limbs(term.limbs());
+        }
     }
     Pqt { p, q, t }
 }
@@ -228,24 +217,28 @@ mod tests {
         }
     }
 
+    /// With almost no guard bits the conversion often cannot decide a digit: it must then
+    /// refuse (and the caller retry), never answer wrong digits.
+    #[test]
+    fn too_few_guard_bits_refuse_rather_than_lie() {
+        let reference = super::super::spigot::digits(3000);
+        let mut refused = 0;
+        for n in (600..3000).step_by(97) {
+            match attempt(n, 2, 1) {
+                Some(digits) => assert_eq!(digits, reference[..n], "n = {n}"),
+                None => refused += 1,
+            }
+        }
+        assert!(
+            refused > 0,
+            "two guard bits should leave some digit undecided"
+        );
+    }
+
     #[test]
     fn threads_do_not_change_the_digits() {
         let one = digits_with_threads(30_000, 1);
         assert_eq!(digits_with_threads(30_000, 2), one);
         assert_eq!(digits_with_threads(30_000, 3), one);
-    }
-
-    #[test]
-    fn signed_addition() {
-        let s = |v: u64, negative| Signed {
-            value: Nat::from(v),
-            negative,
-        };
-        let r = Signed::add(s(5, false), s(7, true));
-        assert_eq!((r.value.to_u64(), r.negative), (Some(2), true));
-        let r = Signed::add(s(7, false), s(5, true));
-        assert_eq!((r.value.to_u64(), r.negative), (Some(2), false));
-        let r = Signed::add(s(7, true), s(5, true));
-        assert_eq!((r.value.to_u64(), r.negative), (Some(12), true));
     }
 }
