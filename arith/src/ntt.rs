@@ -14,9 +14,11 @@
 //! inverse decimation in time (bit-reversed in, natural out), so no permutation is needed. Both
 //! recurse depth-first until a block fits the L1 cache, then run their stages iteratively.
 //!
-//! The twiddle factors of every length up to the largest used so far are kept in one table per
-//! prime (w_m^i at index m/2 + i), shared by all threads and grown on demand; the inverse
-//! transform reads the same table backwards (w_m^−i = −w_m^(m/2 − i)).
+//! The twiddle factors of every length up to [`TABLE_LEN`] are kept in one table per prime
+//! (w_m^i at index m/2 + i), shared by all threads and grown on demand up to that length; the
+//! inverse transform reads the same table backwards (w_m^−i = −w_m^(m/2 − i)). The few stages
+//! of longer transforms compute their twiddles as they go (64 powers, then one multiplication
+//! per twiddle), so that ten million digits do not keep 48 MB of tables.
 
 use std::sync::{Arc, Mutex};
 
@@ -36,6 +38,20 @@ pub const MAX_LOG_LEN: u32 = 34;
 
 /// Below this many points a transform runs its stages iteratively, in cache.
 const BLOCK: usize = 1 << 11;
+/// The longest stage whose twiddles come from the table (1.5 MB for the three primes).
+pub const TABLE_LEN: usize = 1 << 16;
+
+/// The generator of P's multiplicative group.
+const fn generator(p: u64) -> u64 {
+    let mut i = 0;
+    while i < PRIMES.len() {
+        if PRIMES[i] == p {
+            return GENERATORS[i];
+        }
+        i += 1;
+    }
+    panic!("not one of the NTT primes")
+}
 
 // ---- arithmetic mod P, with P a constant so that the compiler folds everything ----
 
@@ -129,8 +145,8 @@ fn roots(len: usize) -> Arc<Roots> {
             return Arc::clone(roots);
         }
     }
-    // Grow to at least 2^16 points at once: small tables are cheap, regrowth is not.
-    let len = len.max(1 << 16);
+    // Grow to at least 2^12 points at once, and to at most TABLE_LEN.
+    let len = len.clamp(1 << 12, TABLE_LEN);
     let roots = Arc::new(Roots {
         len,
         tables: [
@@ -176,7 +192,11 @@ fn forward<const P: u64>(x: &mut [u64], roots: &[u64]) {
     }
     let half = m / 2;
     let (lo, hi) = x.split_at_mut(half);
-    forward_stage::<P>(lo, hi, &roots[half..m]);
+    if m > TABLE_LEN {
+        forward_stage_computed::<P>(lo, hi, root_of_unity::<P>(m, false));
+    } else {
+        forward_stage::<P>(lo, hi, &roots[half..m]);
+    }
     forward::<P>(lo, roots);
     forward::<P>(hi, roots);
 }
@@ -216,7 +236,65 @@ fn inverse<const P: u64>(x: &mut [u64], roots: &[u64]) {
     let (lo, hi) = x.split_at_mut(half);
     inverse::<P>(lo, roots);
     inverse::<P>(hi, roots);
-    inverse_stage::<P>(lo, hi, &roots[half..m]);
+    if m > TABLE_LEN {
+        inverse_stage_computed::<P>(lo, hi, root_of_unity::<P>(m, true));
+    } else {
+        inverse_stage::<P>(lo, hi, &roots[half..m]);
+    }
+}
+
+/// w_m (or w_m⁻¹) in Montgomery form: the same roots as the table's, whose w_m/2 is w_m².
+fn root_of_unity<const P: u64>(m: usize, inverse: bool) -> u64 {
+    let w = pow_mod(generator(P), (P - 1) / m as u64, P);
+    to_mont::<P>(if inverse {
+        pow_mod(w, m as u64 - 1, P)
+    } else {
+        w
+    })
+}
+
+/// The twiddles w^i of a stage, i < lo.len() (a multiple of 64), 64 at a time: w^(64j + k) =
+/// w^(64j)·w^k, with the 64 powers w^k and one running power w^(64j), all in Montgomery form.
+#[inline(always)]
+fn for_each_twiddle<const P: u64>(
+    lo: &mut [u64],
+    hi: &mut [u64],
+    w: u64,
+    mut butterfly: impl FnMut(&mut u64, &mut u64, u64),
+) {
+    let one = const { r_mod(P) } % P;
+    let mut powers = [0u64; 64];
+    powers[0] = one;
+    for k in 1..64 {
+        powers[k] = reduce_once::<P>(mont_mul::<P>(powers[k - 1], w));
+    }
+    let step = reduce_once::<P>(mont_mul::<P>(powers[63], w));
+    let mut running = one;
+    for (lo, hi) in lo.chunks_exact_mut(64).zip(hi.chunks_exact_mut(64)) {
+        for ((a, b), &power) in lo.iter_mut().zip(hi.iter_mut()).zip(&powers) {
+            butterfly(a, b, reduce_once::<P>(mont_mul::<P>(running, power)));
+        }
+        running = reduce_once::<P>(mont_mul::<P>(running, step));
+    }
+}
+
+/// [`forward_stage`] with twiddles computed from w = w_m.
+fn forward_stage_computed<const P: u64>(lo: &mut [u64], hi: &mut [u64], w: u64) {
+    for_each_twiddle::<P>(lo, hi, w, |a, b, twiddle| {
+        let (x, y) = (*a, *b);
+        *a = reduce_2p::<P>(x + y);
+        *b = mont_mul::<P>(x + 2 * P - y, twiddle);
+    });
+}
+
+/// [`inverse_stage`] with twiddles computed from w = w_m⁻¹.
+fn inverse_stage_computed<const P: u64>(lo: &mut [u64], hi: &mut [u64], w: u64) {
+    for_each_twiddle::<P>(lo, hi, w, |a, b, twiddle| {
+        let x = reduce_2p::<P>(*a);
+        let t = mont_mul::<P>(*b, twiddle);
+        *a = x + t;
+        *b = x + 2 * P - t;
+    });
 }
 
 fn inverse_block<const P: u64>(x: &mut [u64], roots: &[u64]) {
@@ -324,6 +402,11 @@ fn sums_of_products_mod<const P: u64>(
         })
         .collect()
 }
+
+/// The longest transform [`sums_of_products`] is used for by Chudnovsky's merge: above it the
+/// shared transforms (five inputs and two outputs for each prime, 11 arrays of this length
+/// instead of a product's 4) would dominate the peak memory of ten million digits.
+pub const SHARED_TRANSFORMS_MAX_LEN: usize = 1 << 19;
 
 /// Sums of products, each input transformed once: `outputs[k]` lists the pairs (i, j) of
 /// `inputs` whose products add up to the k-th result (at most two pairs each). For
@@ -472,6 +555,19 @@ mod tests {
             assert_eq!(pow_mod(w, 1 << MAX_LOG_LEN, p), 1);
             assert_eq!(pow_mod(w, 1 << (MAX_LOG_LEN - 1), p), p - 1);
         }
+    }
+
+    #[test]
+    fn transforms_longer_than_the_table() {
+        // 2·TABLE_LEN points: the top stage's twiddles are computed, not read.
+        let a: Vec<u64> = (0..TABLE_LEN as u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let b = vec![u64::MAX; 300];
+        let mut out = vec![0; a.len() + b.len()];
+        mul_into(&mut out, &a, Some(&b));
+        assert_eq!(transform_len(out.len()), 2 * TABLE_LEN);
+        assert_eq!(out, schoolbook(&a, &b));
     }
 
     #[test]

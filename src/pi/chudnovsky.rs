@@ -19,7 +19,7 @@
 
 use pi_arith::div::{div_floor, sqrt_floor_scaled};
 use pi_arith::mul::NTT_THRESHOLD;
-use pi_arith::ntt::sums_of_products;
+use pi_arith::ntt::{sums_of_products, transform_len, SHARED_TRANSFORMS_MAX_LEN};
 use pi_arith::radix::{bits_for, fraction_digits, Fraction};
 use pi_arith::Nat;
 
@@ -113,7 +113,7 @@ fn split(a: u64, b: u64, need_p: bool, threads: usize) -> Pqt {
 }
 
 /// The range a..b from a..m and m..b: P = P1·P2, Q = Q1·Q2, T = T1·Q2 + P1·T2. At NTT sizes
-/// Q and T come from one set of transforms (Q2's serves both products, and T's sum is taken
+/// (up to a length that bounds their memory) Q and T come from one set of transforms (Q2's serves both products, and T's sum is taken
 /// before its one inverse transform); on two threads, T's transforms run beside Q's and P's
 /// products instead.
 fn merge(left: Pqt, right: Pqt, need_p: bool, parallel: bool) -> Pqt {
@@ -125,7 +125,8 @@ fn merge(left: Pqt, right: Pqt, need_p: bool, parallel: bool) -> Pqt {
         .map(|x| x.limbs().len())
         .min()
         .unwrap_or(0);
-    if shortest < NTT_THRESHOLD {
+    let longest_product = q1.limbs().len().max(t1.limbs().len()) + q2.limbs().len();
+    if shortest < NTT_THRESHOLD || transform_len(longest_product) > SHARED_TRANSFORMS_MAX_LEN {
         let (q, t) = (&q1 * &q2, &(&t1 * &q2) + &(&p1 * &t2));
         return Pqt {
             p: p_product(),
