@@ -63,11 +63,36 @@ pub fn square_into(out: &mut [u64], a: &[u64]) {
     }
 }
 
-/// Long multiplication, one row per limb of `b`.
+/// Long multiplication, two rows (limbs of `b`) at a time: each limb of `out` is loaded and
+/// stored once per pair of rows.
 pub fn schoolbook(out: &mut [u64], a: &[u64], b: &[u64]) {
     out.fill(0);
-    for (j, &y) in b.iter().enumerate() {
-        out[j + a.len()] = limbs::add_mul_1(&mut out[j..j + a.len()], a, y);
+    let na = a.len();
+    let mut pairs = b.chunks_exact(2);
+    let mut j = 0;
+    for pair in &mut pairs {
+        let (b0, b1) = (pair[0] as u128, pair[1] as u128);
+        // out[j + k] += a[k]·b0 + a[k−1]·b1, k = 0..=na, with a[−1] = a[na] = 0.
+        let row = &mut out[j..j + na + 2];
+        let mut carry: u128 = 0;
+        let mut previous = 0u64; // a[k − 1]
+        for k in 0..na {
+            let p0 = a[k] as u128 * b0;
+            let p1 = previous as u128 * b1;
+            let s = row[k] as u128 + (p0 as u64) as u128 + (p1 as u64) as u128 + carry;
+            row[k] = s as u64;
+            carry = (s >> 64) + (p0 >> 64) + (p1 >> 64);
+            previous = a[k];
+        }
+        let p1 = previous as u128 * b1;
+        let s = row[na] as u128 + (p1 as u64) as u128 + carry;
+        row[na] = s as u64;
+        carry = (s >> 64) + (p1 >> 64);
+        row[na + 1] = carry as u64;
+        j += 2;
+    }
+    if let [y] = pairs.remainder() {
+        out[j + na] = limbs::add_mul_1(&mut out[j..j + na], a, *y);
     }
 }
 
