@@ -447,7 +447,8 @@ pub fn sums_of_products(inputs: &[&[u64]], outputs: &[&[(usize, usize)]]) -> Vec
         .map(|(k, pairs)| {
             // The sum of two products may carry into one more limb.
             let mut out = vec![0u64; product_len(pairs) + 1];
-            crt_into(&mut out, &r0[k], &r1[k], &r2[k]);
+            let carry = crt_into(&mut out, &r0[k], &r1[k], &r2[k]);
+            debug_assert_eq!(carry, 0, "the sum fits its limbs");
             Nat::from_limbs(out)
         })
         .collect()
@@ -472,12 +473,39 @@ pub fn mul_into(out: &mut [u64], a: &[u64], b: Option<&[u64]>) {
     let r0 = convolve::<{ PRIMES[0] }>(a, b, len, t0);
     let r1 = convolve::<{ PRIMES[1] }>(a, b, len, t1);
     let r2 = convolve::<{ PRIMES[2] }>(a, b, len, t2);
-    crt_into(out, &r0, &r1, &r2);
+    let carry = crt_into(out, &r0, &r1, &r2);
+    debug_assert_eq!(carry, 0, "the product fits its limbs");
+}
+
+/// `a·b mod (B^len − 1)` (B = 2^64) for a power of two `len` ≥ both lengths: one cyclic
+/// convolution of `len` points, half the length of the full product's when the operands
+/// nearly fill it. The result has `len` limbs (0 may come out as B^len − 1).
+pub fn mul_wrapped(a: &[u64], b: &[u64], len: usize) -> Vec<u64> {
+    assert!(len.is_power_of_two() && a.len() <= len && b.len() <= len);
+    assert!(
+        len.trailing_zeros() <= MAX_LOG_LEN,
+        "product too large for the NTT primes"
+    );
+    let roots = roots(len);
+    let [t0, t1, t2] = &roots.tables;
+    let r0 = convolve::<{ PRIMES[0] }>(a, Some(b), len, t0);
+    let r1 = convolve::<{ PRIMES[1] }>(a, Some(b), len, t1);
+    let r2 = convolve::<{ PRIMES[2] }>(a, Some(b), len, t2);
+    let mut out = vec![0u64; len];
+    // The convolution is cyclic: what carries out of the top limb wraps to the bottom, as
+    // B^len ≡ 1.
+    let mut carry = crt_into(&mut out, &r0, &r1, &r2);
+    while carry != 0 {
+        let wrapped = [carry as u64, (carry >> 64) as u64];
+        carry = crate::limbs::add_assign(&mut out, &wrapped) as u128;
+    }
+    out
 }
 
 /// Recombines the residues (Garner's algorithm) and adds the coefficients, each shifted by
 /// its index in limbs, into `out`.
-fn crt_into(out: &mut [u64], r0: &[u64], r1: &[u64], r2: &[u64]) {
+/// Returns what carries out of `out`'s top limb.
+fn crt_into(out: &mut [u64], r0: &[u64], r1: &[u64], r2: &[u64]) -> u128 {
     const P0: u64 = PRIMES[0];
     const P1: u64 = PRIMES[1];
     const P2: u64 = PRIMES[2];
@@ -520,7 +548,7 @@ fn crt_into(out: &mut [u64], r0: &[u64], r1: &[u64], r2: &[u64]) {
         *limb = carry as u64;
         carry >>= 64;
     }
-    debug_assert_eq!(carry, 0, "the product fits its limbs");
+    carry
 }
 
 const fn mont_const<const P: u64>(x: u64) -> u64 {
@@ -568,6 +596,36 @@ mod tests {
         mul_into(&mut out, &a, Some(&b));
         assert_eq!(transform_len(out.len()), 2 * TABLE_LEN);
         assert_eq!(out, schoolbook(&a, &b));
+    }
+
+    #[test]
+    fn wrapped_products_are_products_mod_b_to_the_len_minus_one() {
+        use num_bigint::BigUint;
+        let big = |x: &[u64]| {
+            BigUint::from_slice(
+                &x.iter()
+                    .flat_map(|&l| [l as u32, (l >> 32) as u32])
+                    .collect::<Vec<u32>>(),
+            )
+        };
+        for (na, nb, len) in [
+            (5, 3, 8),
+            (64, 64, 64),
+            (1000, 700, 1024),
+            (1024, 1024, 1024),
+        ] {
+            let a: Vec<u64> = (0..na as u64)
+                .map(|i| (i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                .collect();
+            let b = vec![u64::MAX; nb];
+            let modulus = (BigUint::from(1u32) << (64 * len)) - 1u32;
+            let got = big(&mul_wrapped(&a, &b, len)) % &modulus;
+            assert_eq!(
+                got,
+                big(&a) * big(&b) % &modulus,
+                "{na} × {nb} mod B^{len} − 1"
+            );
+        }
     }
 
     #[test]

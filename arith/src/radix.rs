@@ -16,7 +16,9 @@
 use std::f64::consts::LOG2_10;
 
 use crate::limbs;
+use crate::mul::NTT_THRESHOLD;
 use crate::nat::Nat;
+use crate::ntt;
 
 /// y ≈ value / 2^bits, with |y − value/2^bits| ≤ error / 2^bits, and y ∈ [0, 1).
 #[derive(Clone, Debug)]
@@ -31,9 +33,18 @@ pub const UNIT: usize = 256;
 /// Nodes of at least this many digits convert their halves on two threads when allowed.
 const PARALLEL_DIGITS: usize = 50_000;
 
-/// Bits that hold `digits` decimal digits with `guard` bits to spare.
+/// Bits that hold `digits` decimal digits with `guard` bits to spare, plus 8 for each level
+/// of splits below: a node then has at least 8 bits more than its low half needs beyond
+/// the scale 10^D_hi, so that the error shrinks at every split instead of growing, and the
+/// product's wrapped top stays below the bits cut off (see [`scaled_fraction`]). The
+/// fraction given to [`fraction_digits`] should have this many bits for its digits.
 pub fn bits_for(digits: usize, guard: u64) -> u64 {
-    (digits as f64 * LOG2_10).ceil() as u64 + 1 + guard
+    let levels = if digits <= 2 * UNIT {
+        0
+    } else {
+        u64::from(usize::BITS - ((digits - 1) / UNIT).leading_zeros())
+    };
+    (digits as f64 * LOG2_10).ceil() as u64 + 1 + guard + 8 * levels
 }
 
 /// The first `digits` decimal digits of `y` (⌊y·10^digits⌋, zero-padded), as ASCII, or `None`
@@ -147,19 +158,61 @@ impl Node<'_> {
 
 /// frac(y·10^k), held with `to` bits, for y·10^k = (value·5^k·2^k ± error·5^k·2^k)/2^bits,
 /// if that interval has a single integer part.
+///
+/// With W = (value·5^k) mod 2^(bits−k), frac(y·10^k) ≈ W/2^(bits−k). At transform sizes
+/// only W's top `to` bits are computed exactly enough, from the product modulo B^len − 1 with
+/// len the value's length (a power of two) instead of the whole product: the product's top
+/// part, below 2^(5^k's bits), wraps onto its bottom, which is cut off anyway, and can carry at
+/// most one unit into what is kept (see [`wrapped_window`]).
 fn scaled_fraction(y: Fraction, power5: &Nat, k: u64, to: u64) -> Option<Fraction> {
     let bits = y.bits;
-    debug_assert!(bits > k);
-    // value·10^k mod 2^bits = ((value·5^k) mod 2^(bits−k))·2^k
-    let w = (&y.value * power5).low_bits(bits - k).shl_ref(k);
-    let mut spread = power5.clone();
+    debug_assert!(bits > k + to);
+    let w_bits = bits - k;
+    let mut spread = power5.clone(); // error·5^k, in units of 2^−w_bits
     spread.mul_small(y.error);
-    let spread = spread.shl_ref(k);
-    let top = Nat::from(1).shl_ref(bits);
+    let len = y.value.limbs().len().next_power_of_two();
+    let wraps_shorter = ntt::transform_len(y.value.limbs().len() + power5.limbs().len()) > len;
+    if power5.limbs().len() >= NTT_THRESHOLD && wraps_shorter && w_bits - to > power5.bits() {
+        return wrapped_window(&y.value, power5, len, w_bits, to, &spread);
+    }
+    let w = (&y.value * power5).low_bits(w_bits);
+    let top = Nat::from(1).shl_ref(w_bits);
     if w < spread || &w + &spread >= top {
         return None;
     }
-    Some(cut_with(w, bits, &spread, to))
+    Some(cut_with(w, w_bits, &spread, to))
+}
+
+/// W's top `to` bits, ⌊W/2^s⌋ (s = w_bits − to), from V = value·5^k mod (B^len − 1):
+/// value·5^k = H·B^len + L with H < 2^s, so V = L + H (or L + H − B^len + 1 when that
+/// reaches B^len − 1, which needs L's window all ones and leaves V's all zeros), and V's window
+/// is W's or one more. So frac(y·10^k)·2^to lies within window ± (1 + ⌈spread/2^s⌉), and the
+/// integer part is decided when that interval stays inside [0, 2^to] — which also refuses
+/// the all-zeros window of the wrapped case.
+fn wrapped_window(
+    value: &Nat,
+    power5: &Nat,
+    len: usize,
+    w_bits: u64,
+    to: u64,
+    spread: &Nat,
+) -> Option<Fraction> {
+    let s = w_bits - to;
+    let v = Nat::from_limbs(ntt::mul_wrapped(value.limbs(), power5.limbs(), len));
+    let window = v.low_bits(w_bits).shr_ref(s);
+    let mut margin = spread.shr_ref(s);
+    if !spread.low_bits_are_zero(s) {
+        margin.add_small(1);
+    }
+    margin.add_small(1);
+    if window < margin || &window + &margin > Nat::from(1).shl_ref(to) {
+        return None;
+    }
+    Some(Fraction {
+        value: window,
+        bits: to,
+        error: margin.to_u64().expect("a small error"),
+    })
 }
 
 /// The digits of a small node: the fraction, padded to whole limbs, times 10^19 (or less for
@@ -209,8 +262,8 @@ mod tests {
 
     /// ⌊value·10^digits / 2^bits⌋ by num-bigint, zero-padded.
     fn oracle(value: &BigUint, bits: u64, digits: usize) -> String {
-        let x = (value * BigUint::from(10u32).pow(digits as u32)) >> bits;
-        format!("{x:0>digits$}")
+        let x = ((value * BigUint::from(10u32).pow(digits as u32)) >> bits).to_string();
+        "0".repeat(digits - x.len()) + &x
     }
 
     /// 1/7 and 1/3 in binary, exactly floored: their decimal digits repeat, and every split
@@ -240,7 +293,8 @@ mod tests {
     #[test]
     fn random_fractions() {
         let mut seed = 12345u64;
-        for digits in [600, 1025, 4096, 7777, 60_000] {
+        // 150,000 digits: the top split multiplies by 5^131072 (4,752 limbs), modulo B^8192 − 1.
+        for digits in [600, 1025, 4096, 7777, 60_000, 150_000] {
             let bits = bits_for(digits, 64) + 3;
             let limbs: Vec<u64> = (0..bits.div_ceil(64))
                 .map(|_| {
