@@ -1,7 +1,8 @@
 //! Multiplication: schoolbook below [`KARATSUBA_THRESHOLD`] limbs (of the shorter operand),
-//! Karatsuba up to [`NTT_THRESHOLD`], the number-theoretic transform ([`crate::ntt`]) above.
-//! The thresholds were measured (`cargo run --release -p pi-arith --example thresholds` times
-//! the methods side by side at each size).
+//! then Karatsuba or the number-theoretic transform ([`crate::ntt`]), whichever a cost model
+//! fitted to measurements says is cheaper ([`prefers_ntt`]): the transform's cost is a step
+//! function of the padded length, so around each power of two either may win.
+//! `cargo run --release -p pi-arith --example thresholds` times the methods side by side.
 
 use crate::limbs;
 use crate::nat::Nat;
@@ -9,8 +10,24 @@ use crate::ntt;
 
 /// The shorter operand's limbs from which Karatsuba beats schoolbook.
 pub const KARATSUBA_THRESHOLD: usize = 24;
-/// The shorter operand's limbs from which the NTT beats Karatsuba.
-pub const NTT_THRESHOLD: usize = 1200;
+/// Below this many limbs in the shorter operand the NTT never wins.
+pub const NTT_THRESHOLD: usize = 800;
+
+/// Measured cost of Karatsuba per na·nb^0.585 (nb ≤ na) and of the NTT per L·log2 L (L the
+/// transform length), in the same unit: 0.00325 and 0.0070 µs on the benchmark machine
+/// (within 2 % from 600 to 2,000 limbs). Only their ratio decides.
+const KARATSUBA_COST: f64 = 0.00325;
+const NTT_COST: f64 = 0.0070;
+
+/// Whether the NTT multiplies an `a`-limb by a `b`-limb number faster than Karatsuba.
+pub fn prefers_ntt(a: usize, b: usize) -> bool {
+    let (long, short) = (a.max(b), a.min(b));
+    if short < NTT_THRESHOLD {
+        return false;
+    }
+    let len = ntt::transform_len(long + short) as f64;
+    NTT_COST * len * len.log2() < KARATSUBA_COST * long as f64 * (short as f64).powf(0.585)
+}
 
 /// `a·b`.
 pub fn mul(a: &Nat, b: &Nat) -> Nat {
@@ -42,7 +59,7 @@ pub fn mul_into(out: &mut [u64], a: &[u64], b: &[u64]) {
         out.fill(0);
     } else if b.len() < KARATSUBA_THRESHOLD {
         schoolbook(out, a, b);
-    } else if b.len() >= NTT_THRESHOLD {
+    } else if prefers_ntt(a.len(), b.len()) {
         ntt::mul_into(out, a, Some(b));
     } else if a.len() >= 2 * b.len() {
         unbalanced(out, a, b);
@@ -56,7 +73,7 @@ pub fn square_into(out: &mut [u64], a: &[u64]) {
     debug_assert_eq!(out.len(), 2 * a.len());
     if a.len() < KARATSUBA_THRESHOLD {
         schoolbook(out, a, a);
-    } else if a.len() >= NTT_THRESHOLD {
+    } else if prefers_ntt(a.len(), a.len()) {
         ntt::mul_into(out, a, None);
     } else {
         karatsuba_square(out, a);
@@ -214,6 +231,9 @@ mod tests {
             NTT_THRESHOLD - 1,
             NTT_THRESHOLD,
             NTT_THRESHOLD + 1,
+            1024,
+            1025,
+            1300,
             2048,
             2049,
         ];

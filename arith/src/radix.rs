@@ -16,7 +16,7 @@
 use std::f64::consts::LOG2_10;
 
 use crate::limbs;
-use crate::mul::NTT_THRESHOLD;
+use crate::mul::prefers_ntt;
 use crate::nat::Nat;
 use crate::ntt;
 
@@ -172,7 +172,8 @@ fn scaled_fraction(y: Fraction, power5: &Nat, k: u64, to: u64) -> Option<Fractio
     spread.mul_small(y.error);
     let len = y.value.limbs().len().next_power_of_two();
     let wraps_shorter = ntt::transform_len(y.value.limbs().len() + power5.limbs().len()) > len;
-    if power5.limbs().len() >= NTT_THRESHOLD && wraps_shorter && w_bits - to > power5.bits() {
+    let ntt_sized = prefers_ntt(y.value.limbs().len(), power5.limbs().len());
+    if ntt_sized && wraps_shorter && w_bits - to > power5.bits() {
         return wrapped_window(&y.value, power5, len, w_bits, to, &spread);
     }
     let w = (&y.value * power5).low_bits(w_bits);

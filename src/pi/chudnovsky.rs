@@ -18,7 +18,7 @@
 //! twice the guard bits.
 
 use pi_arith::div::{div_floor, sqrt_floor_scaled};
-use pi_arith::mul::NTT_THRESHOLD;
+use pi_arith::mul::prefers_ntt;
 use pi_arith::ntt::{sums_of_products, transform_len, SHARED_TRANSFORMS_MAX_LEN};
 use pi_arith::radix::{bits_for, fraction_digits, Fraction};
 use pi_arith::Nat;
@@ -125,8 +125,10 @@ fn merge(left: Pqt, right: Pqt, need_p: bool, parallel: bool) -> Pqt {
         .map(|x| x.limbs().len())
         .min()
         .unwrap_or(0);
-    let longest_product = q1.limbs().len().max(t1.limbs().len()) + q2.limbs().len();
-    if shortest < NTT_THRESHOLD || transform_len(longest_product) > SHARED_TRANSFORMS_MAX_LEN {
+    let longest = q1.limbs().len().max(t1.limbs().len());
+    let longest_product = longest + q2.limbs().len();
+    if !prefers_ntt(longest, shortest) || transform_len(longest_product) > SHARED_TRANSFORMS_MAX_LEN
+    {
         let (q, t) = (&q1 * &q2, &(&t1 * &q2) + &(&p1 * &t2));
         return Pqt {
             p: p_product(),
