@@ -54,13 +54,21 @@ fn attempt(n: usize, guard: u64, threads: usize) -> Option<String> {
     let b = bits_for(n, guard);
     // The series' tail must stay far below 2^−(b+30) relative: enough terms for b + 40 bits.
     let terms = ((b + 40) as f64 * std::f64::consts::LOG10_2 / DIGITS_PER_TERM) as u64 + 2;
-    let Pqt { q, t, .. } = split(0, terms, false, threads);
+    let c = b + 32;
+    // √10005 does not depend on the series: on a second thread it is free.
+    let (Pqt { q, t, .. }, s) = if threads > 1 {
+        std::thread::scope(|scope| {
+            let root = scope.spawn(|| sqrt_floor_scaled(10005, c));
+            let series = split(0, terms, false, threads);
+            (series, join(root))
+        })
+    } else {
+        (split(0, terms, false, 1), sqrt_floor_scaled(10005, c))
+    };
     // Only the leading bits of Q/T matter: T' = ⌊T/2^s⌋ of b + 64 bits, Q' = ⌊Q/2^s⌋ of some
     // 24 bits fewer (Q/T ≈ 7.4·10⁻⁸): each within a relative 2^−(b+39) of the exact ratio.
     let shift = t.bits().saturating_sub(b + 64);
     let (q, t) = (q.shr_ref(shift), t.shr_ref(shift));
-    let c = b + 32;
-    let s = sqrt_floor_scaled(10005, c);
     let mut numerator = &s * &q;
     numerator.mul_small(42688);
     let y = div_floor(&numerator, &t.shl_ref(c - b));
