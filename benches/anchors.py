@@ -11,6 +11,10 @@ their range, the peak resident memory of that process, and the ratios of the Rus
 FLINT's and MPFR's single-threaded ones. Every library's digits are checked against the Rust
 digits' sha256 (FLINT and MPFR round the last digit, so they compute a few more, untimed).
 
+`--check-sizes` instead compares the Rust digits, on 1 and 2 threads, with FLINT's at sizes around
+every split and threshold (and some random ones) up to 1,100,000 digits: a correctness sweep,
+about 15 s.
+
 Both caches are emptied before each run (`flint.ctx.cleanup()`, `gmpy2.free_cache()`): FLINT
 and MPFR keep pi once computed. Prints a table, or JSON lines with --json (one per program and
 size) for `cargo xtask bench`. The machine may be shared: compare the ratios of one run.
@@ -109,6 +113,30 @@ def rust(binary, n, runs, threads):
     return line
 
 
+def check_sizes(binary):
+    """The Rust digits at many sizes against one FLINT computation: prints and exits non-zero on
+    any difference."""
+    import random
+
+    top = 1_100_000
+    reference = flint_digits(top, extra=30)[:top]
+    random.seed(7)
+    edges = [1, 2, 3, 18, 19, 20, 37, 38, 511, 512, 513, 767, 768, 769, 1023, 1024, 1025]
+    edges += [2047, 2048, 2049, 22_000, 22_500, 23_000, 65_536, 65_537, 131_071, 131_072]
+    edges += [131_073, 262_144, 262_145, 524_288, 524_289, 1_048_576, 1_048_577]
+    sizes = sorted(set(edges + [random.randint(1, top) for _ in range(25)]))
+    bad = []
+    for n in sizes:
+        expected = hashlib.sha256(reference[:n].encode()).hexdigest()
+        for threads in (1, 2):
+            if rust(binary, n, 1, threads)["sha256"] != expected:
+                bad.append(f"{n} digits on {threads} thread(s)")
+    print(f"{len(sizes)} sizes × 2 thread counts checked against FLINT, {len(bad)} different")
+    if bad:
+        print("different: " + "; ".join(bad), file=sys.stderr)
+        sys.exit(1)
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         _, _, name, n, runs, threads = sys.argv
@@ -124,9 +152,15 @@ def main():
     parser.add_argument("--threads", default="1,2", help="Rust thread counts to time")
     parser.add_argument("--flint-threads", default="1", help="FLINT thread counts to time")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    parser.add_argument(
+        "--check-sizes", action="store_true", help="a correctness sweep instead of timings"
+    )
     args = parser.parse_args()
     if not os.access(args.rust, os.X_OK):
         raise SystemExit(f"{args.rust}: not an executable (build examples/pi_timing.rs first)")
+    if args.check_sizes:
+        check_sizes(args.rust)
+        return
 
     rows = []
     failures = []
