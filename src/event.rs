@@ -7,7 +7,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::digit_string::{parse_digit_string, DigitStringError};
-use crate::limits::Limits;
+use crate::limits::{self, Limits};
 use crate::pi::Algorithm;
 
 /// The fields an event may carry; anything else is refused so that a typo (`"digit"`) is
@@ -92,11 +92,26 @@ impl fmt::Display for EventError {
             EventError::InvalidDigits { found, reason } => {
                 write!(f, "\"digits\" is {found}, which {reason}; send {DIGITS_ACCEPTED}")
             }
-            EventError::DigitsOutOfRange { requested, max, algorithm } => write!(
-                f,
-                "\"digits\" is {requested}, outside the accepted range 1 to {max} for the {} algorithm",
-                algorithm.name()
-            ),
+            EventError::DigitsOutOfRange { requested, max, algorithm } => {
+                write!(
+                    f,
+                    "\"digits\" is {requested}, outside the accepted range 1 to {max} for the {} \
+                     algorithm; the function's {} variable sets this limit (up to {})",
+                    algorithm.name(),
+                    limits::max_digits_variable(*algorithm),
+                    limits::HARD_MAX_DIGITS,
+                )?;
+                if *algorithm == Algorithm::Chudnovsky {
+                    write!(
+                        f,
+                        "; its default grows with the function's memory size ({} digits a MB, \
+                         at most {})",
+                        limits::CHUDNOVSKY_DIGITS_PER_MB,
+                        limits::DEFAULT_MAX_DIGITS_CHUDNOVSKY_CAP,
+                    )?;
+                }
+                Ok(())
+            }
             EventError::InvalidAlgorithm { found } => write!(
                 f,
                 "\"algorithm\" is {found}; accepted: \"spigot\" (default) or \"chudnovsky\""
@@ -321,9 +336,24 @@ mod tests {
             ),
             (json!({"digits": 1e300}), "DigitsOutOfRange", "too large"),
             (
-                json!({"digits": 2_000_000, "algorithm": "chudnovsky"}),
+                json!({"digits": 6_000_000, "algorithm": "chudnovsky"}),
                 "DigitsOutOfRange",
-                "1 to 1000000 for the chudnovsky",
+                "1 to 5120000 for the chudnovsky",
+            ),
+            (
+                json!({"digits": 6_000_000, "algorithm": "chudnovsky"}),
+                "DigitsOutOfRange",
+                "CALCULATE_PI_MAX_DIGITS_CHUDNOVSKY",
+            ),
+            (
+                json!({"digits": 6_000_000, "algorithm": "chudnovsky"}),
+                "DigitsOutOfRange",
+                "memory size",
+            ),
+            (
+                json!({"digits": 100_001}),
+                "DigitsOutOfRange",
+                "CALCULATE_PI_MAX_DIGITS_SPIGOT",
             ),
             (
                 json!({"digits": 10, "digit": 5}),
@@ -411,6 +441,7 @@ mod tests {
         let limits = Limits {
             max_digits_spigot: 10,
             max_digits_chudnovsky: 20,
+            ..Limits::default()
         };
         assert!(parse_event(&json!({"digits": 10}), &limits).is_ok());
         assert!(parse_event(&json!({"digits": 11}), &limits).is_err());

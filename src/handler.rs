@@ -1,60 +1,121 @@
 //! The invocation handler: payload in, digits or a Lambda function error out.
+//!
+//! [`handle`] and [`respond`] are plain functions; [`Function::invoke`] is what
+//! `lambda_runtime::run(service_fn(…))` calls: it reads the deadline from lambda_runtime's
+//! `Context` and shapes the answer into a buffered or a streamed `FunctionResponse`.
 
 use std::any::Any;
-use std::time::Duration;
+use std::convert::Infallible;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
+use bytes::Bytes;
+use lambda_runtime::{FunctionResponse, LambdaEvent, StreamResponse};
+use serde_json::value::RawValue;
 
 use crate::deadline::{self, NotEnoughTime, TimeLeft};
 use crate::event::{parse_payload, EventError, PiRequest};
 use crate::limits::Limits;
 use crate::pi;
-
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct PiResponse {
-    pub digits: u64,
-    /// Exactly `digits` digits, with the point after the 3 (`"3"` for one digit).
-    pub pi: String,
-}
+pub use crate::response::PiResponse;
+use crate::response::{self, Answer};
 
 /// A function error as the Runtime API takes it: `{"errorType": …, "errorMessage": …}`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Diagnostic {
-    pub error_type: String,
-    pub error_message: String,
+pub use lambda_runtime::Diagnostic;
+
+/// The chunks of a streamed answer, as lambda_runtime takes them.
+pub type ChunkStream = tokio_stream::Iter<std::iter::Map<std::vec::IntoIter<Bytes>, ChunkOk>>;
+type ChunkOk = fn(Bytes) -> Result<Bytes, Infallible>;
+
+/// What the handler returns to lambda_runtime.
+pub type Reply = FunctionResponse<PiResponse, ChunkStream>;
+
+fn diagnostic(error_type: &str, error_message: String) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_string(),
+        error_message,
+    }
 }
 
-impl Diagnostic {
-    /// The error for a handler that panicked (a bug: no payload should get there).
-    pub fn from_panic(panic: &(dyn Any + Send)) -> Self {
-        let what = panic
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("no message");
-        Diagnostic {
-            error_type: "Panic".to_string(),
-            error_message: format!("the function panicked: {what}"),
-        }
-    }
+/// The error for a handler that panicked (a bug: no payload should get there). lambda_runtime
+/// would catch the panic too, but name it after a Rust type
+/// (`&alloc::boxed::Box<dyn core::any::Any + core::marker::Send>`); this keeps `Panic`.
+pub fn panic_diagnostic(panic: &(dyn Any + Send)) -> Diagnostic {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    diagnostic("Panic", format!("the function panicked: {what}"))
 }
 
 impl From<EventError> for Diagnostic {
     fn from(error: EventError) -> Self {
-        Diagnostic {
-            error_type: error.error_type().to_string(),
-            error_message: error.to_string(),
-        }
+        diagnostic(error.error_type(), error.to_string())
     }
 }
 
 impl From<NotEnoughTime> for Diagnostic {
     fn from(error: NotEnoughTime) -> Self {
-        Diagnostic {
-            error_type: "NotEnoughTime".to_string(),
-            error_message: error.to_string(),
+        diagnostic("NotEnoughTime", error.to_string())
+    }
+}
+
+/// The function as lambda_runtime runs it: its limits, and what it remembers between
+/// invocations.
+pub struct Function {
+    limits: Limits,
+    /// When the process started: a deadline before it cannot be real.
+    started: SystemTime,
+    /// Whether the log already says that deadlines are not real.
+    deadline_notice_given: AtomicBool,
+}
+
+impl Function {
+    pub fn new(limits: Limits, started: SystemTime) -> Self {
+        Function {
+            limits,
+            started,
+            deadline_notice_given: AtomicBool::new(false),
         }
+    }
+
+    /// Answers one invocation. The payload arrives as lambda_runtime received it (any valid
+    /// JSON), so that every shape gets this function's own error.
+    pub async fn invoke(&self, event: LambdaEvent<Box<RawValue>>) -> Result<Reply, Diagnostic> {
+        let time_left =
+            deadline::time_left(event.context.deadline, SystemTime::now(), self.started);
+        if let TimeLeft::Unknown(unreal) = &time_left {
+            if self.first_deadline_notice() {
+                eprintln!("calculate-pi: {unreal}");
+            }
+        }
+        let payload = event.payload.get().as_bytes();
+        let response = catch_unwind(AssertUnwindSafe(|| {
+            handle(payload, &time_left, &self.limits)
+        }))
+        .unwrap_or_else(|panic| Err(panic_diagnostic(panic.as_ref())))?;
+        Ok(reply(response::answer(
+            response,
+            self.limits.stream_above_bytes,
+        )))
+    }
+
+    /// True the first time only.
+    fn first_deadline_notice(&self) -> bool {
+        !self.deadline_notice_given.swap(true, Ordering::Relaxed)
+    }
+}
+
+/// An answer as lambda_runtime sends it.
+pub fn reply(answer: Answer) -> Reply {
+    match answer {
+        Answer::Buffered(response) => FunctionResponse::BufferedResponse(response),
+        Answer::Streamed(chunks) => FunctionResponse::StreamingResponse(StreamResponse {
+            metadata_prelude: response::streamed_prelude(),
+            stream: tokio_stream::iter(chunks.into_iter().map(Ok as ChunkOk)),
+        }),
     }
 }
 
@@ -91,9 +152,29 @@ pub fn respond(request: PiRequest, budget: Option<Duration>) -> Result<PiRespons
 mod tests {
     use super::*;
     use crate::pi::Algorithm;
+    use lambda_runtime::Context;
     use std::time::UNIX_EPOCH;
+    use tokio_stream::StreamExt;
 
     const HOUR: Option<Duration> = Some(Duration::from_secs(3600));
+
+    fn event(payload: &str, deadline_ms: u64) -> LambdaEvent<Box<RawValue>> {
+        let mut context = Context::default();
+        context.deadline = deadline_ms;
+        LambdaEvent::new(RawValue::from_string(payload.to_string()).unwrap(), context)
+    }
+
+    fn in_a_minute() -> u64 {
+        let later = SystemTime::now() + Duration::from_secs(60);
+        later.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    }
+
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
 
     #[test]
     fn handle_answers_within_a_known_deadline_or_without_one() {
@@ -102,7 +183,7 @@ mod tests {
         let no_time = TimeLeft::Known(Duration::ZERO);
         let err = handle(payload, &no_time, &limits).unwrap_err();
         assert_eq!(err.error_type, "NotEnoughTime");
-        let unknown = deadline::time_left(Some(b"600000"), UNIX_EPOCH, UNIX_EPOCH);
+        let unknown = deadline::time_left(600_000, UNIX_EPOCH, UNIX_EPOCH);
         assert!(matches!(unknown, TimeLeft::Unknown(_)));
         let response = handle(payload, &unknown, &limits).unwrap();
         assert_eq!(response.digits, 20_000);
@@ -112,11 +193,97 @@ mod tests {
     }
 
     #[test]
-    fn diagnostics_serialise_as_the_runtime_api_reads_them() {
-        let diagnostic = Diagnostic {
-            error_type: "InvalidDigits".to_string(),
-            error_message: "no".to_string(),
+    fn invoke_reads_the_deadline_from_the_context() {
+        let ten_minutes_ago = SystemTime::now() - Duration::from_secs(600);
+        let function = Function::new(Limits::default(), ten_minutes_ago);
+        block_on(async {
+            for deadline in [in_a_minute(), 0, 600_000] {
+                let reply = function.invoke(event(r#"{"digits": 5}"#, deadline)).await;
+                let Ok(FunctionResponse::BufferedResponse(response)) = reply else {
+                    panic!("{deadline}: not a buffered answer");
+                };
+                assert_eq!(response.pi, "3.1415");
+            }
+            // A real deadline that has passed refuses what cannot be done at once.
+            let past = in_a_minute() - 61_000;
+            let refused = function.invoke(event(r#"{"digits": 100000}"#, past)).await;
+            assert_eq!(refused.err().unwrap().error_type, "NotEnoughTime");
+            // With 600000 (no deadline known) the same request is computed.
+            let reply = function.invoke(event(r#"{"digits": 3000}"#, 600_000)).await;
+            assert!(reply.is_ok());
+        });
+        assert!(!function.first_deadline_notice(), "the notice was given");
+    }
+
+    #[test]
+    fn the_deadline_notice_is_given_once() {
+        let function = Function::new(Limits::default(), SystemTime::now());
+        assert!(function.first_deadline_notice());
+        assert!(!function.first_deadline_notice());
+        assert!(!function.first_deadline_notice());
+    }
+
+    #[test]
+    fn invoke_turns_bad_events_into_their_errors() {
+        let function = Function::new(Limits::default(), SystemTime::now());
+        block_on(async {
+            for (payload, error_type) in [
+                (r#"{"digits": "ten"}"#, "InvalidDigits"),
+                ("[1, 2]", "InvalidEvent"),
+                (r#"{"digits": 1e400}"#, "InvalidEvent"),
+                (r#"{"digit": 5}"#, "UnknownField"),
+            ] {
+                let err = function
+                    .invoke(event(payload, in_a_minute()))
+                    .await
+                    .err()
+                    .unwrap();
+                assert_eq!(
+                    err.error_type, error_type,
+                    "{payload}: {}",
+                    err.error_message
+                );
+            }
+        });
+    }
+
+    #[test]
+    fn an_answer_over_the_threshold_is_streamed_as_the_same_json() {
+        let limits = Limits {
+            stream_above_bytes: 25,
+            ..Limits::default()
         };
+        let function = Function::new(limits, SystemTime::now());
+        block_on(async {
+            // {"digits":1,"pi":"3"}: 21 bytes.
+            let small = function.invoke(event(r#"{"digits": 1}"#, 0)).await;
+            assert!(matches!(small, Ok(FunctionResponse::BufferedResponse(_))));
+            let Ok(FunctionResponse::StreamingResponse(streamed)) =
+                function.invoke(event(r#"{"digits": 100}"#, 0)).await
+            else {
+                panic!("not streamed");
+            };
+            assert_eq!(streamed.metadata_prelude, response::streamed_prelude());
+            let mut body = Vec::new();
+            let mut stream = streamed.stream;
+            while let Some(chunk) = stream.next().await {
+                body.extend_from_slice(&chunk.unwrap());
+            }
+            let buffered = respond(
+                PiRequest {
+                    digits: 100,
+                    algorithm: Algorithm::Spigot,
+                },
+                None,
+            )
+            .unwrap();
+            assert_eq!(body, serde_json::to_vec(&buffered).unwrap());
+        });
+    }
+
+    #[test]
+    fn diagnostics_serialise_as_the_runtime_api_reads_them() {
+        let diagnostic = diagnostic("InvalidDigits", "no".to_string());
         assert_eq!(
             serde_json::to_value(&diagnostic).unwrap(),
             serde_json::json!({"errorType": "InvalidDigits", "errorMessage": "no"})
@@ -125,12 +292,12 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_a_diagnostic_with_its_message() {
-        let caught = std::panic::catch_unwind(|| panic!("at {}", 42)).unwrap_err();
-        let diagnostic = Diagnostic::from_panic(caught.as_ref());
+        let caught = catch_unwind(|| panic!("at {}", 42)).unwrap_err();
+        let diagnostic = panic_diagnostic(caught.as_ref());
         assert_eq!(diagnostic.error_type, "Panic");
         assert!(diagnostic.error_message.contains("at 42"));
-        let caught = std::panic::catch_unwind(|| std::panic::panic_any(7)).unwrap_err();
-        assert!(Diagnostic::from_panic(caught.as_ref())
+        let caught = catch_unwind(|| std::panic::panic_any(7)).unwrap_err();
+        assert!(panic_diagnostic(caught.as_ref())
             .error_message
             .contains("no message"));
     }

@@ -9,8 +9,10 @@
 //! - [`event`] (uses `limits`, `pi`, `digit_string`) turns any JSON payload into a
 //!   [`event::PiRequest`] or a specific error,
 //! - [`deadline`] (uses `pi`) decides early when the digits cannot be done before the timeout,
-//! - [`handler`] joins them and shapes the response or the error,
-//! - [`runtime`] drives the Lambda Runtime API loop around the handler.
+//!   and which deadlines cannot be real,
+//! - [`response`] (uses nothing above) shapes the answer: buffered, or streamed in chunks,
+//! - [`handler`] joins them into what `lambda_runtime::run(service_fn(…))` calls,
+//! - [`startup`] checks the environment lambda_runtime needs and reports init errors.
 
 pub mod deadline;
 pub mod digit_string;
@@ -18,4 +20,5 @@ pub mod event;
 pub mod handler;
 pub mod limits;
 pub mod pi;
-pub mod runtime;
+pub mod response;
+pub mod startup;

@@ -1,8 +1,10 @@
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use calculate_pi::handler::Diagnostic;
-use calculate_pi::{limits::Limits, runtime};
+use calculate_pi::handler::{Diagnostic, Function};
+use calculate_pi::limits::Limits;
+use calculate_pi::startup::{self, RUNTIME_API_VAR};
+use lambda_runtime::service_fn;
 
 // musl's malloc hands every large block back to the kernel when it is freed; big-integer
 // arithmetic allocates and frees such blocks constantly, so on musl (the static Lambda build)
@@ -18,28 +20,39 @@ static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let started = SystemTime::now();
-    let api = std::env::var(runtime::RUNTIME_API_VAR).ok();
-    let client = match runtime::client(api.as_deref()) {
-        Ok(client) => client,
-        Err(error) => {
-            eprintln!("calculate-pi: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let env = |name: &str| std::env::var(name).ok();
+    // Checked before lambda_runtime reads them, which it does with `expect`.
+    if let Err(error) = startup::check_environment(env) {
+        return init_failed("Runtime.InvalidEnvironment", &error.to_string()).await;
+    }
     // A bad limit variable fails the init phase, with the message, instead of every invocation.
-    let limits = match Limits::from_env() {
+    let limits = match Limits::from_lookup(env) {
         Ok(limits) => limits,
-        Err(error) => {
-            eprintln!("calculate-pi: {error}");
-            let diagnostic = Diagnostic {
-                error_type: "InvalidConfiguration".to_string(),
-                error_message: error.to_string(),
-            };
-            runtime::report_init_error(&client, &diagnostic).await;
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return init_failed("InvalidConfiguration", &error.to_string()).await,
     };
-    let why = runtime::run(&client, &limits, started).await;
-    eprintln!("calculate-pi: {why}");
+    let function = Function::new(limits, started);
+    match lambda_runtime::run(service_fn(|event| function.invoke(event))).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("calculate-pi: the Lambda runtime stopped: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Says why the function cannot start, to the log and (when it can be reached) to the Runtime
+/// API, then exits.
+async fn init_failed(error_type: &str, message: &str) -> ExitCode {
+    eprintln!("calculate-pi: {message}");
+    let api = std::env::var(RUNTIME_API_VAR).ok();
+    if let Some(api) = api.and_then(|api| startup::runtime_api_uri(&api).ok()) {
+        let diagnostic = Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: message.to_string(),
+        };
+        if let Err(error) = startup::report_init_error(&api, &diagnostic).await {
+            eprintln!("calculate-pi: the init error could not be reported: {error}");
+        }
+    }
     ExitCode::FAILURE
 }

@@ -11,6 +11,21 @@ use calculate_pi::pi::{self, Algorithm};
 use machin::{arctan_inverse, machin};
 use num_bigint::{BigInt, BigUint};
 use num_traits::Signed;
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of the first 1,000,000 digits of pi (`"31415…"`, no point) as FLINT (python-flint
+/// 0.9.0, `arb.pi()`) and GMP/MPFR (gmpy2 2.3.2, MPFR 4.2.2, `const_pi()`) both give them,
+/// each computed with 20 digits more and cut (`benches/anchors.py` checks the same in every
+/// run). They end in …42209010610577945815.
+const SHA256_OF_A_MILLION_DIGITS: &str =
+    "387877db67fdddbde761c053c4376e0b411b10fd2b126fd8b1249963cb628877";
+
+fn sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 #[test]
 fn machin_gives_the_well_known_first_digits() {
@@ -95,4 +110,31 @@ fn two_thousand_digits_match_the_baseline() {
 #[test]
 fn the_spigot_agrees_with_chudnovsky_at_its_maximum() {
     assert_eq!(pi::spigot::digits(100_000), pi::chudnovsky::digits(100_000));
+}
+
+/// A million digits against FLINT's and MPFR's, then shorter requests as prefixes of them:
+/// around the decimal conversion's split points (256·2^j digits), where the series' merges
+/// switch to the NTT (about 22,500 digits), and where a run of six 9s (the Feynman point at
+/// decimal 762, another at 193,034) could hide a carry. About 3 s in a debug build.
+#[test]
+fn chudnovsky_matches_flint_and_mpfr_at_a_million_digits() {
+    let digits = pi::chudnovsky::digits(1_000_000);
+    assert_eq!(digits.len(), 1_000_000);
+    assert_eq!(sha256(&digits), SHA256_OF_A_MILLION_DIGITS);
+    assert_eq!(&digits[999_990..], "0577945815");
+    let boundaries = [
+        511, 512, 513, 1024, 1025, 2049, 4097, 65_537, 262_145, 22_000, 23_000, 763, 765, 768, 769,
+        193_035, 193_040, 193_041,
+    ];
+    for n in boundaries {
+        assert_eq!(pi::chudnovsky::digits(n), digits[..n], "n = {n}");
+    }
+}
+
+/// Two threads compute the same million digits as one (the machine may have one core: the
+/// threads then take turns, and the digits must not change).
+#[test]
+fn chudnovsky_on_two_threads_matches_one() {
+    let digits = pi::chudnovsky::digits_with_threads(300_000, 2);
+    assert_eq!(digits, pi::chudnovsky::digits_with_threads(300_000, 1));
 }

@@ -89,6 +89,7 @@ fn any_json_is_a_request_within_the_limits_or_a_specific_error() {
     let limits = Limits {
         max_digits_spigot: 1_000,
         max_digits_chudnovsky: 50_000,
+        ..Limits::default()
     };
     runner(2_000)
         .run(&prop_oneof![any_json(), event_like()], |event| {

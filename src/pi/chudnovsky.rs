@@ -1,138 +1,208 @@
-//! The Chudnovsky series with binary splitting, in exact integer arithmetic:
+//! The Chudnovsky series with binary splitting, in exact integer arithmetic (the `pi-arith`
+//! crate: NTT multiplication, Newton division and square root, decimal conversion):
 //!
 //! pi = 426880·√10005 / Σₖ (−1)ᵏ (6k)! (13591409 + 545140134k) / ((3k)! (k!)³ 640320³ᵏ)
 //!
 //! Each term adds about 14.18 digits. Binary splitting sums N terms as one fraction T/Q of big
 //! integers (P, Q, T over ranges of terms, merged pairwise so that the work is a few large
-//! multiplications rather than many small ones). √10005 comes as a fraction x/y from the Pell
-//! equation x² − 10005y² = 1, so the whole computation ends in a single big division: with
-//! d = n − 1 + g decimal places (g guard digits),
+//! multiplications rather than many small ones), on two threads at the top when the machine
+//! has them. Then, with b bits (the digits' bits plus guard bits),
 //!
-//! X = ⌊426880 · 10^d · x · Q / (y · T)⌋,
+//! Y = ⌊42688 · S · Q' / (T' · 2^(c−b))⌋, S = ⌊√10005 · 2^c⌋ (c = b + 32),
 //!
-//! with Q and T first cut to the leading bits that matter. X is within about one unit of
-//! pi·10^d (the floor, plus far smaller errors from x/y, the cut and the series' truncation,
-//! N > d/14.18 + 2 terms), so the first n digits are X with its last g digits dropped —
-//! unless those g digits are within a hundred units of a multiple of 10^g, where a carry could
-//! hide; then everything is recomputed with more guard digits.
+//! with Q' and T' the leading b + 64 bits of Q and T, is pi/10 · 2^b within 2 units (the floor
+//! loses under one, S, Q', T' and the series' tail together far less than one). The decimal
+//! conversion of that fraction ([`pi_arith::radix`]) returns ⌊pi/10 · 10^n⌋ — the first n
+//! digits — exactly, or refuses when the error bound cannot rule out a carry at one of its
+//! split points (a run of some 17 zeros or nines there); then everything is recomputed with
+//! twice the guard bits.
 
-use num_bigint::{BigInt, BigUint};
-use num_traits::One;
+use pi_arith::div::{div_floor, sqrt_floor_scaled};
+use pi_arith::mul::prefers_ntt;
+use pi_arith::ntt::{sums_of_products, transform_len, SHARED_TRANSFORMS_MAX_LEN};
+use pi_arith::radix::{bits_for, fraction_digits, Fraction};
+use pi_arith::Nat;
 
 /// Digits each series term contributes: log10(640320³ / (24·6·2·6)) = log10(151931373056000).
 const DIGITS_PER_TERM: f64 = 14.181647462725477;
 /// 640320³ / 24.
 const C3_OVER_24: u64 = 10_939_058_860_032_000;
 
-/// The first `n` decimal digits of pi, `"31415…"`.
+/// The first `n` decimal digits of pi, `"31415…"`, on as many threads as the machine offers
+/// (at most four: beyond that the merges' memory traffic, not the cores, limits).
 pub fn digits(n: usize) -> String {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    digits_with_threads(n, threads)
+}
+
+/// The first `n` decimal digits of pi on at most `threads` threads (1: this one only).
+pub fn digits_with_threads(n: usize, threads: usize) -> String {
     if n == 0 {
         return String::new();
     }
-    let mut guard = 12;
+    let mut guard = 64;
     loop {
-        if let Some(digits) = attempt(n, guard) {
+        if let Some(digits) = attempt(n, guard, threads.max(1)) {
             return digits;
         }
-        guard += 24;
+        guard *= 2;
     }
 }
 
-/// The first `n` digits with `guard` guard digits, or `None` if the guard digits cannot rule
-/// out a carry into the last digit asked for.
-fn attempt(n: usize, guard: usize) -> Option<String> {
-    let places = n - 1 + guard;
-    let terms = (places as f64 / DIGITS_PER_TERM) as u64 + 2;
-    let (_, q, t) = split(0, terms, false);
-    let t = t
-        .to_biguint()
-        .expect("the partial sums of the series are positive");
-    // X < 4·10^places needs about 3.32·places bits; carry 64 more through the division.
-    let bits = (places as f64 * std::f64::consts::LOG2_10) as u64 + 64;
-    // Only the leading bits of Q/T matter: Q' = Q >> s, T' = T >> s with T' ≥ 2^(bits+128)
-    // give Q/T to a relative 2^−(bits+100) (Q/T ≈ 7.4·10⁻⁸, so Q' keeps ~24 bits fewer).
-    let shift = t.bits().saturating_sub(bits + 128);
-    let (q, t) = (q >> shift, t >> shift);
-    // √10005 ≈ x/y from the Pell equation x² − 10005y² = 1, which the fundamental solution
-    // (4001, 40) powered by repeated squaring, (x, y) → (2x² − 1, 2xy), solves with twice the
-    // digits each time: x/y − √10005 = 1/(y(x + y√10005)) < 1/(200·y²). No division, no
-    // Newton iteration — and the one division left is the final one.
-    let (x, y) = pell_10005(bits / 2 + 8);
-    // X = ⌊426880 · 10^places · x · Q' / (y · T')⌋
-    let numerator = BigUint::from(10u32).pow(places as u32) * (x * 426880u32) * q;
-    let x = numerator / (y * t);
-    let text = x.to_str_radix(10);
-    debug_assert_eq!(text.len(), n + guard);
-    let (head, tail) = text.split_at(n);
-    // X lies within (pi·10^d − 1.01, pi·10^d + 0.01): its first n digits are pi's when its
-    // last g digits, as a number, are at least 1 and at most 10^g − 2. Demand a margin of a
-    // hundred: the guard digits but the last two must be neither all 0s nor all 9s.
-    let checked = &tail.as_bytes()[..guard - 2];
-    let tail_ok = checked.iter().any(|&b| b != b'0') && checked.iter().any(|&b| b != b'9');
-    tail_ok.then(|| head.to_string())
+/// The first `n` digits with `guard` guard bits, or `None` if they leave a digit undecided.
+fn attempt(n: usize, guard: u64, threads: usize) -> Option<String> {
+    let b = bits_for(n, guard);
+    // The series' tail must stay far below 2^−(b+30) relative: enough terms for b + 40 bits.
+    let terms = ((b + 40) as f64 * std::f64::consts::LOG10_2 / DIGITS_PER_TERM) as u64 + 2;
+    let c = b + 32;
+    // √10005 does not depend on the series: on a second thread it is free.
+    let (Pqt { q, t, .. }, s) = if threads > 1 {
+        std::thread::scope(|scope| {
+            let root = scope.spawn(|| sqrt_floor_scaled(10005, c));
+            let series = split(0, terms, false, threads);
+            (series, join(root))
+        })
+    } else {
+        (split(0, terms, false, 1), sqrt_floor_scaled(10005, c))
+    };
+    // Only the leading bits of Q/T matter: T' = ⌊T/2^s⌋ of b + 64 bits, Q' = ⌊Q/2^s⌋ of some
+    // 24 bits fewer (Q/T ≈ 7.4·10⁻⁸): each within a relative 2^−(b+39) of the exact ratio.
+    let shift = t.bits().saturating_sub(b + 64);
+    let (q, t) = (q.shr_ref(shift), t.shr_ref(shift));
+    let mut numerator = &s * &q;
+    numerator.mul_small(42688);
+    let y = div_floor(&numerator, &t.shl_ref(c - b));
+    let digits = fraction_digits(
+        Fraction {
+            value: y,
+            bits: b,
+            error: 2,
+        },
+        n,
+        guard,
+        threads,
+    )?;
+    Some(String::from_utf8(digits).expect("ASCII digits"))
 }
 
-/// Below this many terms a range is summed term by term with in-place scalar arithmetic:
-/// far fewer (small) allocations than splitting down to single terms.
-const LEAF_TERMS: u64 = 16;
+/// P(a, b), Q(a, b), T(a, b) of the terms a..b. The terms alternate in sign and shrink by a
+/// factor of 10^14 each, so T(a, b) has the sign of its first term, (−1)^a: every range here
+/// starts at an even term (the splits are at even offsets), so T is never negative.
+struct Pqt {
+    p: Nat,
+    q: Nat,
+    t: Nat,
+}
 
-/// P(a, b), Q(a, b), T(a, b) of the terms a..b; P only when `need_p` (it is unused at the top).
-fn split(a: u64, b: u64, need_p: bool) -> (BigUint, BigUint, BigInt) {
+/// Below this many terms a range is summed term by term with in-place scalar arithmetic.
+const LEAF_TERMS: u64 = 16;
+/// From this many terms the halves of a range, and the products of its merge, run on two
+/// threads when allowed (below it a thread costs more than it saves).
+const PARALLEL_TERMS: u64 = 1500;
+
+/// P, Q, T of the terms a..b; P only when `need_p` (it is unused at the top).
+fn split(a: u64, b: u64, need_p: bool, threads: usize) -> Pqt {
     if b - a <= LEAF_TERMS {
         return leaf(a, b);
     }
-    let m = a + (b - a) / 2;
-    let (p1, q1, t1) = split(a, m, true);
-    let (p2, q2, t2) = split(m, b, need_p);
-    // T = T1·Q2 + P1·T2, on magnitudes: no copies of the operands.
-    let (sign1, t1) = t1.into_parts();
-    let (sign2, t2) = t2.into_parts();
-    let t = BigInt::from_biguint(sign1, t1 * &q2) + BigInt::from_biguint(sign2, &p1 * t2);
-    let q = q1 * q2;
-    let p = if need_p { p1 * p2 } else { BigUint::one() };
-    (p, q, t)
+    // An even split point keeps both halves starting at even terms.
+    let m = a + (((b - a) / 2) & !1);
+    let parallel = threads > 1 && b - a >= PARALLEL_TERMS;
+    let (left, right) = if parallel {
+        std::thread::scope(|scope| {
+            let left = scope.spawn(|| split(a, m, true, threads / 2));
+            let right = split(m, b, need_p, threads - threads / 2);
+            (join(left), right)
+        })
+    } else {
+        (split(a, m, true, 1), split(m, b, need_p, 1))
+    };
+    merge(left, right, need_p, parallel)
+}
+
+/// The range a..b from a..m and m..b: P = P1·P2, Q = Q1·Q2, T = T1·Q2 + P1·T2. At NTT sizes
+/// (up to a length that bounds their memory) Q and T come from one set of transforms (Q2's serves both products, and T's sum is taken
+/// before its one inverse transform); on two threads, T's transforms run beside Q's and P's
+/// products instead.
+fn merge(left: Pqt, right: Pqt, need_p: bool, parallel: bool) -> Pqt {
+    let (p1, q1, t1) = (left.p, left.q, left.t);
+    let (p2, q2, t2) = (right.p, right.q, right.t);
+    let p_product = || if need_p { &p1 * &p2 } else { Nat::zero() };
+    let shortest = [&p1, &q1, &t1, &q2, &t2]
+        .iter()
+        .map(|x| x.limbs().len())
+        .min()
+        .unwrap_or(0);
+    let longest = q1.limbs().len().max(t1.limbs().len());
+    let longest_product = longest + q2.limbs().len();
+    if !prefers_ntt(longest, shortest) || transform_len(longest_product) > SHARED_TRANSFORMS_MAX_LEN
+    {
+        let (q, t) = (&q1 * &q2, &(&t1 * &q2) + &(&p1 * &t2));
+        return Pqt {
+            p: p_product(),
+            q,
+            t,
+        };
+    }
+    let (p1s, q1s, t1s, q2s, t2s) = (p1.limbs(), q1.limbs(), t1.limbs(), q2.limbs(), t2.limbs());
+    if parallel {
+        let t_sum = || {
+            let mut t = sums_of_products(&[t1s, q2s, p1s, t2s], &[&[(0, 1), (2, 3)]]);
+            t.pop().expect("one sum")
+        };
+        let (t, (q, p)) = std::thread::scope(|scope| {
+            let t = scope.spawn(t_sum);
+            let q_and_p = (&q1 * &q2, p_product());
+            (join(t), q_and_p)
+        });
+        Pqt { p, q, t }
+    } else {
+        let mut qt = sums_of_products(&[q1s, q2s, t1s, p1s, t2s], &[&[(0, 1)], &[(2, 1), (3, 4)]]);
+        let t = qt.pop().expect("two sums");
+        let q = qt.pop().expect("two sums");
+        Pqt {
+            p: p_product(),
+            q,
+            t,
+        }
+    }
+}
+
+/// A scoped thread's result; its panic, if any, continues in this thread.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// P, Q, T of the terms a..b, adding one term k at a time to (P, Q, T):
 /// T ← T·q(k) ± P·p(k)·(13591409 + 545140134k), P ← P·p(k), Q ← Q·q(k), where
 /// p(k) = (6k−5)(2k−1)(6k−1), q(k) = k³·640320³/24 (and p(0) = q(0) = 1), the sign (−1)^k.
-fn leaf(a: u64, b: u64) -> (BigUint, BigUint, BigInt) {
-    let mut p = BigUint::one();
-    let mut q = BigUint::one();
-    let mut t = BigInt::default();
+fn leaf(a: u64, b: u64) -> Pqt {
+    let mut p = Nat::from(1);
+    let mut q = Nat::from(1);
+    let mut t = Nat::zero();
     for k in a..b {
         if k > 0 {
             // k³ < 2^64 for k below 2.6 million: far beyond any digit limit.
             let k_cubed = k.checked_pow(3).expect("term index below 2.6 million");
-            t *= k_cubed;
-            t *= C3_OVER_24;
-            q *= k_cubed;
-            q *= C3_OVER_24;
-            p *= (6 * k - 5) * (2 * k - 1);
-            p *= 6 * k - 1;
+            t.mul_small(k_cubed);
+            t.mul_small(C3_OVER_24);
+            q.mul_small(k_cubed);
+            q.mul_small(C3_OVER_24);
+            p.mul_small((6 * k - 5) * (2 * k - 1));
+            p.mul_small(6 * k - 1);
         }
-        let term = BigInt::from(&p * (13_591_409u64 + 545_140_134u64 * k));
+        let mut term = p.clone();
+        term.mul_small(13_591_409 + 545_140_134 * k);
+        // The partial sums from an even a are positive too.
         if k % 2 == 1 {
-            t -= &term;
+            t.sub_assign_limbs(term.limbs());
         } else {
-            t += &term;
+            t.add_assign_limbs(term.limbs());
         }
     }
-    (p, q, t)
-}
-
-/// The solution (x, y) of x² − 10005·y² = 1 reached by squaring (4001 + 40√10005) until y has
-/// at least `bits` bits.
-fn pell_10005(bits: u64) -> (BigUint, BigUint) {
-    let mut x = BigUint::from(4001u32);
-    let mut y = BigUint::from(40u32);
-    while y.bits() < bits {
-        // (x + y√D)² = (x² + Dy²) + 2xy√D, and x² + Dy² = 2x² − 1.
-        let xy = &x * &y;
-        x = ((&x * &x) << 1u32) - 1u32;
-        y = xy << 1u32;
-    }
-    (x, y)
+    Pqt { p, q, t }
 }
 
 #[cfg(test)]
@@ -148,19 +218,38 @@ mod tests {
     }
 
     #[test]
-    fn pell_solutions_solve_the_equation() {
-        for bits in [1, 20, 100, 1000] {
-            let (x, y) = pell_10005(bits);
-            assert!(y.bits() >= bits);
-            assert_eq!(&x * &x, &y * &y * 10005u32 + 1u32);
+    fn agrees_with_the_spigot() {
+        let reference = super::super::spigot::digits(1200);
+        for n in (1..=1200)
+            .step_by(37)
+            .chain([511, 512, 513, 1000, 1199, 1200])
+        {
+            assert_eq!(digits(n), reference[..n], "n = {n}");
         }
     }
 
+    /// With almost no guard bits the conversion often cannot decide a digit: it must then
+    /// refuse (and the caller retry), never answer wrong digits.
     #[test]
-    fn agrees_with_the_spigot() {
-        let reference = super::super::spigot::digits(1200);
-        for n in (1..=1200).step_by(37).chain([1000, 1199, 1200]) {
-            assert_eq!(digits(n), reference[..n], "n = {n}");
+    fn too_few_guard_bits_refuse_rather_than_lie() {
+        let reference = super::super::spigot::digits(3000);
+        let mut refused = 0;
+        for n in (600..3000).step_by(97) {
+            match attempt(n, 2, 1) {
+                Some(digits) => assert_eq!(digits, reference[..n], "n = {n}"),
+                None => refused += 1,
+            }
         }
+        assert!(
+            refused > 0,
+            "two guard bits should leave some digit undecided"
+        );
+    }
+
+    #[test]
+    fn threads_do_not_change_the_digits() {
+        let one = digits_with_threads(30_000, 1);
+        assert_eq!(digits_with_threads(30_000, 2), one);
+        assert_eq!(digits_with_threads(30_000, 3), one);
     }
 }

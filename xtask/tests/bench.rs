@@ -86,6 +86,18 @@ fn bench_writes_the_report_and_charts_of_a_real_run() {
     let chudnovsky: Vec<u64> = results.chudnovsky.iter().map(|c| c.digits).collect();
     assert_eq!(chudnovsky, [500, 20_000]);
     assert_eq!(results.chudnovsky_in_process.len(), 2);
+    // FLINT and MPFR beside Chudnovsky at both digit counts, one run each, the same digits.
+    let anchored: Vec<u64> = results.anchors.iter().map(|a| a.digits).collect();
+    assert_eq!(anchored, [500, 20_000]);
+    for anchors in &results.anchors {
+        for kind in [
+            ProgramKind::ChudnovskyMusl,
+            ProgramKind::Flint,
+            ProgramKind::Mpfr,
+        ] {
+            assert!(anchors.median(kind).is_some_and(|ms| ms > 0.0), "{kind:?}");
+        }
+    }
     assert_eq!(x86.one_digit_ms.len(), 2);
     assert!(x86.one_digit_ms.iter().all(|ms| *ms > 0.0));
     assert_eq!(results.reference_sha256.as_deref().map(str::len), Some(64));
@@ -96,6 +108,9 @@ fn bench_writes_the_report_and_charts_of_a_real_run() {
     for says in [
         "x86_64 (native)".to_string(),
         "### Targets".to_string(),
+        "### Chudnovsky beside FLINT and GMP/MPFR".to_string(),
+        "not measured: this run put Chudnovsky beside FLINT at 500 digits and 20,000 digits"
+            .to_string(),
         "not measured: this run computed 500 digits".to_string(),
         format!(
             "{} ({}–{})",

@@ -883,19 +883,17 @@ fn a_glibc_arm64_bootstrap_runs_under_qemu() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Odd deadline headers: a deadline that cannot be real means "no deadline" to the function.
+// Odd deadline headers. A number that cannot be a real deadline (`0`, a relative `600000`)
+// reaches the handler, which reads it as "no deadline"; no number at all never does:
+// lambda_runtime ends the process first (a missing header panics, one that is not a number
+// stops its loop), so each invocation is a Runtime.ExitError and the next one starts cold.
 
 #[test]
 fn the_function_answers_under_deadline_headers_that_cannot_be_real() {
     use emulator::DeadlineHeader;
     let zip = zip(Arch::X86_64);
-    for header in [
-        DeadlineHeader::Zero,
-        DeadlineHeader::Relative,
-        DeadlineHeader::Garbage,
-        DeadlineHeader::Omit,
-    ] {
-        // 600 s: the relative header is then 600000 (or just under), as one emulator sends.
+    for header in [DeadlineHeader::Zero, DeadlineHeader::Relative] {
+        // 600 s: the relative header is then 600000 (or just under), as cargo-lambda sends.
         let config = FunctionConfig {
             deadline_header: header,
             ..config(Duration::from_secs(600))
@@ -913,21 +911,79 @@ fn the_function_answers_under_deadline_headers_that_cannot_be_real() {
 }
 
 #[test]
+fn lambda_runtime_ends_the_process_without_a_deadline_number() {
+    use emulator::DeadlineHeader;
+    let zip = zip(Arch::X86_64);
+    for (header, exit, says) in [
+        (
+            DeadlineHeader::Garbage,
+            "exit status 1",
+            "calculate-pi: the Lambda runtime stopped: invalid digit found in string",
+        ),
+        (
+            DeadlineHeader::Omit,
+            "exit status 101",
+            "missing lambda-runtime-deadline-ms header",
+        ),
+    ] {
+        let config = FunctionConfig {
+            deadline_header: header,
+            ..config(Duration::from_secs(60))
+        };
+        let mut sandbox = Sandbox::new(&FunctionCode::Zip(zip.clone()), config).unwrap();
+        block_on(async {
+            for _ in 0..2 {
+                let invocation = sandbox.invoke(br#"{"digits": "20"}"#).await.unwrap();
+                assert!(invocation.is_cold(), "{header:?}: every process ends");
+                assert_eq!(
+                    invocation.outcome,
+                    Outcome::RuntimeExit { exit: exit.into() },
+                    "{header:?}: {}",
+                    invocation.log_text()
+                );
+                let (error_type, _) = error_body(&invocation);
+                assert_eq!(error_type, "Runtime.ExitError");
+                assert!(
+                    invocation.log_text().contains(says),
+                    "{header:?}: {}",
+                    invocation.log_text()
+                );
+            }
+            sandbox.shutdown().await;
+        });
+    }
+}
+
+#[test]
 fn invoke_sends_the_deadline_header_asked_for() {
-    for header in ["zero", "garbage", "omit", "relative"] {
+    for header in ["zero", "relative", "garbage", "omit"] {
         let output = xtask(["invoke", "--zip"])
             .arg(zip(Arch::X86_64))
             .args(["--payload", r#"{"digits": "50"}"#, "--timeout", "600"])
             .args(["--deadline-header", header])
             .output();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{header}: {stderr}");
         let body: Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(
-            body["pi"].as_str().unwrap().replace('.', ""),
-            pi_digits(50),
-            "{header}"
-        );
+        match header {
+            // Numbers that cannot be deadlines: answered, and said so in the log.
+            "zero" | "relative" => {
+                assert!(output.status.success(), "{header}: {stderr}");
+                assert_eq!(
+                    body["pi"].as_str().unwrap().replace('.', ""),
+                    pi_digits(50),
+                    "{header}"
+                );
+                assert!(
+                    stderr.contains("calculate-pi: Lambda-Runtime-Deadline-Ms"),
+                    "{header}: {stderr}"
+                );
+            }
+            // No number: lambda_runtime ends the process before the handler runs.
+            _ => {
+                assert_eq!(output.status.code(), Some(1), "{header}: {stderr}");
+                assert_eq!(body["errorType"], "Runtime.ExitError", "{header}");
+            }
+        }
     }
     let refused = xtask(["invoke", "--zip"])
         .arg(zip(Arch::X86_64))

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::results::{InvocationFigures, ProgramKind, ProgramRuns};
+use super::results::{AnchorRuns, InvocationFigures, ProgramKind, ProgramRuns};
 use lambda_kit::command;
 use lambda_kit::emulator::{Invocation, Sandbox};
 
@@ -217,6 +217,49 @@ pub fn runner_command(runner: &Path, algorithm: &str, digits: u64) -> Command {
         .current_dir(repository_root())
         .args([algorithm, &digits.to_string()]);
     command
+}
+
+/// The anchors' script: `python benches/anchors.py worker <flint|mpfr> <digits> 1 1` times one
+/// run of the library on one thread in a fresh process and prints a runner's JSON line.
+pub const ANCHORS_SCRIPT: &str = "benches/anchors.py";
+
+/// The function's Chudnovsky (in-process, musl, one thread), FLINT and MPFR at `digits`, `runs`
+/// runs each, every run a fresh process; the libraries' digits checked against Chudnovsky's.
+pub fn time_anchors(runner: &Path, python: &Path, digits: u64, runs: u32) -> Result<AnchorRuns> {
+    let (chudnovsky, sha) = time_program(
+        ProgramKind::ChudnovskyMusl,
+        || {
+            let mut command = runner_command(runner, "chudnovsky", digits);
+            command.args(["--threads", "1"]);
+            command
+        },
+        runs,
+        digits,
+        None,
+    )?;
+    let mut programs = vec![chudnovsky];
+    for (kind, library) in [(ProgramKind::Flint, "flint"), (ProgramKind::Mpfr, "mpfr")] {
+        let (library_runs, _) = time_program(
+            kind,
+            || {
+                let mut command = Command::new(python);
+                command.current_dir(repository_root()).args([
+                    ANCHORS_SCRIPT,
+                    "worker",
+                    library,
+                    &digits.to_string(),
+                    "1",
+                    "1",
+                ]);
+                command
+            },
+            runs,
+            digits,
+            Some(&sha),
+        )?;
+        programs.push(library_runs);
+    }
+    Ok(AnchorRuns { digits, programs })
 }
 
 /// `node benches/spigot.js <digits>`.

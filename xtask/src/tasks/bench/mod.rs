@@ -27,7 +27,7 @@ use lambda_kit::validate;
 use lambda_kit::workspace::settings::SettingsFlags;
 use lambda_kit::workspace::FunctionArgs;
 
-use crate::repository::repository_root;
+use crate::repository::{repository_root, Venv};
 use measure::BENCHMARKED_PACKAGE;
 
 use results::{BenchResults, ChudnovskyRuns, FunctionRuns, Machine, ProgramKind, Settings};
@@ -267,6 +267,21 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         )?;
         results.chudnovsky_in_process = vec![musl_runs, glibc_runs];
         results.chudnovsky_reference_sha256 = Some(sha);
+
+        let python = Venv::Test.program("python")?;
+        for digits in [args.digits, args.chudnovsky_digits] {
+            eprintln!(
+                "Chudnovsky beside FLINT and MPFR at {} digits ({} run(s) each, one thread)",
+                report::with_commas(digits),
+                args.baseline_runs
+            );
+            results.anchors.push(measure::time_anchors(
+                &musl,
+                &python,
+                digits,
+                args.baseline_runs,
+            )?);
+        }
     }
 
     // The function, through the emulator.

@@ -27,6 +27,9 @@ pub struct BenchResults {
     /// bootstrap's time is the computation, and how much the C library's allocator weighs.
     #[serde(default)]
     pub chudnovsky_in_process: Vec<ProgramRuns>,
+    /// Chudnovsky beside FLINT and MPFR at the spigot's digit count and the larger one.
+    #[serde(default)]
+    pub anchors: Vec<AnchorRuns>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -152,6 +155,10 @@ pub enum ProgramKind {
     ChudnovskyMusl,
     /// The same, glibc.
     ChudnovskyGlibc,
+    /// FLINT (python-flint): `arb.pi()` and its decimal string, an anchor.
+    Flint,
+    /// GMP/MPFR (gmpy2): `const_pi()` and `digits(10, n)`, an anchor.
+    Mpfr,
 }
 
 impl ProgramKind {
@@ -163,6 +170,8 @@ impl ProgramKind {
             ProgramKind::Node => "JavaScript BigInt (node)",
             ProgramKind::ChudnovskyMusl => "Chudnovsky in-process, musl",
             ProgramKind::ChudnovskyGlibc => "Chudnovsky in-process, glibc",
+            ProgramKind::Flint => "FLINT arb.pi() + decimal string (python-flint)",
+            ProgramKind::Mpfr => "GMP/MPFR const_pi() + digits (gmpy2)",
         }
     }
 }
@@ -184,7 +193,34 @@ impl ProgramRuns {
     }
 }
 
+/// The function's Chudnovsky (in-process, musl, one thread) beside FLINT and MPFR (one thread
+/// each) at one digit count: every program in a fresh process per run, the same digits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnchorRuns {
+    pub digits: u64,
+    pub programs: Vec<ProgramRuns>,
+}
+
+impl AnchorRuns {
+    pub fn median(&self, kind: ProgramKind) -> Option<f64> {
+        self.programs
+            .iter()
+            .find(|p| p.kind == kind)
+            .and_then(ProgramRuns::summary)
+            .map(|s| s.median)
+    }
+
+    /// Chudnovsky's median time over `anchor`'s (below 1: Chudnovsky is faster).
+    pub fn ratio_to(&self, anchor: ProgramKind) -> Option<f64> {
+        Some(self.median(ProgramKind::ChudnovskyMusl)? / self.median(anchor)?)
+    }
+}
+
 impl BenchResults {
+    pub fn anchors_at(&self, digits: u64) -> Option<&AnchorRuns> {
+        self.anchors.iter().find(|a| a.digits == digits)
+    }
+
     pub fn function(&self, arch: &str) -> Option<&FunctionRuns> {
         self.functions.iter().find(|f| f.arch == arch)
     }
