@@ -9,6 +9,7 @@
 //! - [`artifact`]: the checked binary, the deployment zip and the OCI image.
 //! - [`command`]: one way to describe, print and run every external command.
 //! - [`aws`]: the `aws` CLI commands the kit prints and runs.
+//! - [`events`]: the event a local run sends, and the kit's example events.
 //! - [`emulator`]: a local Lambda execution environment (Runtime API, sandboxes, reports).
 //! - [`template`]: CloudFormation and SAM templates of the functions.
 
@@ -20,6 +21,7 @@ pub mod builder;
 pub mod command;
 pub mod emulator;
 pub mod error;
+pub mod events;
 pub mod paths;
 pub mod pipeline;
 pub mod runtime;

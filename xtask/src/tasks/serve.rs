@@ -6,6 +6,9 @@
 //!     --payload '{"digits": "10_000"}' out.json
 //! ```
 //!
+//! The printed command sends the function's own event (`[package.metadata.lambda.invoke]`), or
+//! the one `--event`/`--payload` names, else `{}`.
+//!
 //! Up to `--concurrency` execution environments serve the invocations, each its own bootstrap
 //! process with its own cold start; past that, synchronous invocations get Lambda's 429
 //! `TooManyRequestsException` and asynchronous ones wait. An environment idle for
@@ -17,10 +20,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::repository::BENCHMARK_EVENT;
 use lambda_kit::aws;
 use lambda_kit::command::{self, ShellArgs};
 use lambda_kit::emulator::{self, invoke_api, pool::Pool, FunctionCode, PreparedCode};
+use lambda_kit::events::{self, EventArgs};
 use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
 
 #[derive(Debug, Clone, Args)]
@@ -45,6 +48,9 @@ pub struct ServeArgs {
     /// The shell of the printed invoke command.
     #[command(flatten)]
     pub shell: ShellArgs,
+    /// The event the printed invoke command sends.
+    #[command(flatten)]
+    pub event: EventArgs,
 }
 
 /// The invoke command for the server at `address`, for the installed CLI (both forms when its
@@ -53,6 +59,7 @@ pub struct ServeArgs {
 pub fn invoke_hint(
     address: std::net::SocketAddr,
     function_name: &str,
+    payload: &str,
     region: &str,
     installed: Option<aws::cli::CliMajor>,
 ) -> aws::cli::InvokeHint {
@@ -60,17 +67,21 @@ pub fn invoke_hint(
         region: Some(region.to_string()),
         endpoint_url: Some(format!("http://{address}")),
     };
-    aws::cli::InvokeHint::with_payload(function_name, BENCHMARK_EVENT, &globals, installed).map(
-        |c| {
-            c.env("AWS_ACCESS_KEY_ID", "local")
-                .env("AWS_SECRET_ACCESS_KEY", "local")
-        },
-    )
+    aws::cli::InvokeHint::with_payload(function_name, payload, &globals, installed).map(|c| {
+        c.env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+    })
 }
 
 pub fn run(args: &ServeArgs) -> Result<()> {
     require_linux_host("serve")?;
+    if let Some(given) = args.event.source() {
+        given.bytes()?;
+    }
     let local = args.code.resolve(&args.function.settings, "serve")?;
+    let payload = events::choose(&args.event, local.event.as_ref())
+        .text()
+        .context("reading the function's event ([package.metadata.lambda.invoke])")?;
     let shell = args.shell.shell();
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let files_dir = match &local.code {
@@ -112,8 +123,8 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             args.concurrency,
             args.idle_timeout,
         );
-        let hint =
-            invoke_hint(address, &function_name, &region, installed).place_files(&files_dir, &cwd);
+        let hint = invoke_hint(address, &function_name, &payload, &region, installed)
+            .place_files(&files_dir, &cwd);
         command::write_files(hint.commands(), shell)?;
         println!("\n{}", hint.render(shell)?);
         println!("Press Ctrl-C to stop.");

@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use crate::builder::BuildArgs;
 use crate::emulator::{DeadlineHeader, FunctionCode, FunctionConfig};
 use crate::error::{bail, Failure};
+use crate::events::EventSource;
 use crate::pipeline::{Error, Lambda, Result};
 use crate::workspace::settings::{FunctionSettings, SettingsFlags};
 use crate::workspace::{Function, FunctionArgs};
@@ -56,6 +57,8 @@ pub struct LocalFunction {
     pub settings: FunctionSettings,
     /// The `[*.metadata.lambda.env]` variables, for local runs only.
     pub local_env: BTreeMap<String, String>,
+    /// The event its `[*.metadata.lambda.invoke]` table names, if any.
+    pub event: Option<EventSource>,
 }
 
 impl CodeArgs {
@@ -102,6 +105,7 @@ impl CodeArgs {
         Ok(LocalFunction {
             code,
             settings,
+            event: function.event,
             local_env,
         })
     }

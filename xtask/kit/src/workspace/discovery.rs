@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::{Metadata, Package};
 use serde_json::Value;
 
+use crate::events::{self, EventSource};
 use crate::workspace::settings::{self, DeploySettings, FunctionSettings, Origin, SettingsFlags};
 use crate::workspace::{Error, Result};
 
@@ -26,6 +27,9 @@ pub struct Function {
     pub deploy: DeploySettings,
     /// Variables of the `env` tables beside `deploy`: local runs only (invoke, serve).
     pub local_env: std::collections::BTreeMap<String, String>,
+    /// The event its `invoke` table names (the most specific level's), for local runs and
+    /// printed invoke commands.
+    pub event: Option<EventSource>,
 }
 
 impl Function {
@@ -52,7 +56,13 @@ impl Function {
             manifest_path,
             deploy: DeploySettings::default(),
             local_env: Default::default(),
+            event: None,
         }
+    }
+
+    /// The event a run of it sends when no flag names one: its own, else `{}`.
+    pub fn default_event(&self) -> EventSource {
+        self.event.clone().unwrap_or(EventSource::Empty)
     }
 }
 
@@ -111,11 +121,12 @@ pub fn discover(metadata: &Metadata) -> Result<Discovered> {
     })
 }
 
-/// The `deploy` and `env` tables of one level.
+/// The `deploy`, `env` and `invoke` tables of one level.
 #[derive(Debug, Clone, Default)]
 struct Level {
     deploy: DeploySettings,
     env: std::collections::BTreeMap<String, String>,
+    event: Option<EventSource>,
 }
 
 /// `lambda` is the level's table: `[workspace.metadata.lambda]`, `[package.metadata.lambda]` or
@@ -150,6 +161,14 @@ fn read_level(
         level.env = settings::read_deploy_table(&wrapped, &origin, base)?
             .settings
             .env;
+    }
+    if let Some(invoke) = lambda.get("invoke") {
+        level.event = events::read_invoke_table(invoke, base).map_err(|problem| {
+            settings::Error::Invalid {
+                at: format!("{}: [{table}.invoke]", manifest.display()),
+                problem,
+            }
+        })?;
     }
     Ok(level)
 }
@@ -186,6 +205,9 @@ fn functions_of(
                 .deploy
                 .over(&package_level.deploy.over(&workspace.deploy)),
             local_env,
+            event: (bin_level.event.clone())
+                .or_else(|| package_level.event.clone())
+                .or_else(|| workspace.event.clone()),
         });
     }
     Ok(functions)
@@ -258,6 +280,7 @@ mod tests {
             manifest_path: PathBuf::from(format!("/ws/{package}/Cargo.toml")),
             deploy: DeploySettings::default(),
             local_env: Default::default(),
+            event: None,
         }
     }
 
