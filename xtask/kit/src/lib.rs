@@ -11,6 +11,7 @@
 //! - [`aws`]: the `aws` CLI commands the kit prints and runs.
 //! - [`events`]: the event a local run sends, and the kit's example events.
 //! - [`emulator`]: a local Lambda execution environment (Runtime API, sandboxes, reports).
+//! - [`scaffold`]: `new`'s function packages, from templates.
 //! - [`template`]: CloudFormation and SAM templates of the functions.
 
 pub mod arch;
@@ -25,6 +26,7 @@ pub mod events;
 pub mod paths;
 pub mod pipeline;
 pub mod runtime;
+pub mod scaffold;
 pub mod template;
 pub mod tools;
 pub mod validate;
