@@ -12,6 +12,7 @@
 //! - [`events`]: the event a local run sends, and the kit's example events.
 //! - [`emulator`]: a local Lambda execution environment (Runtime API, sandboxes, reports).
 //! - [`scaffold`]: `new`'s function packages, from templates.
+//! - [`watch`]: the source changes `serve --watch` rebuilds on.
 //! - [`template`]: CloudFormation and SAM templates of the functions.
 
 pub mod arch;
@@ -30,4 +31,5 @@ pub mod scaffold;
 pub mod template;
 pub mod tools;
 pub mod validate;
+pub mod watch;
 pub mod workspace;

@@ -95,6 +95,18 @@ impl CodeArgs {
             }
             (None, None) => unreachable!("without a given file the function was found or failed"),
         };
+        Ok(LocalFunction::of(code, function, settings, flags))
+    }
+}
+
+impl LocalFunction {
+    /// `code` run with the settings of `function`.
+    pub fn of(
+        code: FunctionCode,
+        function: Function,
+        settings: FunctionSettings,
+        flags: &SettingsFlags,
+    ) -> LocalFunction {
         // Flags come first, then the local `env` tables, then the deploy settings.
         let flagged: BTreeSet<&String> = flags.env.iter().map(|(k, _)| k).collect();
         let local_env = function
@@ -102,12 +114,12 @@ impl CodeArgs {
             .into_iter()
             .filter(|(k, _)| !flagged.contains(k))
             .collect();
-        Ok(LocalFunction {
+        LocalFunction {
             code,
             settings,
             event: function.event,
             local_env,
-        })
+        }
     }
 }
 
