@@ -138,7 +138,7 @@ mod tests {
             .await
             .expect("a change within 10 s")
             .unwrap();
-        assert_eq!(batch, [file.clone()]);
+        assert_eq!(batch, std::slice::from_ref(&file));
         // Reading it (as cargo reads its manifests) is no change.
         std::fs::read(&file).unwrap();
         let quiet = tokio::time::timeout(DEBOUNCE * 5, watch.changes.recv()).await;
