@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use xtask::tasks::{
-    bench, bench_serve, clean, deploy, image, invoke, package, serve, setup, template, test,
+    bench, bench_serve, clean, deploy, image, invoke, new, package, serve, setup, template, test,
 };
 
 const MAKE_TARGETS: &str = "\
@@ -36,6 +36,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
+    /// Create a new function package at PATH (JSON, --http, --event-type KIND or --extension),
+    /// ready to invoke, serve and deploy; it joins the workspace above PATH.
+    New(new::NewArgs),
     /// Build the function and zip it as bootstrap into dist/lambda-<arch>.zip.
     Package(package::PackageArgs),
     /// Package, then create the function or update its code with the aws CLI, and check the
@@ -73,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
     match Cli::parse().task {
+        Task::New(args) => new::run(&args),
         Task::Package(args) => package::run(&args),
         Task::Deploy(args) => deploy::run(&args),
         Task::Image(args) => image::run(&args),

@@ -9,7 +9,10 @@
 //! - [`artifact`]: the checked binary, the deployment zip and the OCI image.
 //! - [`command`]: one way to describe, print and run every external command.
 //! - [`aws`]: the `aws` CLI commands the kit prints and runs.
+//! - [`events`]: the event a local run sends, and the kit's example events.
 //! - [`emulator`]: a local Lambda execution environment (Runtime API, sandboxes, reports).
+//! - [`scaffold`]: `new`'s function packages, from templates.
+//! - [`watch`]: the source changes `serve --watch` rebuilds on.
 //! - [`template`]: CloudFormation and SAM templates of the functions.
 
 pub mod arch;
@@ -20,10 +23,13 @@ pub mod builder;
 pub mod command;
 pub mod emulator;
 pub mod error;
+pub mod events;
 pub mod paths;
 pub mod pipeline;
 pub mod runtime;
+pub mod scaffold;
 pub mod template;
 pub mod tools;
 pub mod validate;
+pub mod watch;
 pub mod workspace;

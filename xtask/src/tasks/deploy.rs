@@ -72,7 +72,9 @@ pub fn run(args: &DeployArgs) -> Result<()> {
         None => lambda.package(None)?,
     };
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let deployment = Deployment::new(&zip, &lambda.settings, &args.aws, &cwd);
+    let deployment = Deployment::new(&zip, &lambda.settings, &args.aws, &cwd).with_invoke_payload(
+        lambda_kit::pipeline::report::invoke_payload(&lambda.function),
+    );
     let shell = args.shell.shell();
     let flags = UrlLevel {
         enabled: args.function_url.then_some(true),

@@ -6,16 +6,14 @@
 //! without the HTTP integration prelude and its eight NUL bytes (`streaming::write_body`).
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use lambda_kit::emulator::{self, streaming, FunctionCode, Invocation, Sandbox};
+use lambda_kit::events::{self, EventArgs};
 use lambda_kit::paths;
 use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
-
-use crate::repository::BENCHMARK_EVENT;
 
 #[derive(Debug, Clone, Args)]
 pub struct InvokeArgs {
@@ -23,12 +21,9 @@ pub struct InvokeArgs {
     pub code: CodeArgs,
     #[command(flatten)]
     pub function: RunArgs,
-    /// The event, as JSON [default: {"digits": "10_000"}, the benchmark event].
-    #[arg(long, conflicts_with = "payload_file")]
-    pub payload: Option<String>,
-    /// Read the event from this file.
-    #[arg(long)]
-    pub payload_file: Option<PathBuf>,
+    /// The event sent.
+    #[command(flatten)]
+    pub event: EventArgs,
     /// Invoke this many times in a row against the same process (the first is cold).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub count: u32,
@@ -36,8 +31,18 @@ pub struct InvokeArgs {
 
 pub fn run(args: &InvokeArgs) -> Result<()> {
     require_linux_host("invoke")?;
-    let payload = read_payload(args.payload.as_deref(), args.payload_file.as_deref())?;
+    // A bad event given on the command line stops the run before anything is built.
+    if let Some(given) = args.event.source() {
+        given.bytes()?;
+    }
     let local = args.code.resolve(&args.function.settings, "invoke")?;
+    let event = events::choose(&args.event, local.event.as_ref());
+    let payload = event
+        .bytes()
+        .context("reading the function's event ([package.metadata.lambda.invoke])")?;
+    if args.event.source().is_none() {
+        eprintln!("Sending {}", event.describe());
+    }
     let code = &local.code;
     let mut sandbox = Sandbox::new(code, args.function.config(&local))?;
     describe(code, &sandbox);
@@ -97,22 +102,6 @@ fn describe(code: &FunctionCode, sandbox: &Sandbox) {
     );
 }
 
-/// The payload from `--payload`, `--payload-file` or the benchmark event; it must be JSON, as
-/// Lambda refuses anything else.
-pub fn read_payload(payload: Option<&str>, file: Option<&Path>) -> Result<Vec<u8>> {
-    let bytes = match (payload, file) {
-        (Some(text), _) => text.as_bytes().to_vec(),
-        (None, Some(path)) => {
-            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
-        }
-        (None, None) => BENCHMARK_EVENT.as_bytes().to_vec(),
-    };
-    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-        bail!("the payload is not JSON ({error}); Lambda only accepts a JSON event");
-    }
-    Ok(bytes)
-}
-
 /// The log, and the end of the response: what failed before answering is printed as Lambda
 /// answers it (the error JSON); an answer was printed as it came.
 fn print_invocation(invocation: &Invocation, answered: bool, several: bool) -> Result<()> {
@@ -153,29 +142,5 @@ fn summarize(invocations: &[Invocation]) -> Result<()> {
             last.outcome.error_type().unwrap_or("an error"),
             String::from_utf8_lossy(&last.response)
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payloads_default_to_the_benchmark_event_and_must_be_json() {
-        assert_eq!(
-            read_payload(None, None).unwrap(),
-            BENCHMARK_EVENT.as_bytes()
-        );
-        assert_eq!(
-            read_payload(Some(r#"{"digits": 5}"#), None).unwrap(),
-            br#"{"digits": 5}"#
-        );
-        let err = read_payload(Some("{digits: 5}"), None).unwrap_err();
-        assert!(err.to_string().contains("not JSON"), "{err}");
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("event.json");
-        std::fs::write(&file, "[1]").unwrap();
-        assert_eq!(read_payload(None, Some(&file)).unwrap(), b"[1]");
-        assert!(read_payload(None, Some(&dir.path().join("missing"))).is_err());
     }
 }

@@ -8,6 +8,7 @@ pub mod clean;
 pub mod deploy;
 pub mod image;
 pub mod invoke;
+pub mod new;
 pub mod package;
 pub mod serve;
 pub mod setup;

@@ -115,8 +115,9 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             println!();
         }
         let commands = ZipCommands::new(&z.zip, &z.settings, &cwd);
-        let invoke = InvokeHint::new(
+        let invoke = InvokeHint::with_payload(
             &z.settings.function_name,
+            &report::invoke_payload(&z.function),
             &GlobalOptions::default(),
             installed,
         )

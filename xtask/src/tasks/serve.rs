@@ -6,6 +6,9 @@
 //!     --payload '{"digits": "10_000"}' out.json
 //! ```
 //!
+//! The printed command sends the function's own event (`[package.metadata.lambda.invoke]`), or
+//! the one `--event`/`--payload` names, else `{}`.
+//!
 //! Up to `--concurrency` execution environments serve the invocations, each its own bootstrap
 //! process with its own cold start; past that, synchronous invocations get Lambda's 429
 //! `TooManyRequestsException` and asynchronous ones wait. An environment idle for
@@ -22,13 +25,16 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::repository::BENCHMARK_EVENT;
 use lambda_kit::aws;
+use lambda_kit::builder::Profile;
 use lambda_kit::command::{self, ShellArgs};
 use lambda_kit::emulator::front_door::{FrontDoor, URL_PREFIX};
 use lambda_kit::emulator::http_event::{self, HttpEventKind};
 use lambda_kit::emulator::{self, invoke_api, pool::Pool, FunctionCode, PreparedCode};
-use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, RunArgs};
+use lambda_kit::events::{self, EventArgs};
+use lambda_kit::paths;
+use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, LocalFunction, RunArgs};
+use lambda_kit::pipeline::Lambda;
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -57,6 +63,14 @@ pub struct ServeArgs {
     /// The shell of the printed invoke command.
     #[command(flatten)]
     pub shell: ShellArgs,
+    /// The event the printed invoke command sends.
+    #[command(flatten)]
+    pub event: EventArgs,
+    /// Rebuild on each source change (profile lambda-dev: release without LTO, 16 codegen
+    /// units, incremental; the zip's target) and swap the sandboxes once their invocations
+    /// finish; a failed build keeps the previous code answering.
+    #[arg(long, conflicts_with_all = ["zip", "bootstrap", "rebuild"])]
+    pub watch: bool,
 }
 
 /// The invoke command for the server at `address`, for the installed CLI (both forms when its
@@ -65,6 +79,7 @@ pub struct ServeArgs {
 pub fn invoke_hint(
     address: std::net::SocketAddr,
     function_name: &str,
+    payload: &str,
     region: &str,
     installed: Option<aws::cli::CliMajor>,
 ) -> aws::cli::InvokeHint {
@@ -72,17 +87,28 @@ pub fn invoke_hint(
         region: Some(region.to_string()),
         endpoint_url: Some(format!("http://{address}")),
     };
-    aws::cli::InvokeHint::with_payload(function_name, BENCHMARK_EVENT, &globals, installed).map(
-        |c| {
-            c.env("AWS_ACCESS_KEY_ID", "local")
-                .env("AWS_SECRET_ACCESS_KEY", "local")
-        },
-    )
+    aws::cli::InvokeHint::with_payload(function_name, payload, &globals, installed).map(|c| {
+        c.env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+    })
 }
 
 pub fn run(args: &ServeArgs) -> Result<()> {
     require_linux_host("serve")?;
-    let local = args.code.resolve(&args.function.settings, "serve")?;
+    if let Some(given) = args.event.source() {
+        given.bytes()?;
+    }
+    let watched = match args.watch {
+        true => Some(Watched::start(args)?),
+        false => None,
+    };
+    let local = match &watched {
+        Some(watched) => watched.local.take_first(),
+        None => args.code.resolve(&args.function.settings, "serve")?,
+    };
+    let payload = events::choose(&args.event, local.event.as_ref())
+        .text()
+        .context("reading the function's event ([package.metadata.lambda.invoke])")?;
     let shell = args.shell.shell();
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let files_dir = match &local.code {
@@ -133,8 +159,8 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             args.concurrency,
             args.idle_timeout,
         );
-        let hint =
-            invoke_hint(address, &function_name, &region, installed).place_files(&files_dir, &cwd);
+        let hint = invoke_hint(address, &function_name, &payload, &region, installed)
+            .place_files(&files_dir, &cwd);
         command::write_files(hint.commands(), shell)?;
         println!("\n{}", hint.render(shell)?);
         println!(
@@ -145,16 +171,129 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         );
         println!("Press Ctrl-C to stop.");
         let reaper = tokio::spawn(reap(Arc::clone(&pool)));
+        let watcher = match watched {
+            Some(watched) => Some(tokio::spawn(watched.rebuild_on_change(Arc::clone(&pool))?)),
+            None => None,
+        };
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving the Invoke API")?;
         reaper.abort();
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
         eprintln!("Stopping: killing the function processes");
         // Synchronous requests have finished; queued asynchronous ones get a little longer.
         pool.shutdown(Duration::from_secs(10)).await;
         Ok(())
     })
+}
+
+/// `--watch`: the function, its lambda-dev builds (zipped into a scratch folder, one zip per
+/// build, so that a running sandbox never sees its code change) and the first one.
+struct Watched {
+    lambda: Arc<Lambda>,
+    scratch: Arc<tempfile::TempDir>,
+    local: FirstLocal,
+}
+
+/// The first build's [`LocalFunction`], taken once by `run`.
+struct FirstLocal(std::sync::Mutex<Option<LocalFunction>>);
+
+impl FirstLocal {
+    fn take_first(&self) -> LocalFunction {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("the first build is taken once")
+    }
+}
+
+impl Watched {
+    fn start(args: &ServeArgs) -> Result<Watched> {
+        let lambda = Lambda::from_flags(
+            &args.code.function,
+            &args.function.settings,
+            &args.code.build,
+            "serve",
+        )?;
+        let scratch = tempfile::Builder::new()
+            .prefix("lambda-watch-")
+            .tempdir()
+            .context("creating the watch's scratch folder")?;
+        eprintln!(
+            "watch: building {} with profile lambda-dev (release without LTO, 16 codegen units, \
+             incremental) for the zip's target",
+            lambda.function.bin
+        );
+        let code = build_dev(&lambda, scratch.path(), 0)?;
+        let local = LocalFunction::of(
+            code,
+            lambda.function.clone(),
+            lambda.settings.clone(),
+            &args.function.settings,
+        );
+        Ok(Watched {
+            lambda: Arc::new(lambda),
+            scratch: Arc::new(scratch),
+            local: FirstLocal(std::sync::Mutex::new(Some(local))),
+        })
+    }
+
+    /// Starts watching the workspace; the future rebuilds on each change and swaps the code.
+    fn rebuild_on_change(
+        self,
+        pool: Arc<Pool>,
+    ) -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
+        let workspace = &self.lambda.workspace;
+        let ignored = vec![workspace.target_dir.clone(), workspace.dist_dir()];
+        let watch = lambda_kit::watch::watch(&workspace.root, ignored)?;
+        eprintln!("watch: watching {} for changes", workspace.root.display());
+        Ok(async move {
+            // The whole watch moves in (not only its channel), so that its watcher lives.
+            let mut watch = watch;
+            let mut generation = 0;
+            while let Some(mut changed) = watch.changes.recv().await {
+                // Changes that came during the last build go into this one.
+                while let Ok(more) = watch.changes.try_recv() {
+                    changed.extend(more);
+                }
+                generation += 1;
+                let shown: Vec<String> = changed.iter().take(3).map(|p| paths::shown(p)).collect();
+                eprintln!("watch: {} changed; rebuilding", shown.join(", "));
+                let started = std::time::Instant::now();
+                let (lambda, scratch) = (Arc::clone(&self.lambda), Arc::clone(&self.scratch));
+                let built = tokio::task::spawn_blocking(move || {
+                    build_dev(&lambda, scratch.path(), generation)
+                        .and_then(|code| Ok(PreparedCode::prepare(&code)?))
+                })
+                .await;
+                match built {
+                    Ok(Ok(code)) => {
+                        pool.replace_code(Arc::new(code)).await;
+                        eprintln!(
+                            "watch: rebuilt in {:.1} s; the next invocations run the new code",
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                    Ok(Err(error)) => eprintln!(
+                        "watch: the build failed, the previous code keeps answering: {error:#}"
+                    ),
+                    Err(error) => eprintln!("watch: the build stopped: {error}"),
+                }
+            }
+        })
+    }
+}
+
+/// Builds the function with the lambda-dev profile and zips it as the zip is made (same
+/// target, checks and includes) into `scratch`.
+fn build_dev(lambda: &Lambda, scratch: &std::path::Path, generation: u64) -> Result<FunctionCode> {
+    let zip = scratch.join(format!("lambda-{generation}.zip"));
+    let packaged = lambda.package_with(Some(&zip), Profile::LambdaDev)?;
+    Ok(FunctionCode::Zip(packaged.path))
 }
 
 /// Shuts down the environments idle past the idle timeout, checking a few times per timeout.

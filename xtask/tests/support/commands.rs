@@ -12,6 +12,8 @@ use xtask::tasks::{image, serve};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/lambda-basic";
 pub const REPOSITORY: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/calculate-pi";
+/// The event calculate-pi's metadata names (`[package.metadata.lambda.invoke]`).
+pub const PI_EVENT: &str = r#"{"digits": "10_000"}"#;
 
 /// Records `program\x1farg\x1f…key=…\x1e` (the dummy key id last), one record per run, in a
 /// single write: the two sides of a pipe append at the same time.
@@ -140,7 +142,7 @@ pub fn cases(cwd: &Path) -> Vec<Case> {
     // serve: both CLI forms and the one of each version, with region and dummy credentials.
     let address = "127.0.0.1:9000".parse().unwrap();
     for installed in [None, Some(cli::CliMajor::V1), Some(cli::CliMajor::V2)] {
-        let hint = serve::invoke_hint(address, "calculate-pi", "us-east-1", installed);
+        let hint = serve::invoke_hint(address, "calculate-pi", PI_EVENT, "us-east-1", installed);
         for command in hint.commands() {
             cases.push(Case {
                 name: format!("serve {:?}", command.argv().unwrap()),
@@ -150,7 +152,7 @@ pub fn cases(cwd: &Path) -> Vec<Case> {
         }
     }
     // package's invoke hint.
-    let hint = InvokeHint::new("calculate-pi", &GlobalOptions::default(), None);
+    let hint = InvokeHint::with_payload("calculate-pi", PI_EVENT, &GlobalOptions::default(), None);
     for command in hint.commands() {
         cases.push(Case {
             name: "package invoke".into(),

@@ -269,8 +269,6 @@ pub fn parse_cli_version(output: &str) -> Option<CliMajor> {
     }
 }
 
-/// The event the printed invoke command sends.
-pub const INVOKE_PAYLOAD: &str = r#"{"digits": 20}"#;
 /// Where the payload is read from in shells that cannot pass JSON (PowerShell): beside the zip.
 pub const INVOKE_PAYLOAD_FILE: &str = "invoke-payload.json";
 /// Where the printed invoke command writes the function's response.
@@ -306,10 +304,7 @@ pub struct InvokeHint {
 }
 
 impl InvokeHint {
-    pub fn new(function_name: &str, globals: &GlobalOptions, installed: Option<CliMajor>) -> Self {
-        Self::with_payload(function_name, INVOKE_PAYLOAD, globals, installed)
-    }
-
+    /// The commands that send `payload` (the function's own event, see [`crate::events`]).
     pub fn with_payload(
         function_name: &str,
         payload: &str,
@@ -626,6 +621,7 @@ mod tests {
 
     #[test]
     fn invoke_takes_the_form_each_cli_accepts() {
+        const INVOKE_PAYLOAD: &str = r#"{"digits": 20}"#;
         let v1 = invoke(
             "pi",
             INVOKE_PAYLOAD,
@@ -659,7 +655,7 @@ mod tests {
             "aws lambda invoke \\\n  --function-name pi \\\n  --cli-binary-format raw-in-base64-out \\\n  \
              --payload '{\"digits\": 20}' \\\n  response.json"
         );
-        let both = InvokeHint::new("pi", &GlobalOptions::default(), None)
+        let both = InvokeHint::with_payload("pi", INVOKE_PAYLOAD, &GlobalOptions::default(), None)
             .render(Shell::Posix)
             .unwrap();
         assert!(
@@ -667,7 +663,12 @@ mod tests {
             "{both}"
         );
         assert_eq!(both.matches("--cli-binary-format").count(), 1, "{both}");
-        let one = InvokeHint::new("pi", &GlobalOptions::default(), Some(CliMajor::V1));
+        let one = InvokeHint::with_payload(
+            "pi",
+            INVOKE_PAYLOAD,
+            &GlobalOptions::default(),
+            Some(CliMajor::V1),
+        );
         let text = one.render(Shell::Posix).unwrap();
         assert!(text.contains("AWS CLI v1, as installed") && !text.contains("--cli-binary-format"));
         assert!(text.ends_with("cat response.json\n"));

@@ -359,6 +359,8 @@ pub struct Deployment<'a> {
     pub plan: Plan,
     files_dir: PathBuf,
     cwd: PathBuf,
+    /// The event of the printed invoke command.
+    invoke_payload: String,
 }
 
 impl<'a> Deployment<'a> {
@@ -378,7 +380,14 @@ impl<'a> Deployment<'a> {
             plan,
             files_dir,
             cwd: cwd.to_path_buf(),
+            invoke_payload: "{}".to_string(),
         }
+    }
+
+    /// The event the printed invoke command sends (the function's own; `{}` unless given).
+    pub fn with_invoke_payload(mut self, payload: String) -> Self {
+        self.invoke_payload = payload;
+        self
     }
 
     /// Prints what [`Deployment::run`] would run, runs nothing.
@@ -475,8 +484,9 @@ impl<'a> Deployment<'a> {
 
     /// How to invoke the deployed function, for the installed CLI.
     fn invoke_hint(&self, shell: Shell) -> Result<String> {
-        let hint = cli::InvokeHint::new(
+        let hint = cli::InvokeHint::with_payload(
             &self.settings.function_name,
+            &self.invoke_payload,
             self.globals,
             client::installed_version(),
         )

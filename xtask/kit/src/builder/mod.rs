@@ -115,8 +115,59 @@ pub struct Built {
     pub toolchain: Toolchain,
 }
 
+/// The cargo profile a build uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `--release`: what the zip ships.
+    Release,
+    /// `lambda-dev`, for `serve --watch`: the workspace's release profile without LTO, with 16
+    /// codegen units and incremental builds, so that a rebuild after an edit takes seconds.
+    /// The kit defines it with `--config` (a `[profile.lambda-dev]` of the workspace wins).
+    LambdaDev,
+}
+
+impl Profile {
+    /// The arguments of `cargo build` that choose it.
+    pub fn cargo_args(self) -> Vec<String> {
+        match self {
+            Profile::Release => vec!["--release".into()],
+            Profile::LambdaDev => {
+                let mut args = vec!["--profile".to_string(), "lambda-dev".to_string()];
+                for setting in [
+                    "inherits=\"release\"",
+                    "lto=false",
+                    "codegen-units=16",
+                    "incremental=true",
+                ] {
+                    args.push("--config".into());
+                    args.push(format!("profile.lambda-dev.{setting}"));
+                }
+                args
+            }
+        }
+    }
+
+    /// The folder of its outputs under `target/<triple>/`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::LambdaDev => "lambda-dev",
+        }
+    }
+}
+
 /// Builds the release binary of `function` and returns where it is.
 pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Result<Built> {
+    build_with(workspace, function, args, Profile::Release)
+}
+
+/// Builds `function` with `profile` and returns where its binary is.
+pub fn build_with(
+    workspace: &Workspace,
+    function: &Function,
+    args: &BuildArgs,
+    profile: Profile,
+) -> Result<Built> {
     let resolved = cross::resolve_builder(args.builder)?;
     let builder = resolved.builder;
     let cross_config = CrossConfig::for_workspace(workspace.cross_toml().as_deref())?;
@@ -145,7 +196,8 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
     };
     command
         .current_dir(&workspace.root)
-        .args(["build", "--release"]);
+        .arg("build")
+        .args(profile.cargo_args());
     // The lock file's versions, when the workspace has one (a library-style workspace may not):
     // the same sources then give the same binary.
     if workspace.root.join("Cargo.lock").is_file() {
@@ -172,7 +224,10 @@ pub fn build(workspace: &Workspace, function: &Function, args: &BuildArgs) -> Re
         _ => command::run(&mut command, &doing)?,
     }
 
-    let binary = target_dir.join(&target).join("release").join(&function.bin);
+    let binary = target_dir
+        .join(&target)
+        .join(profile.dir())
+        .join(&function.bin);
     if !binary.is_file() {
         return Err(Error::MissingBinary(binary));
     }

@@ -20,7 +20,9 @@ use super::sandbox::{FunctionConfig, Invocation, PreparedCode, Sandbox};
 
 /// A bounded set of sandboxes of one function.
 pub struct Pool {
-    code: Arc<PreparedCode>,
+    /// The code new sandboxes start from, and its generation: `serve --watch` replaces it
+    /// ([`Pool::replace_code`]) while sandboxes of the old one finish their invocations.
+    code: Mutex<(Arc<PreparedCode>, u64)>,
     config: FunctionConfig,
     limit: usize,
     idle_timeout: Duration,
@@ -34,6 +36,8 @@ pub struct Pool {
 /// when the lease is dropped.
 pub struct Lease {
     pool: Arc<Pool>,
+    /// The code generation its sandbox runs: an older one is not returned to the pool.
+    generation: u64,
     sandbox: Option<Sandbox>,
     /// Set while an invocation runs: a lease dropped mid-invocation (its future cancelled)
     /// leaves the process in an unknown state, so the sandbox is then discarded, not reused.
@@ -51,7 +55,7 @@ impl Pool {
     ) -> Arc<Pool> {
         let limit = limit.max(1);
         Arc::new(Pool {
-            code,
+            code: Mutex::new((code, 0)),
             config,
             limit,
             idle_timeout,
@@ -68,8 +72,29 @@ impl Pool {
         self.idle_timeout
     }
 
-    pub fn code(&self) -> &PreparedCode {
-        &self.code
+    pub fn code(&self) -> Arc<PreparedCode> {
+        Arc::clone(&self.lock_code().0)
+    }
+
+    fn lock_code(&self) -> std::sync::MutexGuard<'_, (Arc<PreparedCode>, u64)> {
+        self.code.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// New code for the sandboxes: the idle ones are shut down at once, the busy ones once
+    /// their invocation has finished (their lease is not returned); the next request starts a
+    /// sandbox of `code`, cold. Returns how many idle sandboxes were shut down.
+    pub async fn replace_code(&self, code: Arc<PreparedCode>) -> usize {
+        {
+            let mut current = self.lock_code();
+            let generation = current.1 + 1;
+            *current = (code, generation);
+        }
+        let idle: Vec<Sandbox> = self.lock_idle().drain(..).map(|(s, _)| s).collect();
+        let count = idle.len();
+        for sandbox in idle {
+            sandbox.shutdown().await;
+        }
+        count
     }
 
     pub fn config(&self) -> &FunctionConfig {
@@ -95,13 +120,15 @@ impl Pool {
     }
 
     fn lease(self: &Arc<Self>, slot: OwnedSemaphorePermit) -> Result<Lease> {
+        let (code, generation) = self.lock_code().clone();
         let reused = self.lock_idle().pop().map(|(sandbox, _)| sandbox);
         let sandbox = match reused {
             Some(sandbox) => sandbox,
-            None => Sandbox::with_code(Arc::clone(&self.code), self.config.clone())?,
+            None => Sandbox::with_code(code, self.config.clone())?,
         };
         Ok(Lease {
             pool: Arc::clone(self),
+            generation,
             sandbox: Some(sandbox),
             busy: false,
             _slot: slot,
@@ -187,7 +214,8 @@ impl Drop for Lease {
     fn drop(&mut self) {
         if let Some(sandbox) = self.sandbox.take() {
             // Only a warm, settled sandbox is worth keeping; a cold one costs nothing to make.
-            if sandbox.is_warm() && !self.busy {
+            let current = self.generation == self.pool.lock_code().1;
+            if sandbox.is_warm() && !self.busy && current {
                 self.pool.lock_idle().push((sandbox, Instant::now()));
             }
         }

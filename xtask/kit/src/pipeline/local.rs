@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use crate::builder::BuildArgs;
 use crate::emulator::{DeadlineHeader, FunctionCode, FunctionConfig};
 use crate::error::{bail, Failure};
+use crate::events::EventSource;
 use crate::pipeline::{Error, Lambda, Result};
 use crate::workspace::settings::{FunctionSettings, SettingsFlags};
 use crate::workspace::{Function, FunctionArgs, LambdaHttp};
@@ -58,6 +59,8 @@ pub struct LocalFunction {
     pub local_env: BTreeMap<String, String>,
     /// Its `lambda_http` dependency (`None` for a file given outside a workspace).
     pub lambda_http: Option<LambdaHttp>,
+    /// The event its `[*.metadata.lambda.invoke]` table names, if any.
+    pub event: Option<EventSource>,
 }
 
 impl CodeArgs {
@@ -94,6 +97,18 @@ impl CodeArgs {
             }
             (None, None) => unreachable!("without a given file the function was found or failed"),
         };
+        Ok(LocalFunction::of(code, function, settings, flags))
+    }
+}
+
+impl LocalFunction {
+    /// `code` run with the settings of `function`.
+    pub fn of(
+        code: FunctionCode,
+        function: Function,
+        settings: FunctionSettings,
+        flags: &SettingsFlags,
+    ) -> LocalFunction {
         // Flags come first, then the local `env` tables, then the deploy settings.
         let flagged: BTreeSet<&String> = flags.env.iter().map(|(k, _)| k).collect();
         let lambda_http = function.lambda_http;
@@ -102,12 +117,13 @@ impl CodeArgs {
             .into_iter()
             .filter(|(k, _)| !flagged.contains(k))
             .collect();
-        Ok(LocalFunction {
+        LocalFunction {
             code,
             settings,
+            event: function.event,
             local_env,
             lambda_http,
-        })
+        }
     }
 }
 

@@ -96,7 +96,16 @@ impl Lambda {
     /// Builds the function for its architecture and zips it with its settings into `output`
     /// (its default zip when `None`): the step every other task starts from.
     pub fn package(&self, output: Option<&Path>) -> Result<DeploymentZip> {
-        let built = builder::build(&self.workspace, &self.function, &self.build)?;
+        self.package_with(output, builder::Profile::Release)
+    }
+
+    /// [`Lambda::package`] with another build profile (`serve --watch`'s `lambda-dev`).
+    pub fn package_with(
+        &self,
+        output: Option<&Path>,
+        profile: builder::Profile,
+    ) -> Result<DeploymentZip> {
+        let built = builder::build_with(&self.workspace, &self.function, &self.build, profile)?;
         let output = output.map_or_else(|| self.default_zip_path(), Path::to_path_buf);
         let spec = ZipSpec {
             arch: self.build.arch,

@@ -68,10 +68,11 @@ pub fn summary(
 pub fn json(zipped: &Zipped, cwd: &Path, shell: Shell) -> Result<serde_json::Value> {
     let (zip, settings) = (&zipped.zip, &zipped.settings);
     let commands = ZipCommands::new(zip, settings, cwd);
+    let payload = invoke_payload(&zipped.function);
     let forms = |major| {
         cli::invoke(
             &settings.function_name,
-            cli::INVOKE_PAYLOAD,
+            &payload,
             cli::INVOKE_OUTFILE,
             major,
             &GlobalOptions::default(),
@@ -96,4 +97,14 @@ pub fn json(zipped: &Zipped, cwd: &Path, shell: Shell) -> Result<serde_json::Val
         "settings": settings,
     });
     Ok(report)
+}
+
+/// The event a printed invoke command sends: the function's own (its `invoke` metadata), else
+/// `{}`. A payload file that cannot be read gives `{}` here: packaging does not need it, and
+/// `invoke` says what is wrong with it.
+pub fn invoke_payload(function: &crate::workspace::Function) -> String {
+    function
+        .default_event()
+        .text()
+        .unwrap_or_else(|_| "{}".to_string())
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::{Metadata, Package};
 use serde_json::Value;
 
+use crate::events::{self, EventSource};
 use crate::workspace::settings::{self, DeploySettings, FunctionSettings, Origin, SettingsFlags};
 use crate::workspace::{Error, Result};
 
@@ -29,6 +30,9 @@ pub struct Function {
     /// How its package depends on `lambda_http`, if it does: the features say which HTTP
     /// events it accepts (`serve`'s front door).
     pub lambda_http: Option<LambdaHttp>,
+    /// The event its `invoke` table names (the most specific level's), for local runs and
+    /// printed invoke commands.
+    pub event: Option<EventSource>,
 }
 
 /// A package's `lambda_http` dependency as `cargo metadata` lists it.
@@ -77,7 +81,13 @@ impl Function {
             deploy: DeploySettings::default(),
             local_env: Default::default(),
             lambda_http: None,
+            event: None,
         }
+    }
+
+    /// The event a run of it sends when no flag names one: its own, else `{}`.
+    pub fn default_event(&self) -> EventSource {
+        self.event.clone().unwrap_or(EventSource::Empty)
     }
 }
 
@@ -136,11 +146,12 @@ pub fn discover(metadata: &Metadata) -> Result<Discovered> {
     })
 }
 
-/// The `deploy` and `env` tables of one level.
+/// The `deploy`, `env` and `invoke` tables of one level.
 #[derive(Debug, Clone, Default)]
 struct Level {
     deploy: DeploySettings,
     env: std::collections::BTreeMap<String, String>,
+    event: Option<EventSource>,
 }
 
 /// `lambda` is the level's table: `[workspace.metadata.lambda]`, `[package.metadata.lambda]` or
@@ -175,6 +186,14 @@ fn read_level(
         level.env = settings::read_deploy_table(&wrapped, &origin, base)?
             .settings
             .env;
+    }
+    if let Some(invoke) = lambda.get("invoke") {
+        level.event = events::read_invoke_table(invoke, base).map_err(|problem| {
+            settings::Error::Invalid {
+                at: format!("{}: [{table}.invoke]", manifest.display()),
+                problem,
+            }
+        })?;
     }
     Ok(level)
 }
@@ -212,6 +231,9 @@ fn functions_of(
                 .over(&package_level.deploy.over(&workspace.deploy)),
             local_env,
             lambda_http: LambdaHttp::of_package(package),
+            event: (bin_level.event.clone())
+                .or_else(|| package_level.event.clone())
+                .or_else(|| workspace.event.clone()),
         });
     }
     Ok(functions)
@@ -285,6 +307,7 @@ mod tests {
             deploy: DeploySettings::default(),
             local_env: Default::default(),
             lambda_http: None,
+            event: None,
         }
     }
 

@@ -1,0 +1,11 @@
+//! The HTTP Lambda function {{name}} ({{front}}): main wires the runtime to the handler; the
+//! logic is in `handler.rs`.
+
+mod handler;
+
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    run(service_fn(handler::function_handler)).await
+}
