@@ -23,6 +23,7 @@ use lambda_kit::runtime::Runtime;
 use lambda_kit::template::{self, sam, Format, MakeArg, TemplateFunction, WRITTEN_BY};
 use lambda_kit::workspace::settings::SettingsFlags;
 use lambda_kit::workspace::FunctionArgs;
+use lambda_kit::workspace::Kind;
 
 use crate::repository::repository_root;
 
@@ -101,6 +102,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     let lambdas = Lambda::all_from_flags(
         &args.function,
         args.all,
+        Some(Kind::Function),
         &args.settings,
         &args.build,
         "template",
