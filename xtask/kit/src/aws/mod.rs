@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod client;
 pub mod deploy;
+pub mod layer;
 
 use crate::command;
 use crate::tools::NotInstalled;
