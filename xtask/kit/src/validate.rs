@@ -178,6 +178,32 @@ pub fn layer_arn(value: &str) -> Result<String, String> {
     }
 }
 
+/// A layer as `--layer` and metadata `layers` name it: a layer version ARN, a layer zip on disk
+/// (`….zip`: local runs only), or the binary name of an extension of the workspace, whose layer
+/// the kit builds (local runs, templates).
+pub fn layer(value: &str) -> Result<String, String> {
+    if value.starts_with("arn:") {
+        return layer_arn(value);
+    }
+    if value.ends_with(".zip") {
+        return Ok(value.to_string());
+    }
+    let name_ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if name_ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "{value:?} is not a layer: expected a layer version ARN \
+             (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION), a layer zip (PATH.zip) or the \
+             binary name of an extension of the workspace"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

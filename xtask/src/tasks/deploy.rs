@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use lambda_kit::aws;
@@ -16,7 +16,7 @@ use lambda_kit::command::ShellArgs;
 use lambda_kit::pipeline::Lambda;
 use lambda_kit::workspace::function_url::UrlLevel;
 use lambda_kit::workspace::settings::SettingsFlags;
-use lambda_kit::workspace::FunctionArgs;
+use lambda_kit::workspace::{FunctionArgs, Kind};
 
 #[derive(Debug, Clone, Args)]
 pub struct DeployArgs {
@@ -32,6 +32,10 @@ pub struct DeployArgs {
     /// packaging first.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["target", "builder"])]
     pub zip: Option<PathBuf>,
+    /// Publish an extension (a binary of a package that depends on lambda-extension) as a new
+    /// layer version instead: `aws lambda publish-layer-version`, then its ARN is printed.
+    #[arg(long, conflicts_with = "zip")]
+    pub extension: bool,
     /// Print the aws commands deploy would run, and run none of them.
     #[arg(long)]
     pub dry_run: bool,
@@ -60,7 +64,20 @@ pub fn run(args: &DeployArgs) -> Result<()> {
     } else {
         Some(aws::client::program().context("deploy runs the aws CLI")?)
     };
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    if args.extension {
+        return publish_extension(args, aws.as_deref(), &cwd);
+    }
     let lambda = Lambda::from_flags(&args.function, &args.settings, &args.build, "deploy")?;
+    let local = lambda.settings.local_layers();
+    if !local.is_empty() {
+        bail!(
+            "the layers {local:?} are local (a zip, or an extension of the workspace): a deployed \
+             function names layer versions by ARN. Publish the extension first with `cargo xtask \
+             deploy --extension --bin NAME` and pass the ARN it prints with --layer (or deploy \
+             with a template: `cargo xtask template` publishes and wires it); nothing was sent"
+        );
+    }
     let zip = match &args.zip {
         Some(zip) => lambda.read_zip(zip).with_context(|| {
             format!(
@@ -71,7 +88,6 @@ pub fn run(args: &DeployArgs) -> Result<()> {
         })?,
         None => lambda.package(None)?,
     };
-    let cwd = std::env::current_dir().context("reading the current directory")?;
     let deployment = Deployment::new(&zip, &lambda.settings, &args.aws, &cwd).with_invoke_payload(
         lambda_kit::pipeline::report::invoke_payload(&lambda.function),
     );
@@ -112,6 +128,36 @@ pub fn run(args: &DeployArgs) -> Result<()> {
                 );
                 println!("\nThe same by hand:\n\n{}", url.render(shell)?);
             }
+        }
+    }
+    Ok(())
+}
+
+/// `deploy --extension`: package the extension as a layer and publish a new version of it.
+fn publish_extension(
+    args: &DeployArgs,
+    aws: Option<&std::path::Path>,
+    cwd: &std::path::Path,
+) -> Result<()> {
+    let mut chosen = Lambda::all_from_flags(
+        &args.function,
+        false,
+        Some(Kind::Extension),
+        &args.settings,
+        &args.build,
+        "deploy",
+    )?;
+    let extension = chosen.remove(0);
+    let layer = extension.package_layer(None)?;
+    let shell = args.shell.shell();
+    match aws {
+        None => aws::layer::dry_run(&layer, &args.aws, cwd, shell)?,
+        Some(aws) => {
+            let published = aws::layer::publish(aws, &layer, &args.aws, cwd)?;
+            println!(
+                "Published the layer {} version {} ({}, CodeSha256 {}):\n{}",
+                layer.extension, published.version, layer.arch, layer.sha256, published.arn
+            );
         }
     }
     Ok(())

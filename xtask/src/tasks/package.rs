@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use lambda_kit::artifact::deployment;
+use lambda_kit::artifact::layer::LayerZip;
 use lambda_kit::aws;
 use lambda_kit::aws::cli::{GlobalOptions, InvokeHint, ZipCommands};
 use lambda_kit::builder::BuildArgs;
@@ -15,15 +16,21 @@ use lambda_kit::command::{self, ShellArgs};
 use lambda_kit::paths;
 use lambda_kit::pipeline::{self, report, Lambda, Zipped};
 use lambda_kit::workspace::settings::SettingsFlags;
-use lambda_kit::workspace::FunctionArgs;
+use lambda_kit::workspace::{FunctionArgs, Kind};
 
 #[derive(Debug, Clone, Args)]
 pub struct PackageArgs {
     #[command(flatten)]
     pub function: FunctionArgs,
-    /// Package every function of the workspace.
+    /// Package every function of the workspace, and every extension as a layer (with
+    /// --extension: every extension only).
     #[arg(long, conflicts_with_all = ["output", "binary"])]
     pub all: bool,
+    /// Package an extension (a binary of a package that depends on lambda-extension) as a
+    /// layer: a zip with the binary at extensions/<bin> [default output:
+    /// dist/<bin>/layer-<arch>.zip].
+    #[arg(long, conflicts_with_all = ["binary", "extract"])]
+    pub extension: bool,
     #[command(flatten)]
     pub build: BuildArgs,
     #[command(flatten)]
@@ -60,15 +67,35 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             &cwd,
         )?],
         None => {
+            let kind = match (args.extension, args.all) {
+                (true, _) => Some(Kind::Extension),
+                (false, true) => None,
+                (false, false) => Some(Kind::Function),
+            };
             let lambdas = Lambda::all_from_flags(
                 &args.function,
                 args.all,
+                kind,
                 &args.settings,
                 &args.build,
                 "package",
             )?;
+            let (extensions, functions): (Vec<_>, Vec<_>) = lambdas
+                .into_iter()
+                .partition(|l| l.function.kind == Kind::Extension);
+            let mut layers = Vec::new();
+            for lambda in extensions {
+                layers.push(lambda.package_layer(args.output.as_deref())?);
+            }
+            if !layers.is_empty() {
+                report_layers(&layers, args, &cwd)?;
+                if functions.is_empty() {
+                    return Ok(());
+                }
+                println!();
+            }
             let mut zipped = Vec::new();
-            for lambda in lambdas {
+            for lambda in functions {
                 let zip = lambda.package(args.output.as_deref())?;
                 zipped.push(Zipped {
                     function: lambda.function,
@@ -128,6 +155,32 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             "\nThen {}",
             invoke.render(shell)?.replacen("Invoke", "invoke", 1)
         );
+    }
+    Ok(())
+}
+
+/// What `package --extension` prints: each layer, and the command that publishes it (the one
+/// `deploy --extension` runs); with --json, the layers as JSON.
+fn report_layers(layers: &[LayerZip], args: &PackageArgs, cwd: &std::path::Path) -> Result<()> {
+    let shell = args.shell.shell();
+    if args.json {
+        let reports = layers
+            .iter()
+            .map(|layer| report::layer_json(layer, cwd, shell))
+            .collect::<Result<Vec<_>, _>>()?;
+        let json = if args.all {
+            serde_json::Value::Array(reports)
+        } else {
+            reports.into_iter().next().unwrap_or_default()
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    for (index, layer) in layers.iter().enumerate() {
+        if index > 0 {
+            println!();
+        }
+        print!("{}", report::layer_summary(layer, cwd, shell)?);
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ use lambda_kit::runtime::Runtime;
 use lambda_kit::template::{self, sam, Format, MakeArg, TemplateFunction, WRITTEN_BY};
 use lambda_kit::workspace::settings::SettingsFlags;
 use lambda_kit::workspace::FunctionArgs;
+use lambda_kit::workspace::Kind;
 
 use crate::repository::repository_root;
 
@@ -101,6 +102,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     let lambdas = Lambda::all_from_flags(
         &args.function,
         args.all,
+        Some(Kind::Function),
         &args.settings,
         &args.build,
         "template",
@@ -135,6 +137,18 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
 
     let mut entries = Vec::new();
     for lambda in &lambdas {
+        // A template names layers by ARN; emitting an extension of the workspace as a
+        // LayerVersion resource is not done yet, so say so before anything is built.
+        let local = lambda.settings.local_layers();
+        if !local.is_empty() {
+            bail!(
+                "{}: the layers {local:?} are local (a zip, or an extension of the workspace), \
+                 and a template names layer versions by ARN: publish the extension with `cargo \
+                 xtask deploy --extension --bin NAME` and pass the ARN it prints with --layer; \
+                 nothing was written",
+                lambda.settings.function_name
+            );
+        }
         let zip = match args.format {
             Format::CloudFormation => {
                 let zip = lambda.package(None)?;

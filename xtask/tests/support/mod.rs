@@ -22,7 +22,14 @@ use std::path::{Path, PathBuf};
 /// there, not into the repository, and the copy's `target/` is kept between runs so that a
 /// rerun is warm. Test binaries run one after another, so they share one copy and its build.
 pub fn fixture(copy_name: &str) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-packages");
+    fixture_of("two-packages", copy_name)
+}
+
+/// The fixture workspace `tests/fixtures/<source>`, copied as [`fixture`] copies its own.
+pub fn fixture_of(source: &str, copy_name: &str) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(source);
     let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join(copy_name);
     let _ = std::fs::remove_dir_all(copy.join("dist"));
     copy_tree(&source, &copy);

@@ -4,6 +4,7 @@
 pub mod deployment;
 pub mod elf;
 pub mod lambda_zip;
+pub mod layer;
 pub mod oci;
 
 use crate::arch::Arch;

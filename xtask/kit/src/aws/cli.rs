@@ -7,6 +7,7 @@ use clap::Args;
 
 use crate::arch::Arch;
 use crate::artifact::deployment::DeploymentZip;
+use crate::artifact::layer::LayerZip;
 use crate::command::{Cmd, EnvRef, Result, Word};
 use crate::validate;
 use crate::workspace::settings::{FunctionSettings, Tracing, ROLE_VARIABLE};
@@ -162,6 +163,23 @@ impl AwsCommand {
         line.extend(layers.iter().map(Word::lit));
         self.line(line)
     }
+}
+
+/// `publish-layer-version` of an extension layer: named after the extension, for its
+/// architecture and the runtimes its binary runs on. The answer carries `LayerVersionArn`.
+pub fn publish_layer_version(layer: &LayerZip, cwd: &Path) -> AwsCommand {
+    let mut runtimes = vec![Word::lit("--compatible-runtimes")];
+    runtimes.extend(
+        layer
+            .compatible_runtimes
+            .iter()
+            .map(|r| Word::lit(r.name())),
+    );
+    Cmd::aws(&["lambda", "publish-layer-version"])
+        .option("--layer-name", &layer.extension)
+        .option("--compatible-architectures", layer.arch.lambda_name())
+        .line(runtimes)
+        .option("--zip-file", fileb_url(&layer.path, cwd))
 }
 
 pub fn update_function_code(settings: &FunctionSettings, arch: Arch, zip_url: &str) -> AwsCommand {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod deploy;
 pub mod function_url;
+pub mod layer;
 
 use crate::command;
 use crate::tools::NotInstalled;

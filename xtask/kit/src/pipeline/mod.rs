@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::artifact::deployment::{self, DeploymentZip, ZipSpec};
+use crate::artifact::layer::{self, LayerSpec, LayerZip};
 use crate::builder::{self, BuildArgs};
 use crate::error::{Context, Failure};
 use crate::paths;
 use crate::workspace::settings::{self, FunctionSettings, SettingsFlags};
-use crate::workspace::{self, Function, FunctionArgs, Workspace};
+use crate::workspace::{self, Function, FunctionArgs, Kind, Workspace};
 
 /// What can stop a step of the pipeline: the error of the capability that failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,20 +56,23 @@ impl Lambda {
         build: &BuildArgs,
         task: &str,
     ) -> Result<Lambda> {
-        let mut chosen = Self::all_from_flags(function, false, settings, build, task)?;
+        let mut chosen =
+            Self::all_from_flags(function, false, Some(Kind::Function), settings, build, task)?;
         Ok(chosen.remove(0))
     }
 
-    /// Every function `function` names (all of the workspace's with `all`).
+    /// Every function `function` names (all of the workspace's with `all`) of `kind`
+    /// (functions, extensions, or both when `None`).
     pub fn all_from_flags(
         function: &FunctionArgs,
         all: bool,
+        kind: Option<Kind>,
         settings: &SettingsFlags,
         build: &BuildArgs,
         task: &str,
     ) -> Result<Vec<Lambda>> {
         let workspace = Arc::new(Workspace::load(function.manifest_path.as_deref())?);
-        let chosen = workspace.select(&function.selection(all), task)?;
+        let chosen = workspace.select(&function.selection(all, kind), task)?;
         chosen
             .into_iter()
             .map(|chosen| {
@@ -117,6 +121,46 @@ impl Lambda {
         let mut zip = deployment::zip_binary(&built.binary, &spec, &output)?;
         zip.toolchain = Some(built.toolchain);
         Ok(zip)
+    }
+
+    /// `dist/<bin>/layer-<arch>.zip`: an extension's layer.
+    pub fn default_layer_path(&self) -> PathBuf {
+        self.workspace
+            .default_layer_path(&self.function, self.build.arch)
+    }
+
+    /// Builds the extension for its architecture and zips it as a layer (`extensions/<bin>`)
+    /// into `output` (its default layer zip when `None`).
+    pub fn package_layer(&self, output: Option<&Path>) -> Result<LayerZip> {
+        let built = builder::build(&self.workspace, &self.function, &self.build)?;
+        let output = output.map_or_else(|| self.default_layer_path(), Path::to_path_buf);
+        let spec = LayerSpec {
+            arch: self.build.arch,
+            runtime: self.settings.runtime,
+            name: &self.function.bin,
+            target: Some(&built.target),
+            builder: Some(built.builder),
+        };
+        let mut zip = layer::zip_extension(&built.binary, &spec, &output)?;
+        zip.toolchain = Some(built.toolchain);
+        Ok(zip)
+    }
+
+    /// The extension's layer zip, packaged first when missing or when `rebuild` asks for it:
+    /// what `invoke`/`serve` take for a function whose metadata lists the extension.
+    pub fn ensure_layer(&self, rebuild: bool) -> Result<PathBuf> {
+        let path = self.default_layer_path();
+        if !path.is_file() || rebuild {
+            eprintln!(
+                "packaging the extension layer {} first: cargo xtask package --extension {} --arch {}",
+                paths::shown(&path),
+                self.function.selector(),
+                self.build.arch
+            );
+            self.package_layer(Some(&path))
+                .with_context(|| format!("packaging {}", path.display()))?;
+        }
+        Ok(path)
     }
 
     /// The function's default zip, packaged first when it is missing or when `rebuild` asks

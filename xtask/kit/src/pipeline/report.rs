@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::artifact::layer::LayerZip;
 use crate::aws::cli::{self, CliMajor, GlobalOptions, ZipCommands};
 use crate::builder::Builder;
 use crate::command::{self, Result, Shell};
@@ -107,4 +108,36 @@ pub fn invoke_payload(function: &crate::workspace::Function) -> String {
         .default_event()
         .text()
         .unwrap_or_else(|_| "{}".to_string())
+}
+
+/// The summary of an extension layer and the command that publishes it, rendered for `shell`.
+pub fn layer_summary(layer: &LayerZip, cwd: &Path, shell: Shell) -> Result<String> {
+    let publish = cli::publish_layer_version(layer, cwd);
+    let runtimes: Vec<&str> = layer.compatible_runtimes.iter().map(|r| r.name()).collect();
+    Ok(format!(
+        "Packaged the extension layer {path}\n  extension:    extensions/{name}\n  \
+         architecture: {arch}\n  binary:       {binary_size} bytes, {linkage}\n  \
+         zip:          {size} bytes\n  CodeSha256:   {sha}\n  runtimes:     {runtimes}\n\n\
+         Publish it as a layer version (its ARN is in the answer's LayerVersionArn):\n\n{publish}\n\n\
+         Run it beside a function locally: cargo xtask invoke --layer {path}\n",
+        path = paths::shown_from(&layer.path, cwd),
+        name = layer.extension,
+        arch = layer.arch,
+        binary_size = layer.binary_size,
+        linkage = layer.linkage,
+        size = layer.size,
+        sha = layer.sha256,
+        runtimes = runtimes.join(" "),
+        publish = publish.render(shell)?,
+    ))
+}
+
+/// The JSON report of an extension layer: its fields, then the publish command.
+pub fn layer_json(layer: &LayerZip, cwd: &Path, shell: Shell) -> Result<serde_json::Value> {
+    let mut report = serde_json::to_value(layer).unwrap_or_default();
+    report["commands"] = serde_json::json!({
+        "shell": shell,
+        "publish_layer_version": cli::publish_layer_version(layer, cwd).render(shell)?,
+    });
+    Ok(report)
 }

@@ -1,7 +1,10 @@
 //! Finding a workspace's Lambda functions as cargo-lambda does: every binary target of every
 //! workspace package that depends on `lambda_runtime` or `lambda_http` (or drives the Runtime API
 //! itself with their `lambda_runtime_api_client`), with its settings from the three levels of
-//! `[*.metadata.lambda]`. Pure: it reads `cargo metadata`'s answer only.
+//! `[*.metadata.lambda]`; and its Lambda extensions: the binaries of the other packages that
+//! depend on `lambda-extension` (a package that depends on both runs its extension inside the
+//! function's process, an "internal" extension, and is a function). Pure: it reads `cargo
+//! metadata`'s answer only.
 
 use std::path::{Path, PathBuf};
 
@@ -16,11 +19,44 @@ use crate::workspace::{Error, Result};
 pub const RUNTIME_CRATES: [&str; 3] =
     ["lambda_runtime", "lambda_http", "lambda_runtime_api_client"];
 
-/// One Lambda function: a binary target of a package.
+/// The crate whose dependents (that are not functions) are external extensions. Cargo reports
+/// a dependency by its package name; `lambda_extension` is the same crate's library name.
+pub const EXTENSION_CRATES: [&str; 2] = ["lambda-extension", "lambda_extension"];
+
+/// What a binary is to Lambda: the function itself (zipped as `bootstrap`), or an external
+/// extension (shipped in a layer as `extensions/<bin>`, started beside the function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Function,
+    Extension,
+}
+
+impl Kind {
+    /// "function" or "extension", as messages say it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Function => "function",
+            Kind::Extension => "extension",
+        }
+    }
+
+    /// The flag that chooses this kind (`--extension`), empty for a function.
+    fn flag(self) -> &'static str {
+        match self {
+            Kind::Function => "",
+            Kind::Extension => " --extension",
+        }
+    }
+}
+
+/// One Lambda function (or extension): a binary target of a package.
 #[derive(Debug, Clone)]
 pub struct Function {
     pub package: String,
     pub bin: String,
+    pub kind: Kind,
     /// The package's `Cargo.toml`.
     pub manifest_path: PathBuf,
     /// The deploy settings of the workspace, package and binary levels, merged.
@@ -78,6 +114,7 @@ impl Function {
             package: name.to_string(),
             bin: name.to_string(),
             manifest_path,
+            kind: Kind::Function,
             deploy: DeploySettings::default(),
             local_env: Default::default(),
             lambda_http: None,
@@ -115,15 +152,27 @@ pub fn discover(metadata: &Metadata) -> Result<Discovered> {
     )?;
     let mut functions = Vec::new();
     for package in metadata.workspace_packages() {
-        if !package.dependencies.iter().any(|d| {
-            RUNTIME_CRATES.contains(&d.name.as_str())
-                && d.kind == cargo_metadata::DependencyKind::Normal
-        }) {
+        let depends_on = |crates: &[&str]| {
+            package.dependencies.iter().any(|d| {
+                crates.contains(&d.name.as_str())
+                    && d.kind == cargo_metadata::DependencyKind::Normal
+            })
+        };
+        let kind = if depends_on(&RUNTIME_CRATES) {
+            Kind::Function
+        } else if depends_on(&EXTENSION_CRATES) {
+            Kind::Extension
+        } else {
             continue;
-        }
-        functions.extend(functions_of(package, &workspace_level, &mut warnings)?);
+        };
+        functions.extend(functions_of(
+            package,
+            kind,
+            &workspace_level,
+            &mut warnings,
+        )?);
     }
-    functions.sort_by(|a, b| (&a.package, &a.bin).cmp(&(&b.package, &b.bin)));
+    functions.sort_by(|a, b| (a.kind, &a.package, &a.bin).cmp(&(b.kind, &b.package, &b.bin)));
     // The root package's name (this repository's: calculate-pi), or in a virtual workspace the
     // first member's: a name from the sources, the same for every clone and every function of
     // the workspace. One name for all functions keeps one set of compiler flags, so that cargo
@@ -200,6 +249,7 @@ fn read_level(
 
 fn functions_of(
     package: &Package,
+    kind: Kind,
     workspace: &Level,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Function>> {
@@ -225,6 +275,7 @@ fn functions_of(
         functions.push(Function {
             package: package.name.to_string(),
             bin: target.name.clone(),
+            kind,
             manifest_path: manifest.to_path_buf(),
             deploy: bin_level
                 .deploy
@@ -239,39 +290,62 @@ fn functions_of(
     Ok(functions)
 }
 
-/// Which functions a task is for: `--package`, `--bin`, `--all`.
+/// Which functions a task is for: `--package`, `--bin`, `--all`, and of which kind: functions,
+/// extensions (`--extension`), or both (`kind: None`, what `package --all` takes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     pub package: Option<String>,
     pub bin: Option<String>,
     pub all: bool,
+    pub kind: Option<Kind>,
 }
 
-/// The functions `selection` names. With no choice made, the workspace's only function; with
-/// several, an error that lists them all with the command for each.
+/// The functions (or extensions) `selection` names. With no choice made, the workspace's only
+/// one; with several, an error that lists them all with the command for each, extensions with
+/// `--extension`.
 pub fn select<'a>(
     functions: &'a [Function],
     selection: &Selection,
     root: &Path,
     task: &str,
 ) -> Result<Vec<&'a Function>> {
-    if functions.is_empty() {
-        return Err(Error::NoFunction {
-            manifest: root.join("Cargo.toml"),
-        });
-    }
-    let chosen: Vec<&Function> = functions
-        .iter()
-        .filter(|f| selection.package.as_ref().is_none_or(|p| &f.package == p))
-        .filter(|f| selection.bin.as_ref().is_none_or(|b| &f.bin == b))
-        .collect();
     let list = |fs: &[&Function]| {
         fs.iter()
-            .map(|f| format!("  cargo xtask {task} {}", f.selector()))
+            .map(|f| {
+                let line = format!("  cargo xtask {task}{} {}", f.kind.flag(), f.selector());
+                match f.kind {
+                    Kind::Function => line,
+                    Kind::Extension => format!("{line}   (extension)"),
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
     let all: Vec<&Function> = functions.iter().collect();
+    let of_kind: Vec<&Function> = functions
+        .iter()
+        .filter(|f| selection.kind.is_none_or(|k| f.kind == k))
+        .collect();
+    if of_kind.is_empty() {
+        let manifest = root.join("Cargo.toml");
+        return Err(match selection.kind {
+            Some(Kind::Extension) => Error::NoExtension {
+                manifest,
+                functions: list(&all),
+            },
+            _ if !all.is_empty() => Error::OnlyExtensions {
+                manifest,
+                extensions: list(&all),
+            },
+            _ => Error::NoFunction { manifest },
+        });
+    }
+    let chosen: Vec<&Function> = of_kind
+        .iter()
+        .copied()
+        .filter(|f| selection.package.as_ref().is_none_or(|p| &f.package == p))
+        .filter(|f| selection.bin.as_ref().is_none_or(|b| &f.bin == b))
+        .collect();
     if chosen.is_empty() {
         let asked = [
             selection.package.as_ref().map(|p| format!("--package {p}")),
@@ -282,14 +356,26 @@ pub fn select<'a>(
         .collect::<Vec<_>>()
         .join(" ");
         return Err(Error::NoMatch {
+            kind: selection.kind.unwrap_or_default().noun(),
             asked,
             functions: list(&all),
         });
     }
     if chosen.len() > 1 && !selection.all {
+        // The other kind's binaries are listed too: the one wanted may be among them.
+        let others: Vec<&Function> = all
+            .iter()
+            .copied()
+            .filter(|f| !chosen.iter().any(|c| std::ptr::eq(*c, *f)))
+            .collect();
+        let mut functions = list(&chosen);
+        if !others.is_empty() {
+            functions = format!("{functions}\n{}", list(&others));
+        }
         return Err(Error::Ambiguous {
             count: chosen.len(),
-            functions: list(&chosen),
+            kind: selection.kind.unwrap_or_default().noun(),
+            functions,
         });
     }
     Ok(chosen)
@@ -303,6 +389,7 @@ mod tests {
         Function {
             package: package.into(),
             bin: bin.into(),
+            kind: Kind::Function,
             manifest_path: PathBuf::from(format!("/ws/{package}/Cargo.toml")),
             deploy: DeploySettings::default(),
             local_env: Default::default(),
@@ -382,5 +469,51 @@ mod tests {
                 .to_string()
                 .contains("has no Lambda function")
         );
+    }
+
+    #[test]
+    fn extensions_are_chosen_with_their_flag_and_listed_as_extensions() {
+        let mut ext = function("logger", "logger");
+        ext.kind = Kind::Extension;
+        let fs = [function("pi", "pi"), ext];
+        let functions = Selection {
+            kind: Some(Kind::Function),
+            ..Default::default()
+        };
+        // The extension does not make the lone function ambiguous.
+        let chosen = select(&fs, &functions, Path::new("/ws"), "invoke").unwrap();
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].bin, "pi");
+        let extensions = Selection {
+            kind: Some(Kind::Extension),
+            ..Default::default()
+        };
+        let chosen = select(&fs, &extensions, Path::new("/ws"), "package").unwrap();
+        assert_eq!(chosen[0].bin, "logger");
+        // Both kinds: ambiguous, and the list says which is which.
+        let err = select(&fs, &Selection::default(), Path::new("/ws"), "package")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "cargo xtask package --extension --package logger --bin logger   (extension)"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("cargo xtask package --package pi --bin pi\n"),
+            "{err}"
+        );
+        // A workspace of extensions only: asking for a function says how to package them.
+        let only = [fs[1].clone()];
+        let err = select(&only, &functions, Path::new("/ws"), "package")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("only extensions"), "{err}");
+        assert!(err.contains("--extension --package logger"), "{err}");
+        let err = select(&fs[..1], &extensions, Path::new("/ws"), "package")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has no Lambda extension"), "{err}");
     }
 }

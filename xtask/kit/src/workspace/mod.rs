@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::arch::Arch;
-pub use discovery::{Function, LambdaHttp, Selection};
+pub use discovery::{Function, Kind, LambdaHttp, Selection};
 
 /// What can go wrong finding a workspace's functions and their settings.
 #[derive(Debug, thiserror::Error)]
@@ -34,16 +34,43 @@ pub enum Error {
         discovery::RUNTIME_CRATES.join(" or ")
     )]
     NoFunction { manifest: PathBuf },
-    /// `--package`/`--bin` name no function; `functions` lists the command for each one.
+    /// The workspace has extensions only, and a function was asked for.
     #[error(
-        "no Lambda function matches {asked}; the functions of this workspace are:\n{functions}"
+        "{} has no Lambda function, only extensions (packages that depend on lambda-extension); \
+         package one as a layer:\n{extensions}",
+        manifest.display()
     )]
-    NoMatch { asked: String, functions: String },
+    OnlyExtensions {
+        manifest: PathBuf,
+        extensions: String,
+    },
+    /// `--extension` was asked for and no package of the workspace is an extension.
+    #[error(
+        "{} has no Lambda extension: no binary of a workspace package depends on lambda-extension \
+         without also being a function (an extension inside a function's own process needs no \
+         layer); its functions are:\n{functions}",
+        manifest.display()
+    )]
+    NoExtension {
+        manifest: PathBuf,
+        functions: String,
+    },
+    /// `--package`/`--bin` name no function; `functions` lists the command for each one.
+    #[error("no Lambda {kind} matches {asked}; the binaries of this workspace are:\n{functions}")]
+    NoMatch {
+        kind: &'static str,
+        asked: String,
+        functions: String,
+    },
     /// Several functions match and one is needed; `functions` lists the command for each.
     #[error(
-        "{count} Lambda functions match; choose one with --package and --bin, or pass --all:\n{functions}"
+        "{count} Lambda {kind}s match; choose one with --package and --bin, or pass --all:\n{functions}"
     )]
-    Ambiguous { count: usize, functions: String },
+    Ambiguous {
+        count: usize,
+        kind: &'static str,
+        functions: String,
+    },
     #[error(transparent)]
     Settings(#[from] settings::Error),
 }
@@ -80,11 +107,13 @@ impl FunctionArgs {
         args
     }
 
-    pub fn selection(&self, all: bool) -> Selection {
+    /// The functions (`kind` = function), extensions, or both (`None`) these flags name.
+    pub fn selection(&self, all: bool, kind: Option<Kind>) -> Selection {
         Selection {
             package: self.package.clone(),
             bin: self.bin.clone(),
             all,
+            kind,
         }
     }
 }
@@ -138,7 +167,7 @@ impl Workspace {
 
     /// The one function `args` names.
     pub fn function(&self, args: &FunctionArgs, task: &str) -> Result<&Function> {
-        Ok(self.select(&args.selection(false), task)?[0])
+        Ok(self.select(&args.selection(false, Some(Kind::Function)), task)?[0])
     }
 
     pub fn dist_dir(&self) -> PathBuf {
@@ -148,7 +177,13 @@ impl Workspace {
     /// Where a function's artifacts go: `dist/` when the workspace has one function (so this
     /// repository's `dist/lambda-x86_64.zip` stays where it is), `dist/<bin>/` when it has several.
     pub fn function_dist_dir(&self, function: &Function) -> PathBuf {
-        if self.functions.len() <= 1 {
+        // Extensions have a folder of their own; they do not move a lone function's zip.
+        let functions = self
+            .functions
+            .iter()
+            .filter(|f| f.kind == Kind::Function)
+            .count();
+        if functions <= 1 && function.kind == Kind::Function {
             self.dist_dir()
         } else {
             self.dist_dir().join(&function.bin)
@@ -158,6 +193,13 @@ impl Workspace {
     /// `dist/[<bin>/]lambda-<arch>.zip`.
     pub fn default_zip_path(&self, function: &Function, arch: Arch) -> PathBuf {
         self.function_dist_dir(function).join(arch.zip_file_name())
+    }
+
+    /// `dist/<bin>/layer-<arch>.zip`: an extension's layer zip.
+    pub fn default_layer_path(&self, extension: &Function, arch: Arch) -> PathBuf {
+        self.dist_dir()
+            .join(&extension.bin)
+            .join(format!("layer-{}.zip", arch.lambda_name()))
     }
 
     /// The workspace's own `Cross.toml`, if it has one.

@@ -117,8 +117,10 @@ pub struct SettingsFlags {
     /// A resource tag, KEY=VALUE (repeatable; over metadata `tags`).
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = tag_pair)]
     pub tags: Vec<(String, String)>,
-    /// A layer version ARN (repeatable; replaces metadata `layers`).
-    #[arg(long = "layer", value_name = "ARN", value_parser = validate::layer_arn)]
+    /// A layer (repeatable; replaces metadata `layers`): a layer version ARN; for local runs
+    /// (invoke, serve) also a layer zip, PATH.zip, unpacked under /opt; or the binary name of an
+    /// extension of the workspace, whose layer the kit packages (local runs, templates).
+    #[arg(long = "layer", value_name = "ARN|PATH.zip|EXTENSION", value_parser = validate::layer)]
     pub layers: Vec<String>,
     /// X-Ray tracing: Active or PassThrough.
     #[arg(long, value_parser = Tracing::parse)]
@@ -296,6 +298,29 @@ pub struct DeploySettings {
     pub function_url: UrlLevel,
 }
 
+/// What one entry of `layers` names (checked by [`validate::layer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerRef<'a> {
+    /// A published layer version.
+    Arn(&'a str),
+    /// A layer zip on disk (local runs only).
+    Zip(&'a Path),
+    /// The binary name of an extension of the workspace.
+    Extension(&'a str),
+}
+
+impl<'a> LayerRef<'a> {
+    pub fn of(value: &'a str) -> Self {
+        if value.starts_with("arn:") {
+            LayerRef::Arn(value)
+        } else if value.ends_with(".zip") {
+            LayerRef::Zip(Path::new(value))
+        } else {
+            LayerRef::Extension(value)
+        }
+    }
+}
+
 /// The kit's defaults, under every level.
 pub const DEFAULT_MEMORY_MB: u32 = 128;
 pub const DEFAULT_TIMEOUT_S: u32 = 30;
@@ -319,6 +344,16 @@ pub struct FunctionSettings {
 }
 
 impl FunctionSettings {
+    /// The layers that are not published layer versions (zips, extensions of the workspace):
+    /// what a deployment cannot name by ARN.
+    pub fn local_layers(&self) -> Vec<&str> {
+        self.layers
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !matches!(LayerRef::of(l), LayerRef::Arn(_)))
+            .collect()
+    }
+
     /// The kit's defaults for a function named `name`.
     pub fn defaults(name: &str) -> Self {
         FunctionSettings {
@@ -503,9 +538,13 @@ pub fn read_deploy_table(table: &Value, origin: &Origin, base: &Path) -> Result<
                 }
             }
             "layers" | "layer" => {
-                let layers = strings(value, &at)?;
-                for layer in &layers {
-                    checked(layer.clone(), validate::layer_arn, &at)?;
+                let mut layers = strings(value, &at)?;
+                for layer in &mut layers {
+                    checked(layer.clone(), validate::layer, &at)?;
+                    // A zip is named relative to the manifest that names it.
+                    if layer.ends_with(".zip") {
+                        *layer = base.join(&*layer).to_string_lossy().into_owned();
+                    }
                 }
                 settings.layers = Some(layers);
             }
@@ -662,7 +701,7 @@ mod tests {
         assert_eq!(level.tags["t"], "v");
         assert_eq!(level.tracing, Some(Tracing::Active));
         assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--env", "1A=x"]).is_err());
-        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--layer", "nope"]).is_err());
+        assert!(<Cli as clap::Parser>::try_parse_from(["cli", "--layer", "no pe"]).is_err());
     }
 
     fn origin() -> Origin {
@@ -736,7 +775,12 @@ mod tests {
             ("tracing", json!("loud"), "Active"),
             ("env", json!({"1BAD": "x"}), "environment variable name"),
             ("tags", json!(["novalue"]), "KEY=VALUE"),
-            ("layers", json!(["layer1"]), "layer version ARN"),
+            ("layers", json!(["arn:aws:lambda:x"]), "layer version ARN"),
+            (
+                "layers",
+                json!(["no such/layer"]),
+                "extension of the workspace",
+            ),
             ("include", json!(["../secrets"]), "relative"),
             ("memory", json!(true), "whole number"),
         ] {
