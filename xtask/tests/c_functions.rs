@@ -99,13 +99,21 @@ fn bundled_sqlite_builds_with_zig_for_both_architectures_and_answers() {
         );
         assert_eq!(report["linkage"], "static", "{report}");
         assert_eq!(report["builder"], "cargo");
+        // --rebuild: cargo finds it fresh; the command it says it runs is one to paste.
         let output = invoke(
             fixture(),
             "notes",
             arch,
             r#"{"notes": ["tea", "a longer note", "b"]}"#,
         )
+        .arg("--rebuild")
         .success();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let packaging = format!(
+            "first (--rebuild): cargo xtask package --manifest-path {} --package notes --bin notes --arch {arch}",
+            manifest(fixture())
+        );
+        assert!(stderr.contains(&packaging), "{packaging} in:\n{stderr}");
         let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(answer["count"], 3, "{answer}");
         assert_eq!(answer["longest"], "a longer note", "{answer}");
@@ -114,6 +122,60 @@ fn bundled_sqlite_builds_with_zig_for_both_architectures_and_answers() {
             "SQLite's own C answered: {answer}"
         );
     }
+}
+
+#[test]
+fn a_binary_built_elsewhere_is_zipped_into_the_workspaces_dist() {
+    let (report, _) = notes("x86_64");
+    let binary = fixture().join("target/x86_64-unknown-linux-musl/release/notes");
+    let copy = Path::new(OUTSIDE).join("prebuilt/notes");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&binary, &copy).unwrap();
+    let output = xtask([
+        "package",
+        "--manifest-path",
+        &manifest(fixture()),
+        "--binary",
+        &copy.display().to_string(),
+        "--json",
+    ])
+    .current_dir(OUTSIDE)
+    .success();
+    let prebuilt: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Named after one of the workspace's functions: its dist/<bin>/, not the current folder's.
+    assert_eq!(
+        Path::new(prebuilt["path"].as_str().unwrap()),
+        fixture().join("dist/notes/lambda-x86_64.zip")
+    );
+    assert!(!Path::new(OUTSIDE).join("dist").exists());
+    assert_eq!(prebuilt["sha256"], report["sha256"], "the same bytes");
+}
+
+#[test]
+fn a_c_build_failure_names_the_crate_and_the_next_step() {
+    let stderr = xtask([
+        "package",
+        "--manifest-path",
+        &manifest(fixture()),
+        "--package",
+        "broken-c",
+        "--arch",
+        "x86_64",
+        "--builder",
+        "cargo",
+    ])
+    .current_dir(OUTSIDE)
+    .failure();
+    assert!(
+        stderr.contains("this C does not compile, on purpose"),
+        "zig's own error is shown:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("the C of broken-c v0.1.0")
+            && stderr.contains("did not build for x86_64-unknown-linux-musl with zig 0.15.2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--builder cross"), "{stderr}");
 }
 
 #[test]
