@@ -10,7 +10,7 @@ pub mod zig;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::command;
 use detect::CReport;
@@ -279,16 +279,7 @@ fn install(
 /// do next.
 pub fn run_build(command: &mut Command, doing: &str, c: &CToolchain) -> Result<()> {
     command.envs(c.env.iter().map(|(k, v)| (k, v)));
-    eprintln!("$ {}", command::display(command));
-    let mut child =
-        command
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| command::Error::NotStarted {
-                doing: doing.to_string(),
-                command: command::display(command),
-                source,
-            })?;
+    let mut child = command::spawn_reading_stderr(command, doing)?;
     let mut failed_crate = None;
     if let Some(stderr) = child.stderr.take() {
         for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
