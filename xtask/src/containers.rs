@@ -27,7 +27,9 @@ pub const RECIPE_LABEL: &str = "calculate-pi.recipe";
 const SUITE: &str = "bookworm";
 /// gcc links build scripts and the x86_64 glibc host side; the aarch64 cross gcc and C library
 /// link aarch64-unknown-linux-gnu (musl targets link with rust-lld from the mounted toolchain).
-const IMAGE_PACKAGES: &str = "gcc,libc6-dev,gcc-aarch64-linux-gnu,libc6-dev-arm64-cross";
+/// musl-tools gives C dependencies a compiler for x86_64-unknown-linux-musl (`musl-gcc`, which
+/// cc-rs finds by itself); Debian has none for aarch64 musl (docs/cross.md).
+const IMAGE_PACKAGES: &str = "gcc,libc6-dev,gcc-aarch64-linux-gnu,libc6-dev-arm64-cross,musl-tools";
 const IMAGE_ENV: &str = "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc";
 /// Bump to rebuild the image when the recipe changes in a way the other parts do not show.
 const RECIPE_VERSION: &str = "1";

@@ -220,7 +220,10 @@ fn several_functions_and_no_choice_is_refused_with_the_list() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("3 Lambda functions match"), "{stderr}");
         for (package, bin) in [("alpha", "one"), ("alpha", "two"), ("beta", "three")] {
-            let line = format!("cargo xtask {task} --package {package} --bin {bin}");
+            // Ready to paste from where the user is: with the --manifest-path given.
+            let line = format!(
+                "cargo xtask {task} --manifest-path {manifest} --package {package} --bin {bin}"
+            );
             assert!(stderr.contains(&line), "{line} in {stderr}");
         }
     }

@@ -6,6 +6,7 @@
 //! - [`workspace`]: finding the functions of a workspace and their settings (cargo-lambda's
 //!   `[package.metadata.lambda]` schema).
 //! - [`builder`]: building a function's binary with cargo or cross.
+//! - [`ctoolchain`]: which dependencies compile C, and zig as their compiler for the cargo builder.
 //! - [`artifact`]: the checked binary, the deployment zip and the OCI image.
 //! - [`command`]: one way to describe, print and run every external command.
 //! - [`aws`]: the `aws` CLI commands the kit prints and runs.
@@ -21,6 +22,7 @@ pub mod atomic_file;
 pub mod aws;
 pub mod builder;
 pub mod command;
+pub mod ctoolchain;
 pub mod emulator;
 pub mod error;
 pub mod events;

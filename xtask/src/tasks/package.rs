@@ -64,6 +64,7 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             binary,
             &args.settings,
             args.output.as_deref(),
+            &args.function,
             &cwd,
         )?],
         None => {

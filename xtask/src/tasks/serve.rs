@@ -117,7 +117,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             .map_or_else(|| cwd.clone(), std::path::Path::to_path_buf),
     };
     let installed = aws::client::installed_version();
-    let region = args.function.region.clone();
+    let region = args.function.region();
     let code = Arc::new(PreparedCode::prepare(&local.code)?);
     let emulated = code.emulated_by().map(str::to_string);
     let arch = code.arch();

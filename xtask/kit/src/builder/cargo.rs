@@ -10,10 +10,13 @@ use crate::builder::remap::{self, Roots};
 use crate::builder::toolchain::Toolchain;
 use crate::builder::{Error, Result};
 use crate::command;
+use crate::ctoolchain::{self, zig::PathMap, CToolchain};
+use crate::workspace::{Function, Workspace};
 
 /// `cargo` with the reproducible flags (host paths) and the linker `target` needs.
 pub fn command(
     workspace_root: &Path,
+    target_dir: &Path,
     path_name: &str,
     target: &str,
     toolchain: &Toolchain,
@@ -21,10 +24,18 @@ pub fn command(
     ensure_rustup_target(workspace_root, target)?;
     let mut cargo = Command::new(command::cargo());
     let roots = Roots::host(workspace_root, &toolchain.sysroot, &toolchain.commit_hash)?;
-    cargo.env(
-        "CARGO_ENCODED_RUSTFLAGS",
-        remap::reproducible_rustflags(&roots, path_name),
-    );
+    let mut rustflags = remap::reproducible_rustflags(&roots, path_name);
+    // A target dir outside the workspace (CARGO_TARGET_DIR) is named by code that includes
+    // generated files (`include!(concat!(env!("OUT_DIR"), …))`); inside it, the workspace's
+    // remap covers it already, and the flags (so the bytes) stay as they were.
+    if !target_dir.starts_with(workspace_root) {
+        rustflags.push('\x1f');
+        rustflags.push_str(&format!(
+            "--remap-path-prefix={}=/target",
+            target_dir.display()
+        ));
+    }
+    cargo.env("CARGO_ENCODED_RUSTFLAGS", rustflags);
     if let Some((variable, linker)) = musl_linker_for(workspace_root, target) {
         cargo.env(variable, linker);
     }
@@ -33,6 +44,32 @@ pub fn command(
         cargo.env(variable, linker);
     }
     Ok(cargo)
+}
+
+/// The C toolchain for what the function's graph compiles in C for `target` (see
+/// [`crate::ctoolchain`]), with the same path maps as the Rust side's remaps; `None` for a
+/// pure-Rust function.
+pub fn c_toolchain(
+    workspace: &Workspace,
+    function: &Function,
+    target_dir: &Path,
+    target: &str,
+    toolchain: &Toolchain,
+) -> Result<Option<CToolchain>> {
+    let roots = Roots::host(&workspace.root, &toolchain.sysroot, &toolchain.commit_hash)?;
+    let maps = vec![
+        PathMap::new(&roots.workspace, format!("/{}", workspace.path_name)),
+        PathMap::new(&roots.cargo_home, "/cargo"),
+    ];
+    ctoolchain::prepare(&ctoolchain::Request {
+        workspace_root: &workspace.root,
+        target_dir,
+        package: &function.package,
+        manifest_path: &function.manifest_path,
+        target,
+        maps,
+    })
+    .map_err(|e| Error::CToolchain(Box::new(e)))
 }
 
 /// The variable cargo reads for a target's linker.

@@ -15,7 +15,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::arch::Arch;
@@ -221,16 +221,7 @@ pub fn image_for(target: &str, configured: Option<&str>) -> String {
 /// Runs cross, its output shown as it comes; on failure, a container engine problem is told in
 /// one sentence with the way out, from what cross and the engine printed.
 pub fn run(command: &mut Command, doing: &str, image: &str) -> Result<()> {
-    eprintln!("$ {}", command::display(command));
-    let mut child =
-        command
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| command::Error::NotStarted {
-                doing: doing.to_string(),
-                command: command::display(command),
-                source,
-            })?;
+    let mut child = command::spawn_reading_stderr(command, doing)?;
     let mut stderr = child.stderr.take().context("cross's stderr")?;
     // Echo stderr while keeping its end, where the engine's error is.
     let reader = std::thread::spawn(move || {

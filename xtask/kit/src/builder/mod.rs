@@ -70,6 +70,8 @@ pub enum Error {
     #[error("the build succeeded but {} is missing", .0.display())]
     MissingBinary(PathBuf),
     #[error(transparent)]
+    CToolchain(#[from] Box<crate::ctoolchain::Error>),
+    #[error(transparent)]
     CrossToml(#[from] toml::de::Error),
     #[error(transparent)]
     Command(#[from] command::Error),
@@ -192,8 +194,23 @@ pub fn build_with(
             &toolchain,
             resolved.engine.as_deref(),
         )?,
-        _ => cargo::command(&workspace.root, &workspace.path_name, &target, &toolchain)?,
+        _ => cargo::command(
+            &workspace.root,
+            &target_dir,
+            &workspace.path_name,
+            &target,
+            &toolchain,
+        )?,
     };
+    // Before anything is built: what in the function's graph compiles C for the target, and
+    // with which compiler (or why there is none).
+    let c_toolchain = match builder {
+        Builder::Cross => None,
+        _ => cargo::c_toolchain(workspace, function, &target_dir, &target, &toolchain)?,
+    };
+    if let Some(c) = &c_toolchain {
+        eprintln!("{}", c.summary());
+    }
     command
         .current_dir(&workspace.root)
         .arg("build")
@@ -221,7 +238,10 @@ pub fn build_with(
             &doing,
             &cross::image_for(&target, cross_config.image(&target)),
         )?,
-        _ => command::run(&mut command, &doing)?,
+        _ => match &c_toolchain {
+            Some(c) => crate::ctoolchain::run_build(&mut command, &doing, c).map_err(Box::new)?,
+            None => command::run(&mut command, &doing)?,
+        },
     }
 
     let binary = target_dir

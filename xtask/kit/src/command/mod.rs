@@ -99,6 +99,20 @@ pub fn run(command: &mut Command, doing: &str) -> Result<()> {
     Ok(())
 }
 
+/// Starts a command after showing it on stderr, with its stderr piped for the caller to echo
+/// and read (a builder that names what failed from what the tool printed).
+pub fn spawn_reading_stderr(command: &mut Command, doing: &str) -> Result<std::process::Child> {
+    eprintln!("$ {}", display(command));
+    command
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| Error::NotStarted {
+            doing: doing.to_string(),
+            command: display(command),
+            source,
+        })
+}
+
 /// Runs a command and captures its output; fails only when it cannot start.
 pub fn output(command: &mut Command, doing: &str) -> Result<Output> {
     command

@@ -134,9 +134,17 @@ pub struct RunArgs {
     /// The function's settings, over its `Cargo.toml` metadata (memory, timeout, env, …).
     #[command(flatten)]
     pub settings: SettingsFlags,
-    /// Region the function believes it runs in (AWS_REGION).
-    #[arg(long, default_value = DEFAULT_REGION)]
-    pub region: String,
+    /// Region the function believes it runs in (AWS_REGION) [default: us-east-1, or with
+    /// --pass-aws-settings your AWS_REGION / AWS_DEFAULT_REGION].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Hand your AWS settings to the function, so that one on the AWS SDK reaches moto,
+    /// LocalStack or a real account: every AWS_* variable of your environment (credentials,
+    /// AWS_PROFILE, AWS_ENDPOINT_URL…, not the AWS_LAMBDA_* ones the emulator sets), your
+    /// region, and your ~/.aws config and credentials files. Off by default; the values are
+    /// never printed.
+    #[arg(long)]
+    pub pass_aws_settings: bool,
     /// What the Runtime API's Lambda-Runtime-Deadline-Ms header carries: `absolute` (Unix
     /// milliseconds, as Lambda sends), or an odd value other hosts send, to check that the
     /// function survives it: `relative` (the milliseconds left), `zero`, `garbage`, `omit`.
@@ -152,26 +160,102 @@ impl RunArgs {
     /// The flags again as command-line arguments: `bench-serve` starts `serve` with them.
     pub fn to_args(&self) -> Vec<std::ffi::OsString> {
         let mut args = self.settings.to_args();
-        args.extend(["--region".into(), self.region.clone().into()]);
+        if let Some(region) = &self.region {
+            args.extend(["--region".into(), region.clone().into()]);
+        }
+        if self.pass_aws_settings {
+            args.push("--pass-aws-settings".into());
+        }
         if let Some(value) = self.deadline_header.to_possible_value() {
             args.extend(["--deadline-header".into(), value.get_name().into()]);
         }
         args
     }
 
+    /// The region the function runs in: `--region`, else (with `--pass-aws-settings`) the
+    /// caller's, else [`DEFAULT_REGION`].
+    pub fn region(&self) -> String {
+        let callers = || {
+            ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+        };
+        self.region
+            .clone()
+            .or_else(|| self.pass_aws_settings.then(callers).flatten())
+            .unwrap_or_else(|| DEFAULT_REGION.to_string())
+    }
+
     pub fn config(&self, local: &LocalFunction) -> FunctionConfig {
         let mut environment = local.settings.environment.clone();
         environment.extend(local.local_env.clone());
+        if self.pass_aws_settings {
+            let home = std::env::var_os("HOME")
+                .or_else(|| std::env::var_os("USERPROFILE"))
+                .map(PathBuf::from);
+            let passed = aws_settings(
+                std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+                home.as_deref(),
+                |path| path.is_file(),
+            );
+            let names: Vec<&str> = passed.iter().map(|(k, _)| k.as_str()).collect();
+            eprintln!(
+                "passing your AWS settings to the function (--pass-aws-settings; values not \
+                 shown): {}",
+                if names.is_empty() {
+                    "none set".to_string()
+                } else {
+                    names.join(", ")
+                }
+            );
+            environment.extend(passed);
+        }
         FunctionConfig {
             function_name: local.settings.function_name.clone(),
             memory_size_mb: local.settings.memory_size,
             timeout: Duration::from_secs(u64::from(local.settings.timeout)),
-            region: self.region.clone(),
+            region: self.region(),
             environment: environment.into_iter().collect(),
             deadline_header: self.deadline_header,
             ..FunctionConfig::default()
         }
     }
+}
+
+/// What `--pass-aws-settings` hands the function from the caller's environment `vars`: every
+/// `AWS_*` variable but those the emulator sets itself (`AWS_LAMBDA_*`, the region, which
+/// [`RunArgs::region`] carries), and the config and credentials files as absolute paths, since
+/// the function has no `HOME` (as on Lambda) to find `~/.aws` from.
+pub fn aws_settings(
+    vars: impl IntoIterator<Item = (String, String)>,
+    home: Option<&std::path::Path>,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> Vec<(String, String)> {
+    let emulators = ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV"];
+    let mut passed: BTreeMap<String, String> = vars
+        .into_iter()
+        .filter(|(k, _)| {
+            k.starts_with("AWS_")
+                && !k.starts_with("AWS_LAMBDA_")
+                && !emulators.contains(&k.as_str())
+        })
+        .collect();
+    for (variable, file) in [
+        ("AWS_CONFIG_FILE", "config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    ] {
+        if passed.contains_key(variable) {
+            continue;
+        }
+        if let Some(path) = home
+            .map(|h| h.join(".aws").join(file))
+            .filter(|p| exists(p))
+        {
+            passed.insert(variable.to_string(), path.display().to_string());
+        }
+    }
+    passed.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -230,9 +314,57 @@ mod tests {
         assert_eq!(run.deadline_header, DeadlineHeader::Relative);
         // Nothing given, nothing passed on but the region and the header's default.
         let none = Cli::try_parse_from(["cli"]).unwrap().run;
+        assert_eq!(none.to_args(), ["--deadline-header", "absolute"]);
+        assert_eq!(none.region(), DEFAULT_REGION);
+    }
+
+    #[test]
+    fn aws_settings_are_the_callers_but_not_the_emulators() {
+        let vars = [
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:5001"),
+            ("AWS_PROFILE", "dev"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "other"),
+            ("HOME", "/home/u"),
+            ("PATH", "/bin"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let home = std::path::Path::new("/home/u");
+        let passed = aws_settings(vars.clone(), Some(home), |p| p.ends_with("config"));
+        let names: Vec<&str> = passed.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
-            none.to_args(),
-            ["--region", DEFAULT_REGION, "--deadline-header", "absolute"]
+            names,
+            [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_CONFIG_FILE",
+                "AWS_ENDPOINT_URL",
+                "AWS_ENDPOINT_URL_S3",
+                "AWS_PROFILE",
+                "AWS_SECRET_ACCESS_KEY",
+            ]
+        );
+        assert!(passed.contains(&(
+            "AWS_CONFIG_FILE".to_string(),
+            "/home/u/.aws/config".to_string()
+        )));
+        // The caller's own file names win over ~/.aws.
+        let own = aws_settings(
+            [("AWS_CONFIG_FILE".to_string(), "/etc/aws".to_string())],
+            Some(home),
+            |_| true,
+        );
+        assert_eq!(
+            own,
+            [
+                ("AWS_CONFIG_FILE".to_string(), "/etc/aws".to_string()),
+                (
+                    "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+                    "/home/u/.aws/credentials".to_string()
+                ),
+            ]
         );
     }
 }

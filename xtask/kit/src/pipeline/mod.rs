@@ -181,13 +181,15 @@ impl Lambda {
             return Ok((self.read_zip(&zip)?, false));
         }
         eprintln!(
-            "packaging {} first ({}): cargo xtask package --arch {}",
+            "packaging {} first ({}): {} --arch {}",
             paths::shown(&zip),
             if rebuild {
                 "--rebuild"
             } else {
                 "it is missing"
             },
+            self.workspace
+                .suggested_command("package", Some(&self.function)),
             self.build.arch
         );
         let packaged = self
@@ -215,14 +217,17 @@ pub struct Zipped {
     pub zip: DeploymentZip,
 }
 
-/// Packages a Linux binary built elsewhere (`package --binary`): no workspace and no cargo;
-/// the architecture is read from its ELF header, the settings are `flags` over the defaults of
-/// a function named after the file, and the zip goes to `output` (default
-/// `<cwd>/dist/lambda-<arch>.zip`).
+/// Packages a Linux binary built elsewhere (`package --binary`): nothing is built; the
+/// architecture is read from its ELF header, the settings are `flags` over the defaults of a
+/// function named after the file, and the zip goes to `output`, by default into the selected
+/// workspace's `dist/` (`--manifest-path`, else the one of the current directory, if any; under
+/// `dist/<bin>/` when the file is named after one of its several functions), else
+/// `<cwd>/dist/`.
 pub fn package_prebuilt(
     binary: &Path,
     flags: &SettingsFlags,
     output: Option<&Path>,
+    function_args: &FunctionArgs,
     cwd: &Path,
 ) -> Result<Zipped> {
     let bytes = std::fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
@@ -242,10 +247,19 @@ pub fn package_prebuilt(
         .unwrap_or_else(|| "function".to_string());
     let function = Function::named(&name, cwd.join("Cargo.toml"));
     let settings = function.settings(flags)?;
-    let output = output.map_or_else(
-        || cwd.join("dist").join(arch.zip_file_name()),
-        Path::to_path_buf,
-    );
+    // A CI step packaging a binary may have no cargo: a workspace is needed only when named.
+    let workspace = match &function_args.manifest_path {
+        Some(path) => Some(Workspace::load(Some(path))?),
+        None => Workspace::load(None).ok(),
+    };
+    let dist = match &workspace {
+        Some(workspace) => match workspace.functions.iter().find(|f| f.bin == name) {
+            Some(named) => workspace.function_dist_dir(named),
+            None => workspace.dist_dir(),
+        },
+        None => cwd.join("dist"),
+    };
+    let output = output.map_or_else(|| dist.join(arch.zip_file_name()), Path::to_path_buf);
     let spec = ZipSpec {
         arch,
         runtime: settings.runtime,

@@ -128,6 +128,9 @@ pub struct Workspace {
     /// What the workspace's folder is called in the binaries' embedded paths
     /// (`--remap-path-prefix=<root>=/<path_name>`): the root package's name.
     pub path_name: String,
+    /// `--manifest-path` as the kit was called with it: every command the kit suggests for
+    /// this workspace carries it, so that it works from where the user is.
+    pub manifest_arg: Option<PathBuf>,
 }
 
 impl Workspace {
@@ -156,13 +159,43 @@ impl Workspace {
             target_dir: discovered.target_dir,
             functions: discovered.functions,
             path_name: discovered.path_name,
+            manifest_arg: manifest_path.map(Path::to_path_buf),
         })
+    }
+
+    /// `cargo xtask <task>` for `function`, as the kit suggests it: with the `--manifest-path`
+    /// it was called with, and the function's `--package`/`--bin` when the workspace has
+    /// several.
+    pub fn suggested_command(&self, task: &str, function: Option<&Function>) -> String {
+        let mut command = format!("cargo xtask {}", self.task_words(task));
+        if let Some(function) = function.filter(|_| self.functions.len() > 1) {
+            command.push(' ');
+            command.push_str(&function.selector());
+        }
+        command
+    }
+
+    /// `task` with `--manifest-path` when the kit was called with one.
+    fn task_words(&self, task: &str) -> String {
+        match &self.manifest_arg {
+            Some(path) => {
+                let path = path.display().to_string();
+                let quoted = crate::command::Shell::Posix.quote(&path).unwrap_or(path);
+                format!("{task} --manifest-path {quoted}")
+            }
+            None => task.to_string(),
+        }
     }
 
     /// The functions `selection` names (see [`discovery::select`]); `task` goes into the
     /// ready-made commands of the error that lists them.
     pub fn select(&self, selection: &Selection, task: &str) -> Result<Vec<&Function>> {
-        discovery::select(&self.functions, selection, &self.root, task)
+        discovery::select(
+            &self.functions,
+            selection,
+            &self.root,
+            &self.task_words(task),
+        )
     }
 
     /// The one function `args` names.

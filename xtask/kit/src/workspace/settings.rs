@@ -242,10 +242,9 @@ impl Include {
     /// `PATH` (kept under its relative path) or `NAME:PATH` (renamed), as cargo-lambda takes
     /// it; a relative PATH is read from `base`.
     pub fn parse(value: &str, base: &Path) -> Result<Include, String> {
-        // A Windows drive letter (`C:\x`) is a path, not a rename.
-        let rename = value
-            .split_once(':')
-            .filter(|(name, _)| name.len() > 1 && !name.contains(['/', '\\']));
+        // Split at the first `:`, as cargo-lambda does, so NAME may have folders
+        // (`config/app.toml:deploy/prod.toml`); only a Windows drive letter (`C:\x`) is a path.
+        let rename = value.split_once(':').filter(|(name, _)| name.len() > 1);
         let (name, path) = match rename {
             Some((name, path)) => (name.to_string(), path),
             None => (value.replace('\\', "/"), value),
@@ -872,6 +871,9 @@ mod tests {
             (renamed.name.as_str(), renamed.source),
             ("conf", PathBuf::from("/ws/etc/x.conf"))
         );
+        let nested = Include::parse("config/app.toml:deploy/prod.toml", base).unwrap();
+        assert_eq!(nested.name, "config/app.toml");
+        assert_eq!(nested.source, base.join("deploy/prod.toml"));
         assert!(Include::parse("bootstrap", base).is_err());
         assert!(Include::parse("/etc/passwd", base).is_err());
         assert!(
