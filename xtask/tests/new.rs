@@ -1,5 +1,5 @@
 //! The inner loop on packages `cargo xtask new` writes, as a new user runs it: `new` then
-//! `invoke --event`, and `serve --watch` answering with the edited code (and keeping the old
+//! `invoke --event`, `serve` answering curl at `/` for an HTTP function, and `serve --watch` answering with the edited code (and keeping the old
 //! code on a syntax error). The packages are written to a temporary folder outside any
 //! workspace; their builds share one target folder below this repository's `target/`, so a
 //! rerun is warm.
@@ -7,7 +7,8 @@
 //! Cost (2 cores, warm registry): `new_sqs_function_answers_its_example_event` ~35 s cold
 //! (lambda_runtime and aws_lambda_events, release, musl), ~3 s warm;
 //! `serve_watch_swaps_in_edits_and_keeps_the_old_code_on_a_build_failure` ~30 s cold (the
-//! lambda-dev profile), then ~4 s per edit.
+//! lambda-dev profile), then ~4 s per edit; `new_http_function_answers_curl_at_the_root_under_serve`
+//! ~40 s cold (lambda_http, release).
 #![cfg(target_os = "linux")] // builds and runs Linux Lambda binaries
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -97,61 +98,104 @@ fn invoke_api(address: &str, function: &str, body: &str) -> String {
         .unwrap_or(response)
 }
 
-#[test]
-fn serve_watch_swaps_in_edits_and_keeps_the_old_code_on_a_build_failure() {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = new_package(dir.path(), "greeter", &[]);
-    let handler = dir.path().join("greeter/src/handler.rs");
-    let mut child = xtask(["serve", "--watch", "--builder", "cargo", "--port", "0"])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .current_dir(dir.path())
-        .with(|c| c.stdout(Stdio::piped()).stderr(Stdio::piped()))
-        .spawn();
-    // Both streams are read on their own threads; stderr's lines are kept for the checks.
-    let (lines, seen) = mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
-    let err_lines = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("serve: {line}");
-            let _ = err_lines.send(line);
-        }
-    });
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            println!("serve: {line}");
-            let _ = lines.send(line);
-        }
-    });
-    let wait_for = |what: &dyn Fn(&str) -> bool, within: Duration| -> String {
+/// `cargo xtask serve` on a generated package, its output lines read on their own threads.
+struct Served {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    address: String,
+}
+
+impl Served {
+    fn start(dir: &Path, manifest: &Path, flags: &[&str]) -> Served {
+        let mut child = xtask(["serve", "--builder", "cargo", "--port", "0"])
+            .args(flags)
+            .arg("--manifest-path")
+            .arg(manifest)
+            .env("CARGO_TARGET_DIR", shared_target())
+            .current_dir(dir)
+            .with(|c| c.stdout(Stdio::piped()).stderr(Stdio::piped()))
+            .spawn();
+        let (sender, lines) = mpsc::channel::<String>();
+        let stderr = child.stderr.take().unwrap();
+        let err_sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("serve: {line}");
+                let _ = err_sender.send(line);
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                println!("serve: {line}");
+                let _ = sender.send(line);
+            }
+        });
+        let mut served = Served {
+            child,
+            lines,
+            address: String::new(),
+        };
+        let listening = served.wait_for(
+            &|l| l.starts_with("Listening on http://"),
+            Duration::from_secs(600),
+        );
+        served.address = listening["Listening on http://".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        served
+    }
+
+    /// The first line from now on that `what` accepts.
+    fn wait_for(&mut self, what: &dyn Fn(&str) -> bool, within: Duration) -> String {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match seen.recv_timeout(left) {
+            match self.lines.recv_timeout(left) {
                 Ok(line) if what(&line) => return line,
                 Ok(_) => {}
                 Err(_) => panic!("serve did not print the expected line within {within:?}"),
             }
         }
-    };
-    let listening = wait_for(
-        &|l| l.starts_with("Listening on http://"),
-        Duration::from_secs(600),
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn new_http_function_answers_curl_at_the_root_under_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = new_package(dir.path(), "web-page", &["--http"]);
+    let served = Served::start(dir.path(), &manifest, &[]);
+    let page = support::http::curl(&[&format!("http://{}/?name=Ada", served.address)]);
+    assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
+    assert_eq!(
+        String::from_utf8_lossy(&page.body),
+        "Hello, Ada! This is web-page, a Rust function on AWS Lambda."
     );
-    let address = listening["Listening on http://".len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    assert_eq!(page.header("content-type"), ["text/plain; charset=utf-8"]);
+}
+
+#[test]
+fn serve_watch_swaps_in_edits_and_keeps_the_old_code_on_a_build_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = new_package(dir.path(), "greeter", &[]);
+    let handler = dir.path().join("greeter/src/handler.rs");
+    let mut served = Served::start(dir.path(), &manifest, &["--watch"]);
+    let address = served.address.clone();
     let ask = || invoke_api(&address, "greeter", r#"{"name": "Ada"}"#);
     assert_eq!(ask(), r#"{"message":"Hello, Ada!"}"#);
 
     let text = std::fs::read_to_string(&handler).unwrap();
     std::fs::write(&handler, text.replace("Hello, {name}!", "Welcome, {name}!")).unwrap();
-    wait_for(
+    served.wait_for(
         &|l| l.starts_with("watch: rebuilt in"),
         Duration::from_secs(300),
     );
@@ -167,13 +211,10 @@ fn serve_watch_swaps_in_edits_and_keeps_the_old_code_on_a_build_failure() {
         text.replace("Welcome, {name}!\")", "Welcome, {name}!\""),
     )
     .unwrap();
-    wait_for(&|l| l.starts_with("error"), Duration::from_secs(300));
-    wait_for(
+    served.wait_for(&|l| l.starts_with("error"), Duration::from_secs(300));
+    served.wait_for(
         &|l| l.starts_with("watch: the build failed"),
         Duration::from_secs(60),
     );
     assert_eq!(ask(), r#"{"message":"Welcome, Ada!"}"#);
-
-    let _ = child.kill();
-    let _ = child.wait();
 }
