@@ -38,7 +38,7 @@ RUN case "${TARGETARCH}" in \
 COPY . .
 # --locked: the dependency versions of Cargo.lock, or fail. The caches keep the registry and
 # the build between runs; the binary is copied out of the cached target/ in the same step.
-# The remap flags are `cargo xtask package`'s (xtask/kit/src/build/remap.rs): with them this
+# The remap flags are `cargo xtask package`'s (xtask/kit/src/builder/remap.rs): with them this
 # bootstrap is byte-identical to the zip's from the same sources and Rust version.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
