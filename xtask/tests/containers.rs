@@ -441,6 +441,7 @@ fn the_dockerfile_builds_the_zips_bootstrap_for_both_architectures() {
             ".cargo",
             "Cargo.lock",
             "Cargo.toml",
+            "arith",
             "benches",
             "examples",
             "src",
