@@ -92,15 +92,17 @@ fn extensions_are_listed_apart_from_the_function() {
     .failure();
     assert!(err.contains("2 Lambda extensions match"), "{err}");
     assert!(
-        err.contains("cargo xtask package --extension --package logger --bin logger   (extension)"),
+        err.contains(&format!("cargo xtask package --manifest-path {manifest} --extension --package logger --bin logger   (extension)")),
         "{err}"
     );
     assert!(
-        err.contains("cargo xtask package --extension --package crasher --bin crasher"),
+        err.contains(&format!("cargo xtask package --manifest-path {manifest} --extension --package crasher --bin crasher")),
         "{err}"
     );
     assert!(
-        err.contains("cargo xtask package --package hello --bin hello\n"),
+        err.contains(&format!(
+            "cargo xtask package --manifest-path {manifest} --package hello --bin hello\n"
+        )),
         "{err}"
     );
 }
