@@ -247,10 +247,12 @@ pub fn package_prebuilt(
         .unwrap_or_else(|| "function".to_string());
     let function = Function::named(&name, cwd.join("Cargo.toml"));
     let settings = function.settings(flags)?;
-    // A CI step packaging a binary may have no cargo: a workspace is needed only when named.
-    let workspace = match &function_args.manifest_path {
-        Some(path) => Some(Workspace::load(Some(path))?),
-        None => Workspace::load(None).ok(),
+    // A CI step packaging a binary may have no cargo: a workspace is read only when named, or
+    // to find its dist/ when no --output says where the zip goes.
+    let workspace = match (&function_args.manifest_path, output) {
+        (Some(path), _) => Some(Workspace::load(Some(path))?),
+        (None, None) => Workspace::load(None).ok(),
+        (None, Some(_)) => None,
     };
     let dist = match &workspace {
         Some(workspace) => match workspace.functions.iter().find(|f| f.bin == name) {
