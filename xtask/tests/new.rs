@@ -7,7 +7,7 @@
 //! Cost (2 cores, warm registry): `new_sqs_function_answers_its_example_event` ~35 s cold
 //! (lambda_runtime and aws_lambda_events, release, musl), ~3 s warm;
 //! `serve_watch_swaps_in_edits_and_keeps_the_old_code_on_a_build_failure` ~30 s cold (the
-//! lambda-dev profile), then ~4 s per edit; `new_http_function_answers_curl_at_the_root_under_serve`
+//! lambda-dev profile), then ~2 s per edit; `new_http_function_answers_curl_at_the_root_under_serve`
 //! ~40 s cold (lambda_http, release).
 #![cfg(target_os = "linux")] // builds and runs Linux Lambda binaries
 

@@ -66,8 +66,8 @@ pub struct ServeArgs {
     /// The event the printed invoke command sends.
     #[command(flatten)]
     pub event: EventArgs,
-    /// Rebuild on each source change (profile lambda-dev: release without LTO, 16 codegen
-    /// units, incremental; the zip's target) and swap the sandboxes once their invocations
+    /// Rebuild on each source change (profile lambda-dev: dependencies as in release, your
+    /// packages at opt-level 0, incremental; the zip's target) and swap the sandboxes once their invocations
     /// finish; a failed build keeps the previous code answering.
     #[arg(long, conflicts_with_all = ["zip", "bootstrap", "rebuild"])]
     pub watch: bool,
@@ -224,9 +224,9 @@ impl Watched {
             .tempdir()
             .context("creating the watch's scratch folder")?;
         eprintln!(
-            "watch: building {} with profile lambda-dev (release without LTO, 16 codegen units, \
-             incremental) for the zip's target",
-            lambda.function.bin
+            "watch: building {} with profile {} for the zip's target",
+            lambda.function.bin,
+            Profile::LambdaDev.describe()
         );
         let code = build_dev(&lambda, scratch.path(), 0)?;
         let local = LocalFunction::of(

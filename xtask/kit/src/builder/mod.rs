@@ -122,9 +122,12 @@ pub struct Built {
 pub enum Profile {
     /// `--release`: what the zip ships.
     Release,
-    /// `lambda-dev`, for `serve --watch`: the workspace's release profile without LTO, with 16
-    /// codegen units and incremental builds, so that a rebuild after an edit takes seconds.
-    /// The kit defines it with `--config` (a `[profile.lambda-dev]` of the workspace wins).
+    /// `lambda-dev`, for `serve --watch`: dependencies as the release profile builds them
+    /// (opt-level 3), the workspace's own packages at opt-level 0, no LTO, 16 codegen units,
+    /// incremental. A handler edit then recompiles only unoptimised code of the edited crate:
+    /// measured on an HTTP function, ~1 s against ~7 s with the crate at opt-level 3, because
+    /// `lambda_http`'s generics are instantiated there. The kit defines it with `--config`,
+    /// which overrides a `[profile.lambda-dev]` of the workspace for these keys.
     LambdaDev,
 }
 
@@ -137,6 +140,8 @@ impl Profile {
                 let mut args = vec!["--profile".to_string(), "lambda-dev".to_string()];
                 for setting in [
                     "inherits=\"release\"",
+                    "opt-level=0",
+                    "package.\"*\".opt-level=3",
                     "lto=false",
                     "codegen-units=16",
                     "incremental=true",
@@ -145,6 +150,17 @@ impl Profile {
                     args.push(format!("profile.lambda-dev.{setting}"));
                 }
                 args
+            }
+        }
+    }
+
+    /// What it is, in one line for the user.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::LambdaDev => {
+                "lambda-dev: dependencies optimised as in release, your packages at opt-level 0, \
+                 no LTO, incremental"
             }
         }
     }
