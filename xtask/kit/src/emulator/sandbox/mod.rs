@@ -23,6 +23,7 @@ use axum::body::Bytes;
 
 use self::process::{Ended, FunctionProcess};
 use super::environment::{self, EnvironmentSpec};
+use super::lifecycle::Observers;
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
 use super::runtime_api::{
     DeadlineHeader, Event, PostedError, RuntimeApi, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
@@ -55,6 +56,12 @@ pub struct FunctionConfig {
     /// odd value other hosts send, to test the runtime against it. The timeout is enforced
     /// either way.
     pub deadline_header: DeadlineHeader,
+    /// Layer zips, unpacked in this order into the sandbox's `/opt` (a later layer's file
+    /// replaces an earlier one's); the executables of `/opt/extensions` start before the
+    /// function ([`super::extensions`]).
+    pub layers: Vec<PathBuf>,
+    /// Told of the lifecycle and of every log line ([`super::lifecycle`]).
+    pub observers: Observers,
 }
 
 impl Default for FunctionConfig {
@@ -67,6 +74,8 @@ impl Default for FunctionConfig {
             region: "us-east-1".to_string(),
             environment: Vec::new(),
             deadline_header: DeadlineHeader::default(),
+            layers: Vec::new(),
+            observers: Observers::default(),
         }
     }
 }
