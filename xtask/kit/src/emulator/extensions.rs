@@ -358,6 +358,11 @@ impl Registry {
         }
     }
 
+    /// The external extension `name` could not be started: `Extension.LaunchError`.
+    pub fn launch_failed(&mut self, name: &str, reason: &str) {
+        self.fail(name, "Extension.LaunchError", reason.to_string());
+    }
+
     /// The extension `id` posted `init/error` or `exit/error` with `error_type`.
     pub fn posted_error(
         &mut self,
