@@ -100,11 +100,7 @@ impl LogSink {
 
 /// Reads `stream` to its end, line by line, into `sink`; a line is cut at [`MAX_LINE_BYTES`],
 /// so that even output without newlines costs bounded memory.
-pub(super) async fn forward(
-    stream: impl AsyncRead + Unpin,
-    sink: Arc<LogSink>,
-    source: LogSource,
-) {
+pub(super) async fn forward(stream: impl AsyncRead + Unpin, sink: Arc<LogSink>, source: LogSource) {
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line = Vec::new();
     let mut cut = 0u64;
@@ -157,9 +153,11 @@ mod tests {
 
     fn collect(input: Vec<u8>) -> Vec<String> {
         let sink = LogSink::new();
-        crate::emulator::tokio_runtime()
-            .unwrap()
-            .block_on(forward(&input[..], Arc::clone(&sink), LogSource::Function));
+        crate::emulator::tokio_runtime().unwrap().block_on(forward(
+            &input[..],
+            Arc::clone(&sink),
+            LogSource::Function,
+        ));
         sink.take()
     }
 

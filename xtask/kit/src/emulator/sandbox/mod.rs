@@ -25,13 +25,13 @@ use axum::body::Bytes;
 use self::logs::LogSink;
 use self::opt::{ExternalExtension, Opt};
 use self::process::{Ended, ExtensionProcess, FunctionProcess, Launch};
-use super::extensions::{
-    ExtensionEvent, ExtensionFailure, Extensions, FunctionInfo, ShutdownReason,
-    RUNTIME_SHUTDOWN, RUNTIME_SHUTDOWN_WITH_INTERNAL, SHUTDOWN_BUDGET,
-};
-use super::lifecycle::PlatformEvent;
 use super::environment::{self, EnvironmentSpec};
+use super::extensions::{
+    ExtensionEvent, ExtensionFailure, Extensions, FunctionInfo, ShutdownReason, RUNTIME_SHUTDOWN,
+    RUNTIME_SHUTDOWN_WITH_INTERNAL, SHUTDOWN_BUDGET,
+};
 use super::lifecycle::Observers;
+use super::lifecycle::PlatformEvent;
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
 use super::runtime_api::{
     DeadlineHeader, Event, PostedError, RuntimeApi, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
@@ -272,6 +272,8 @@ struct Environment {
     extensions: Arc<Extensions>,
     externals: Vec<ExtensionProcess>,
     logs: Arc<LogSink>,
+    /// The API until the runtime starts and takes it: extensions call it from the start.
+    api: Option<RuntimeApi>,
 }
 
 /// How an environment ended: why, for its extensions' SHUTDOWN event.
@@ -727,23 +729,24 @@ impl Sandbox {
                 }),
             }
         }
-        self.environment = Some(Environment {
+        let environment = self.environment.insert(Environment {
             extensions: Arc::clone(&extensions),
             externals,
             logs: Arc::clone(&logs),
+            api: Some(api),
         });
         // Extension init: every external extension registers.
         let registered = extensions.wait_until(|r| match r.failure() {
             Some(failure) => Some(Err(failure.clone())),
             None => r.externals_registered().then_some(Ok(())),
         });
-        match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), registered).await
-        {
+        match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), registered).await {
             Err(_) => return Ok(Ended::TimedOut),
             Ok(Err(failure)) => return Ok(Ended::Extension(failure)),
             Ok(Ok(())) => {}
         }
         // Runtime init.
+        let api = environment.api.take().context("the Runtime API is gone")?;
         let process = FunctionProcess::spawn(
             &launch,
             &code.launcher,
@@ -781,9 +784,7 @@ impl Sandbox {
     }
 
     fn observe(&self, event: &PlatformEvent) {
-        self.config
-            .observers
-            .platform(&self.log_stream_name, event);
+        self.config.observers.platform(&self.log_stream_name, event);
     }
 
     fn observe_report(&self, invocation: &Invocation) {
@@ -918,11 +919,7 @@ fn extension_outcome(failure: ExtensionFailure) -> Outcome {
 /// The first failure of an extension; never, when there are none.
 async fn extension_failure(extensions: Option<&Extensions>) -> ExtensionFailure {
     match extensions {
-        Some(extensions) => {
-            extensions
-                .wait_until(|r| r.failure().cloned())
-                .await
-        }
+        Some(extensions) => extensions.wait_until(|r| r.failure().cloned()).await,
         None => std::future::pending().await,
     }
 }

@@ -92,9 +92,7 @@ impl Opt {
     /// The path a process is started with for `extension`: under `/opt` when it is mounted.
     pub(super) fn path_of(&self, extension: &ExternalExtension) -> PathBuf {
         if self.mounted {
-            Path::new("/opt")
-                .join(EXTENSIONS_DIR)
-                .join(&extension.name)
+            Path::new("/opt").join(EXTENSIONS_DIR).join(&extension.name)
         } else {
             extension.path.clone()
         }
@@ -117,7 +115,10 @@ impl Opt {
 pub(super) fn private_opt_works() -> bool {
     static WORKS: OnceLock<bool> = OnceLock::new();
     *WORKS.get_or_init(|| {
-        let Ok(probe) = tempfile::Builder::new().prefix("lambda-opt-probe-").tempdir() else {
+        let Ok(probe) = tempfile::Builder::new()
+            .prefix("lambda-opt-probe-")
+            .tempdir()
+        else {
             return false;
         };
         if std::fs::create_dir(probe.path().join("probe-marker")).is_err() {
@@ -143,38 +144,36 @@ pub(super) fn private_opt_works() -> bool {
 
 /// What a child runs between fork and exec to see `dir` on `/opt`: only system calls (unshare,
 /// mount) on memory allocated before the fork, which is what makes `pre_exec` sound.
-fn opt_binder(
-    dir: &Path,
-) -> Result<impl FnMut() -> std::io::Result<()> + Send + Sync + 'static> {
+fn opt_binder(dir: &Path) -> Result<impl FnMut() -> std::io::Result<()> + Send + Sync + 'static> {
     let source = CString::new(dir.as_os_str().as_bytes())
         .with_context(|| format!("{} cannot be mounted", dir.display()))?;
     // SAFETY (of the calls): the pointers are to NUL-terminated strings that outlive them.
     Ok(move || unsafe {
-            if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let root = c"/";
-            let opt = c"/opt";
-            if libc::mount(
-                std::ptr::null(),
-                root.as_ptr(),
-                std::ptr::null(),
-                libc::MS_REC | libc::MS_PRIVATE,
-                std::ptr::null(),
-            ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            if libc::mount(
-                source.as_ptr(),
-                opt.as_ptr(),
-                std::ptr::null(),
-                libc::MS_BIND | libc::MS_REC,
-                std::ptr::null(),
-            ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        })
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let root = c"/";
+        let opt = c"/opt";
+        if libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        if libc::mount(
+            source.as_ptr(),
+            opt.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND | libc::MS_REC,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    })
 }

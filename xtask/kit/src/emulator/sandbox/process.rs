@@ -13,10 +13,10 @@ use axum::body::Bytes;
 use tokio::process::Child;
 
 use super::launcher::{spawn_retrying_busy, Launcher};
+use super::logs::{self, LogSink};
 use super::opt::Opt;
 use crate::emulator::extensions::{ExtensionFailure, Extensions};
 use crate::emulator::lifecycle::LogSource;
-use super::logs::{self, LogSink};
 use crate::emulator::memory;
 use crate::emulator::report;
 use crate::emulator::runtime_api::{PostedError, RuntimeApi, RuntimeMessage};
@@ -65,9 +65,9 @@ impl Launch<'_> {
             .apply(&mut command)
             .map_err(|e| std::io::Error::other(crate::error::chain_text(&e)))?;
         let mut child = spawn_retrying_busy(&mut command).await?;
-        let pid = child.id().ok_or_else(|| {
-            std::io::Error::other("the process ended before its pid was read")
-        })?;
+        let pid = child
+            .id()
+            .ok_or_else(|| std::io::Error::other("the process ended before its pid was read"))?;
         if let Some(stdout) = child.stdout.take() {
             tokio::spawn(logs::forward(stdout, Arc::clone(sink), source.clone()));
         }
@@ -96,7 +96,12 @@ impl ExtensionProcess {
         extensions: Arc<Extensions>,
     ) -> std::io::Result<ExtensionProcess> {
         let (mut child, pid) = launch
-            .start(launcher, program, sink, LogSource::Extension(name.to_string()))
+            .start(
+                launcher,
+                program,
+                sink,
+                LogSource::Extension(name.to_string()),
+            )
             .await?;
         let name = name.to_string();
         let waiter = tokio::spawn(async move {
@@ -300,7 +305,10 @@ impl FunctionProcess {
             return;
         }
         kill_group(self.pid, libc::SIGTERM);
-        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
             self.kill().await;
         } else {
             // Whatever else is left of its group.
