@@ -266,6 +266,24 @@ fn metadata_layers_naming_a_workspace_extension_run_it_without_flags() {
 }
 
 #[test]
+fn an_internal_extension_registers_from_the_functions_process_beside_an_external_one() {
+    let (ok, stdout, stderr) = invoke_hello("x86_64", &["--env", "HELLO_INTERNAL_EXTENSION=1"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout, r#"{"hello":"pi"}"#);
+    let id = &request_ids(&stderr)[0];
+    assert!(
+        at(&stderr, &format!("[internal] INVOKE {id}"))
+            < at(&stderr, &format!("REPORT RequestId: {id}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("EXTENSION\tName: hello-internal\tState: Ready\tEvents: [INVOKE]"),
+        "{stderr}"
+    );
+    assert_logged_invoke_then_shutdown(&stderr, "spindown");
+}
+
+#[test]
 fn an_invocation_completes_only_when_a_busy_extension_asks_for_its_next_event() {
     // The logger stays busy 400 ms after INVOKE: the REPORT waits for its DONE line.
     let (ok, stdout, stderr) = invoke_hello("x86_64", &["--env", "LOGGER_SLEEP_MS=400"]);
@@ -350,7 +368,7 @@ fn serve_stop_sends_shutdown_spindown_to_the_extensions() {
         lines.iter().any(|l| l == "[logger] SHUTDOWN spindown"),
         "{lines:#?}"
     );
-    // Lambda's budget: 2,000 ms for the whole shutdown.
+    // For the record (Lambda's budget is 2,000 ms; the logger answers at once).
     eprintln!("serve stopped in {took:?}");
 }
 
