@@ -5,8 +5,10 @@
 //! - [`code`]: preparing the code (zip extraction, architecture), shared by many sandboxes;
 //! - [`launcher`]: choosing how the bootstrap starts on this host (natively or under qemu);
 //! - [`process`]: supervising the process (Runtime API messages, exit, deadline, memory);
-//! - [`logs`]: collecting its output as CloudWatch lines, bounded;
-//! - this module: the invocation itself and what Lambda reports about it.
+//! - [`logs`]: collecting its output (and its extensions') as CloudWatch lines, bounded;
+//! - `opt`: its layers unpacked into its own `/opt`, and how its processes see it;
+//! - this module: the environment's lifecycle (extensions first, then the runtime; Lambda's
+//!   shutdown), the invocation itself and what Lambda reports about it.
 
 pub mod code;
 mod launcher;
@@ -687,7 +689,11 @@ impl Sandbox {
             },
             expected,
         );
-        let api = RuntimeApi::start_with(Arc::clone(&extensions)).await?;
+        let routes = self
+            .config
+            .observers
+            .routes(&self.log_stream_name, &extensions);
+        let api = RuntimeApi::start_with_routes(Arc::clone(&extensions), routes).await?;
         let logs = LogSink::observed(self.config.observers.clone(), &self.log_stream_name);
         let env = environment::lambda_environment(&EnvironmentSpec {
             runtime_api: api.address(),
