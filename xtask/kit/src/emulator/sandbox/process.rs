@@ -24,6 +24,8 @@ use crate::emulator::streaming::{ResponseStream, StreamFrame};
 
 /// How often resident memory is sampled while the function runs.
 const MEMORY_POLL: Duration = Duration::from_millis(10);
+/// How long the pipes of a killed extension are read for its last lines.
+const PIPE_DRAIN_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long a killed process may take to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -49,7 +51,7 @@ impl Launch<'_> {
         program: &Path,
         sink: &Arc<LogSink>,
         source: LogSource,
-    ) -> std::io::Result<(Child, u32)> {
+    ) -> std::io::Result<(Child, u32, Vec<tokio::task::JoinHandle<()>>)> {
         let mut command = launcher.command(program);
         command
             .env_clear()
@@ -68,13 +70,22 @@ impl Launch<'_> {
         let pid = child
             .id()
             .ok_or_else(|| std::io::Error::other("the process ended before its pid was read"))?;
+        let mut readers = Vec::new();
         if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(logs::forward(stdout, Arc::clone(sink), source.clone()));
+            readers.push(tokio::spawn(logs::forward(
+                stdout,
+                Arc::clone(sink),
+                source.clone(),
+            )));
         }
         if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(logs::forward(stderr, Arc::clone(sink), source));
+            readers.push(tokio::spawn(logs::forward(
+                stderr,
+                Arc::clone(sink),
+                source,
+            )));
         }
-        Ok((child, pid))
+        Ok((child, pid, readers))
     }
 }
 
@@ -83,6 +94,8 @@ impl Launch<'_> {
 pub(super) struct ExtensionProcess {
     pid: u32,
     waiter: tokio::task::JoinHandle<()>,
+    /// The tasks reading its stdout and stderr: done at the pipes' end.
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl ExtensionProcess {
@@ -95,7 +108,7 @@ impl ExtensionProcess {
         sink: &Arc<LogSink>,
         extensions: Arc<Extensions>,
     ) -> std::io::Result<ExtensionProcess> {
-        let (mut child, pid) = launch
+        let (mut child, pid, readers) = launch
             .start(
                 launcher,
                 program,
@@ -111,13 +124,21 @@ impl ExtensionProcess {
             };
             extensions.update(|r| r.exited(&name, &exit));
         });
-        Ok(ExtensionProcess { pid, waiter })
+        Ok(ExtensionProcess {
+            pid,
+            waiter,
+            readers,
+        })
     }
 
     /// Kills its process group and waits (bounded) for the exit to be recorded.
     pub(super) async fn kill(self) {
         kill_group(self.pid, libc::SIGKILL);
         let _ = tokio::time::timeout(REAP_TIMEOUT, self.waiter).await;
+        // Its last lines (its answer to SHUTDOWN) are read to the pipes' end, not left to the
+        // log's settling time; bounded, for a pipe some orphan still holds open.
+        let readers = futures_join(self.readers);
+        let _ = tokio::time::timeout(PIPE_DRAIN_TIMEOUT, readers).await;
     }
 }
 
@@ -177,7 +198,7 @@ impl FunctionProcess {
         api: RuntimeApi,
         sink: Arc<LogSink>,
     ) -> Result<FunctionProcess> {
-        let (child, pid) = launch
+        let (child, pid, _) = launch
             .start(launcher, bootstrap, &sink, LogSource::Function)
             .await
             .with_context(|| format!("starting {}", bootstrap.display()))?;
@@ -356,5 +377,12 @@ impl Drop for FunctionProcess {
                 }
             }
         }
+    }
+}
+
+/// Waits for every task of `handles`.
+async fn futures_join(handles: Vec<tokio::task::JoinHandle<()>>) {
+    for handle in handles {
+        let _ = handle.await;
     }
 }
