@@ -11,14 +11,13 @@
 //! ~40 s cold (lambda_http, release).
 #![cfg(target_os = "linux")] // builds and runs Linux Lambda binaries
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod support;
 
+use support::serve::Served;
 use support::xtask;
 
 /// One target folder for every generated package of every run.
@@ -99,81 +98,23 @@ fn invoke_api(address: &str, function: &str, body: &str) -> String {
 }
 
 /// `cargo xtask serve` on a generated package, its output lines read on their own threads.
-struct Served {
-    child: std::process::Child,
-    lines: mpsc::Receiver<String>,
-    address: String,
-}
-
-impl Served {
-    fn start(dir: &Path, manifest: &Path, flags: &[&str]) -> Served {
-        let mut child = xtask(["serve", "--builder", "cargo", "--port", "0"])
+/// `serve` on a free port in `dir`, with the packages' shared target folder.
+fn serve(dir: &Path, manifest: &Path, flags: &[&str]) -> Served {
+    Served::spawn(
+        xtask(["serve", "--builder", "cargo", "--port", "0"])
             .args(flags)
             .arg("--manifest-path")
             .arg(manifest)
             .env("CARGO_TARGET_DIR", shared_target())
-            .current_dir(dir)
-            .with(|c| c.stdout(Stdio::piped()).stderr(Stdio::piped()))
-            .spawn();
-        let (sender, lines) = mpsc::channel::<String>();
-        let stderr = child.stderr.take().unwrap();
-        let err_sender = sender.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("serve: {line}");
-                let _ = err_sender.send(line);
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                println!("serve: {line}");
-                let _ = sender.send(line);
-            }
-        });
-        let mut served = Served {
-            child,
-            lines,
-            address: String::new(),
-        };
-        let listening = served.wait_for(
-            &|l| l.starts_with("Listening on http://"),
-            Duration::from_secs(600),
-        );
-        served.address = listening["Listening on http://".len()..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_string();
-        served
-    }
-
-    /// The first line from now on that `what` accepts.
-    fn wait_for(&mut self, what: &dyn Fn(&str) -> bool, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if what(&line) => return line,
-                Ok(_) => {}
-                Err(_) => panic!("serve did not print the expected line within {within:?}"),
-            }
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .current_dir(dir),
+    )
 }
 
 #[test]
 fn new_http_function_answers_curl_at_the_root_under_serve() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = new_package(dir.path(), "web-page", &["--http"]);
-    let served = Served::start(dir.path(), &manifest, &[]);
+    let served = serve(dir.path(), &manifest, &[]);
     let page = support::http::curl(&[&format!("http://{}/?name=Ada", served.address)]);
     assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
     assert_eq!(
@@ -188,7 +129,7 @@ fn serve_watch_swaps_in_edits_and_keeps_the_old_code_on_a_build_failure() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = new_package(dir.path(), "greeter", &[]);
     let handler = dir.path().join("greeter/src/handler.rs");
-    let mut served = Served::start(dir.path(), &manifest, &["--watch"]);
+    let mut served = serve(dir.path(), &manifest, &["--watch"]);
     let address = served.address.clone();
     let ask = || invoke_api(&address, "greeter", r#"{"name": "Ada"}"#);
     assert_eq!(ask(), r#"{"message":"Hello, Ada!"}"#);

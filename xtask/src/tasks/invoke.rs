@@ -73,7 +73,10 @@ pub fn run(args: &InvokeArgs) -> Result<()> {
                 }
             }
         }
-        sandbox.shutdown().await;
+        // The extensions' answers to SHUTDOWN, after the last REPORT as in CloudWatch.
+        for line in sandbox.shutdown().await {
+            eprintln!("{line}");
+        }
         match failure {
             Some(error) => {
                 Err(anyhow::Error::new(error).context("running the function in the emulator"))
@@ -100,6 +103,25 @@ fn describe(code: &FunctionCode, sandbox: &Sandbox) {
         memory = config.memory_size_mb,
         timeout = config.timeout.as_secs(),
     );
+    let layers = &config.layers;
+    if !layers.is_empty() {
+        let shown: Vec<String> = layers.iter().map(|l| paths::shown(l)).collect();
+        let extensions = sandbox.extension_names();
+        eprintln!(
+            "Layers under /opt{}: {}; extensions started before the function: {}",
+            if sandbox.opt_is_private() {
+                " (a private mount namespace)"
+            } else {
+                " (a directory standing for /opt: the function's own /opt is the host's)"
+            },
+            shown.join(", "),
+            if extensions.is_empty() {
+                "none".to_string()
+            } else {
+                extensions.join(", ")
+            }
+        );
+    }
 }
 
 /// The log, and the end of the response: what failed before answering is printed as Lambda

@@ -33,7 +33,9 @@ use lambda_kit::emulator::http_event::{self, HttpEventKind};
 use lambda_kit::emulator::{self, invoke_api, pool::Pool, FunctionCode, PreparedCode};
 use lambda_kit::events::{self, EventArgs};
 use lambda_kit::paths;
-use lambda_kit::pipeline::local::{require_linux_host, CodeArgs, LocalFunction, RunArgs};
+use lambda_kit::pipeline::local::{
+    local_layers, require_linux_host, CodeArgs, LocalFunction, RunArgs,
+};
 use lambda_kit::pipeline::Lambda;
 
 #[derive(Debug, Clone, Args)]
@@ -229,12 +231,18 @@ impl Watched {
             lambda.function.bin
         );
         let code = build_dev(&lambda, scratch.path(), 0)?;
-        let local = LocalFunction::of(
+        let mut local = LocalFunction::of(
             code,
             lambda.function.clone(),
             lambda.settings.clone(),
             &args.function.settings,
         );
+        local.layers = local_layers(
+            &args.code.build,
+            Some(&lambda),
+            &args.function.settings,
+            false,
+        )?;
         Ok(Watched {
             lambda: Arc::new(lambda),
             scratch: Arc::new(scratch),

@@ -1,7 +1,8 @@
 //! What the test binaries share: one way to run `cargo xtask` ([`run`]: an isolated
 //! environment, the output echoed), the reference digits ([`digits`]), the fixture workspace,
 //! the printed commands built as the tasks build them ([`commands`]), a moto server for the
-//! real AWS CLI ([`moto`]), and the HTTP clients that call the emulator (curl, boto3: [`http`]).
+//! real AWS CLI ([`moto`]), the HTTP clients that call the emulator (curl, boto3: [`http`]), and
+//! `serve` run as a user runs it ([`serve`]).
 #![allow(dead_code)] // each test file uses its part
 
 pub mod commands;
@@ -9,6 +10,7 @@ pub mod digits;
 pub mod http;
 pub mod moto;
 pub mod run;
+pub mod serve;
 
 #[allow(unused_imports)] // each test file uses its part
 pub use digits::pi_digits;

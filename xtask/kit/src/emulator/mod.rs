@@ -75,9 +75,11 @@
 
 pub mod environment;
 pub mod event_stream;
+pub mod extensions;
 pub mod front_door;
 pub mod http_event;
 pub mod invoke_api;
+pub mod lifecycle;
 pub mod memory;
 pub mod pool;
 pub mod report;

@@ -92,7 +92,7 @@ impl Pool {
         let idle: Vec<Sandbox> = self.lock_idle().drain(..).map(|(s, _)| s).collect();
         let count = idle.len();
         for sandbox in idle {
-            sandbox.shutdown().await;
+            print_lines(sandbox.shutdown().await);
         }
         count
     }
@@ -152,7 +152,7 @@ impl Pool {
         };
         let count = expired.len();
         for sandbox in expired {
-            sandbox.shutdown().await;
+            print_lines(sandbox.shutdown().await);
         }
         count
     }
@@ -165,12 +165,20 @@ impl Pool {
         self.slots.close();
         let idle: Vec<Sandbox> = self.lock_idle().drain(..).map(|(s, _)| s).collect();
         for sandbox in idle {
-            sandbox.shutdown().await;
+            print_lines(sandbox.shutdown().await);
         }
     }
 
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(Sandbox, Instant)>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The lines an environment wrote while it shut down (its extensions' answers to SHUTDOWN),
+/// on stderr with the invocations' logs.
+fn print_lines(lines: Vec<String>) {
+    for line in lines {
+        eprintln!("{line}");
     }
 }
 

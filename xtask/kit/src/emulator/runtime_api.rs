@@ -33,6 +33,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::extensions::{Extensions, FunctionInfo};
 use super::streaming::{self, ResponseStream, StreamFrame};
 
 /// Lambda's limit for a synchronous invocation's event: 6 MB (AWS's MB of 2^20 bytes), as its
@@ -128,6 +129,8 @@ struct Shared {
     /// The request id handed out and not yet answered.
     in_flight: Mutex<Option<String>>,
     init_done: AtomicBool,
+    /// The Extensions API served beside it: the runtime's first `next` closes registration.
+    extensions: Arc<Extensions>,
 }
 
 impl Shared {
@@ -165,8 +168,21 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Binds 127.0.0.1 on an ephemeral port and serves. Needs a tokio runtime.
+    /// Binds 127.0.0.1 on an ephemeral port and serves, with an Extensions API that expects no
+    /// external extension. Needs a tokio runtime.
     pub async fn start() -> Result<RuntimeApi> {
+        let function = FunctionInfo {
+            function_name: "function".to_string(),
+            function_version: super::report::LATEST.to_string(),
+            handler: super::environment::HANDLER.to_string(),
+            account_id: String::new(),
+        };
+        RuntimeApi::start_with(Extensions::new(function, Vec::new())).await
+    }
+
+    /// Binds 127.0.0.1 on an ephemeral port and serves the Runtime API and `extensions`'
+    /// Extensions API ([`super::extensions`]). Needs a tokio runtime.
+    pub async fn start_with(extensions: Arc<Extensions>) -> Result<RuntimeApi> {
         let (events_tx, events_rx) = mpsc::channel(1);
         let (messages_tx, messages_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -174,6 +190,7 @@ impl RuntimeApi {
             messages: messages_tx,
             in_flight: Mutex::new(None),
             init_done: AtomicBool::new(false),
+            extensions,
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
@@ -230,6 +247,7 @@ impl Drop for RuntimeApi {
 }
 
 fn router(shared: Arc<Shared>) -> Router {
+    let extensions = super::extensions::router(Arc::clone(&shared.extensions));
     Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route(
@@ -245,6 +263,7 @@ fn router(shared: Arc<Shared>) -> Router {
         // Bodies are read with our own limit, to answer 413 in Lambda's words.
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
+        .merge(extensions)
 }
 
 /// The JSON error body of the Runtime API: `{"errorMessage": …, "errorType": …}`.
@@ -285,6 +304,7 @@ async fn not_found() -> Response {
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
     shared.init_done.store(true, Ordering::SeqCst);
+    shared.extensions.update(|r| r.runtime_ready());
     shared.send(RuntimeMessage::Next);
     let mut events = shared.events.lock().await;
     let Some(event) = events.recv().await else {

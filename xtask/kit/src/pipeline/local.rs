@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -14,8 +15,8 @@ use crate::emulator::{DeadlineHeader, FunctionCode, FunctionConfig};
 use crate::error::{bail, Failure};
 use crate::events::EventSource;
 use crate::pipeline::{Error, Lambda, Result};
-use crate::workspace::settings::{FunctionSettings, SettingsFlags};
-use crate::workspace::{Function, FunctionArgs, LambdaHttp};
+use crate::workspace::settings::{FunctionSettings, LayerRef, SettingsFlags};
+use crate::workspace::{Function, FunctionArgs, Kind, LambdaHttp};
 
 /// `invoke`, `serve` and `bench` run the function's Linux bootstrap on this machine: they stop
 /// here, before starting anything, on any other host.
@@ -61,6 +62,9 @@ pub struct LocalFunction {
     pub lambda_http: Option<LambdaHttp>,
     /// The event its `[*.metadata.lambda.invoke]` table names, if any.
     pub event: Option<EventSource>,
+    /// The layer zips it runs with, in order (`--layer`, else metadata `layers`): zips as
+    /// given, extensions of the workspace packaged for the function's architecture.
+    pub layers: Vec<PathBuf>,
 }
 
 impl CodeArgs {
@@ -80,6 +84,7 @@ impl CodeArgs {
             Err(Error::Workspace(_)) if given.is_some() => None,
             Err(error) => return Err(error),
         };
+        let layers = local_layers(&self.build, lambda.as_ref(), flags, self.rebuild)?;
         let (code, function, settings) = match (given, lambda) {
             (Some(code), Some(lambda)) => (code, lambda.function, lambda.settings),
             (Some(code), None) => {
@@ -97,8 +102,80 @@ impl CodeArgs {
             }
             (None, None) => unreachable!("without a given file the function was found or failed"),
         };
-        Ok(LocalFunction::of(code, function, settings, flags))
+        let mut local = LocalFunction::of(code, function, settings, flags);
+        local.layers = layers;
+        Ok(local)
     }
+}
+
+/// The layer zips a local run unpacks under `/opt`, in the order the settings list them
+/// (`--layer` replaces metadata `layers`): a zip as given; an extension of the workspace, its
+/// layer packaged first when missing (or with `--rebuild`) for the function's architecture. A
+/// published layer version (ARN) cannot be fetched: it is left out, with a warning.
+pub fn local_layers(
+    build: &BuildArgs,
+    lambda: Option<&Lambda>,
+    flags: &SettingsFlags,
+    rebuild: bool,
+) -> Result<Vec<PathBuf>> {
+    let listed: Vec<String> = match lambda {
+        Some(lambda) => lambda.settings.layers.clone(),
+        None => flags.layers.clone(),
+    };
+    let mut layers = Vec::new();
+    for layer in &listed {
+        match LayerRef::of(layer) {
+            LayerRef::Arn(arn) => eprintln!(
+                "warning: the layer {arn} is a published layer version, which local runs \
+                 cannot fetch: running without it (pass its zip with --layer PATH.zip)"
+            ),
+            LayerRef::Zip(zip) => {
+                if !zip.is_file() {
+                    bail!("the layer {}: no such file", zip.display());
+                }
+                layers.push(zip.to_path_buf());
+            }
+            LayerRef::Extension(name) => {
+                let Some(lambda) = lambda else {
+                    bail!(
+                        "the layer {name:?} names an extension of a workspace, and there is no \
+                         workspace here: pass its layer zip with --layer PATH.zip"
+                    );
+                };
+                let found = lambda
+                    .workspace
+                    .functions
+                    .iter()
+                    .find(|f| f.kind == Kind::Extension && f.bin == name);
+                let Some(extension) = found else {
+                    let known: Vec<&str> = lambda
+                        .workspace
+                        .functions
+                        .iter()
+                        .filter(|f| f.kind == Kind::Extension)
+                        .map(|f| f.bin.as_str())
+                        .collect();
+                    bail!(
+                        "the layer {name:?} is neither a zip (PATH.zip) nor an ARN, and the \
+                         workspace has no extension of that name (its extensions: {})",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    );
+                };
+                let layer = Lambda {
+                    workspace: Arc::clone(&lambda.workspace),
+                    function: extension.clone(),
+                    settings: lambda.settings.clone(),
+                    build: build.clone(),
+                };
+                layers.push(layer.ensure_layer(rebuild)?);
+            }
+        }
+    }
+    Ok(layers)
 }
 
 impl LocalFunction {
@@ -123,6 +200,7 @@ impl LocalFunction {
             event: function.event,
             local_env,
             lambda_http,
+            layers: Vec::new(),
         }
     }
 }
@@ -218,6 +296,7 @@ impl RunArgs {
             region: self.region(),
             environment: environment.into_iter().collect(),
             deadline_header: self.deadline_header,
+            layers: local.layers.clone(),
             ..FunctionConfig::default()
         }
     }

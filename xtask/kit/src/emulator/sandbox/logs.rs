@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
+use crate::emulator::lifecycle::{LogSource, Observers};
+
 /// The longest line kept: CloudWatch Logs' event size limit, 256 KB. The rest of a longer
 /// line is dropped (and counted).
 pub const MAX_LINE_BYTES: usize = 256 * 1024;
@@ -27,21 +29,39 @@ struct Kept {
     dropped_lines: u64,
 }
 
-/// Where the reader tasks of a process's pipes put its lines until an invocation takes them.
+/// Where the reader tasks of an environment's pipes (the function's and its extensions', in
+/// the order their lines arrive, as in CloudWatch) put its lines until an invocation takes
+/// them; each line is also handed to the observers as it is read.
 #[derive(Default)]
 pub(super) struct LogSink {
     kept: Mutex<Kept>,
     /// Counts every line received, so that [`drain`] sees whether output is still arriving.
     received: AtomicU64,
+    observers: Observers,
+    log_stream: String,
 }
 
 impl LogSink {
+    #[cfg(test)]
     pub(super) fn new() -> Arc<LogSink> {
         Arc::new(LogSink::default())
     }
 
-    fn push(&self, line: &[u8], cut: u64) {
+    /// A sink whose lines also go to `observers`, as lines of `log_stream`.
+    pub(super) fn observed(observers: Observers, log_stream: &str) -> Arc<LogSink> {
+        Arc::new(LogSink {
+            observers,
+            log_stream: log_stream.to_string(),
+            ..LogSink::default()
+        })
+    }
+
+    fn push(&self, line: &[u8], cut: u64, source: &LogSource) {
         self.received.fetch_add(1, Ordering::Relaxed);
+        if !self.observers.0.is_empty() {
+            let text = String::from_utf8_lossy(line);
+            self.observers.log_line(&self.log_stream, source, &text);
+        }
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         if kept.bytes + line.len() > MAX_KEPT_BYTES {
             kept.dropped_bytes += line.len() as u64 + cut;
@@ -80,7 +100,7 @@ impl LogSink {
 
 /// Reads `stream` to its end, line by line, into `sink`; a line is cut at [`MAX_LINE_BYTES`],
 /// so that even output without newlines costs bounded memory.
-pub(super) async fn forward(stream: impl AsyncRead + Unpin, sink: Arc<LogSink>) {
+pub(super) async fn forward(stream: impl AsyncRead + Unpin, sink: Arc<LogSink>, source: LogSource) {
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line = Vec::new();
     let mut cut = 0u64;
@@ -101,13 +121,13 @@ pub(super) async fn forward(stream: impl AsyncRead + Unpin, sink: Arc<LogSink>) 
             if line.last() == Some(&b'\r') {
                 line.pop();
             }
-            sink.push(&line, cut);
+            sink.push(&line, cut, &source);
             line.clear();
             cut = 0;
         }
     }
     if !line.is_empty() || cut > 0 {
-        sink.push(&line, cut);
+        sink.push(&line, cut, &source);
     }
 }
 
@@ -133,9 +153,11 @@ mod tests {
 
     fn collect(input: Vec<u8>) -> Vec<String> {
         let sink = LogSink::new();
-        crate::emulator::tokio_runtime()
-            .unwrap()
-            .block_on(forward(&input[..], Arc::clone(&sink)));
+        crate::emulator::tokio_runtime().unwrap().block_on(forward(
+            &input[..],
+            Arc::clone(&sink),
+            LogSource::Function,
+        ));
         sink.take()
     }
 

@@ -11,6 +11,7 @@
 pub mod code;
 mod launcher;
 pub mod logs;
+mod opt;
 mod process;
 
 use std::path::{Path, PathBuf};
@@ -21,8 +22,16 @@ use super::Result;
 use crate::error::{bail, Context};
 use axum::body::Bytes;
 
-use self::process::{Ended, FunctionProcess};
+use self::logs::LogSink;
+use self::opt::{ExternalExtension, Opt};
+use self::process::{Ended, ExtensionProcess, FunctionProcess, Launch};
 use super::environment::{self, EnvironmentSpec};
+use super::extensions::{
+    ExtensionEvent, ExtensionFailure, Extensions, FunctionInfo, ShutdownReason, RUNTIME_SHUTDOWN,
+    RUNTIME_SHUTDOWN_WITH_INTERNAL, SHUTDOWN_BUDGET,
+};
+use super::lifecycle::Observers;
+use super::lifecycle::PlatformEvent;
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
 use super::runtime_api::{
     DeadlineHeader, Event, PostedError, RuntimeApi, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
@@ -55,6 +64,12 @@ pub struct FunctionConfig {
     /// odd value other hosts send, to test the runtime against it. The timeout is enforced
     /// either way.
     pub deadline_header: DeadlineHeader,
+    /// Layer zips, unpacked in this order into the sandbox's `/opt` (a later layer's file
+    /// replaces an earlier one's); the executables of `/opt/extensions` start before the
+    /// function ([`super::extensions`]).
+    pub layers: Vec<PathBuf>,
+    /// Told of the lifecycle and of every log line ([`super::lifecycle`]).
+    pub observers: Observers,
 }
 
 impl Default for FunctionConfig {
@@ -67,6 +82,8 @@ impl Default for FunctionConfig {
             region: "us-east-1".to_string(),
             environment: Vec::new(),
             deadline_header: DeadlineHeader::default(),
+            layers: Vec::new(),
+            observers: Observers::default(),
         }
     }
 }
@@ -110,6 +127,10 @@ pub enum Outcome {
     /// for a streamed one (`Function.ResponseSizeTooLarge`, with a message that names
     /// streaming when it was a buffered invoke).
     StreamedResponseTooLarge { limit_bytes: usize },
+    /// An extension failed: it exited outside a shutdown (`Extension.Crash`), or posted
+    /// `init/error` or `exit/error` (its error type). `detail` is what Lambda says after
+    /// `RequestId: … Error: ` ("exit code 3").
+    ExtensionError { error_type: String, detail: String },
 }
 
 impl Outcome {
@@ -125,6 +146,7 @@ impl Outcome {
                 Some(error_type)
             }
             Outcome::RuntimeExit { .. } => Some("Runtime.ExitError"),
+            Outcome::ExtensionError { error_type, .. } => Some(error_type),
             Outcome::OutOfMemory => Some("Runtime.OutOfMemory"),
             Outcome::Timeout | Outcome::InitTimeout => Some("Sandbox.Timedout"),
             Outcome::ResponseTooLarge | Outcome::StreamedResponseTooLarge { .. } => {
@@ -183,6 +205,9 @@ pub struct Invocation {
     pub function_log: Vec<String>,
     /// Lines Lambda itself adds for a fault ("… Task timed out after 3.00 seconds").
     pub platform_log: Vec<String>,
+    /// Lines written while the environment shut down after this invocation (a fault ended
+    /// it): the extensions' answers to SHUTDOWN. CloudWatch has them after the REPORT.
+    pub shutdown_log: Vec<String>,
     /// How many bytes the function streamed, when it streamed its response (they went to the
     /// invoker as they came; `response` holds them only for a buffered invoke).
     pub streamed_bytes: Option<u64>,
@@ -218,6 +243,7 @@ impl Invocation {
         lines.extend(self.platform_log.iter().cloned());
         lines.push(self.end_line());
         lines.push(self.report_line());
+        lines.extend(self.shutdown_log.iter().cloned());
         let mut text = lines.join("\n");
         text.push('\n');
         text
@@ -233,6 +259,29 @@ pub struct Sandbox {
     _scratch: tempfile::TempDir,
     process: Option<FunctionProcess>,
     log_stream_name: String,
+    /// The sandbox's `/opt` (its layers) and the extensions in it.
+    opt: Opt,
+    externals: Vec<ExternalExtension>,
+    /// The extensions' registry, their processes and the log of this environment, from its
+    /// init to its shutdown.
+    environment: Option<Environment>,
+}
+
+/// What lives from an environment's init to its shutdown, beside the runtime's process.
+struct Environment {
+    extensions: Arc<Extensions>,
+    externals: Vec<ExtensionProcess>,
+    logs: Arc<LogSink>,
+    /// The API until the runtime starts and takes it: extensions call it from the start.
+    api: Option<RuntimeApi>,
+}
+
+/// How an environment ended: why, for its extensions' SHUTDOWN event.
+fn shutdown_reason(outcome: &Outcome) -> ShutdownReason {
+    match outcome {
+        Outcome::Timeout | Outcome::InitTimeout => ShutdownReason::Timeout,
+        _ => ShutdownReason::Failure,
+    }
 }
 
 impl Sandbox {
@@ -259,6 +308,7 @@ impl Sandbox {
             report::utc_date_path(now),
             uuid::Uuid::new_v4().simple()
         );
+        let (opt, externals) = Opt::unpack(&config.layers, &scratch.path().join("opt"))?;
         Ok(Sandbox {
             config,
             code,
@@ -266,6 +316,9 @@ impl Sandbox {
             _scratch: scratch,
             process: None,
             log_stream_name,
+            opt,
+            externals,
+            environment: None,
         })
     }
 
@@ -291,6 +344,22 @@ impl Sandbox {
     /// The CloudWatch log stream of this execution environment.
     pub fn log_stream_name(&self) -> &str {
         &self.log_stream_name
+    }
+
+    /// The names of the external extensions its layers hold (started before the function).
+    pub fn extension_names(&self) -> Vec<&str> {
+        self.externals.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    /// Whether its processes see its layers at `/opt` (a private mount namespace), rather than
+    /// the host's `/opt` (see the `opt` module).
+    pub fn opt_is_private(&self) -> bool {
+        self.opt.mounted
+    }
+
+    /// The extensions' registry of the running environment, if any.
+    pub fn extensions(&self) -> Option<Arc<Extensions>> {
+        self.environment.as_ref().map(|e| Arc::clone(&e.extensions))
     }
 
     /// Whether a function process is up (the next invocation is warm).
@@ -334,24 +403,28 @@ impl Sandbox {
                 payload.len()
             );
         }
-        if let Some(process) = &mut self.process {
-            // A process that died while idle is replaced, as Lambda would.
-            if process.has_exited() {
-                self.reset().await;
-            }
+        let mut init_log = Vec::new();
+        // A process (or an extension) that died while idle is replaced, as Lambda would.
+        let runtime_died = self.process.as_mut().is_some_and(|p| p.has_exited());
+        let extension_failed = self
+            .extensions()
+            .is_some_and(|x| x.read(|r| r.failure().is_some()));
+        if runtime_died || extension_failed {
+            init_log = self.end_environment(ShutdownReason::Failure).await;
         }
 
         let mut init_duration = None;
-        let mut init_log = Vec::new();
         if self.process.is_none() {
             let started = Instant::now();
-            self.process = Some(self.spawn().await?);
+            self.observe(&PlatformEvent::InitStart);
             let limit = self.memory_limit_bytes();
             let init_deadline = started + self.config.init_timeout;
-            let process = self.process_mut()?;
-            let ended = process.wait(None, init_deadline, limit).await;
+            let ended = self.init(init_deadline, limit).await?;
             let elapsed = started.elapsed();
-            init_log = process.drain_logs().await;
+            if let Some(environment) = &self.environment {
+                init_log.extend(logs::drain(&environment.logs).await);
+                init_log.extend(environment.extensions.read(|r| r.log_lines()));
+            }
             let outcome = match ended {
                 Ended::Next => None,
                 Ended::InitError(error) => Some((
@@ -364,6 +437,7 @@ impl Sandbox {
                 Ended::Exited(exit) => Some((Outcome::RuntimeExit { exit }, None)),
                 Ended::OutOfMemory => Some((Outcome::OutOfMemory, None)),
                 Ended::TimedOut => Some((Outcome::InitTimeout, None)),
+                Ended::Extension(failure) => Some((extension_outcome(failure), None)),
                 // Not possible before a `next`; reported as the exit Lambda would see.
                 Ended::Response(_)
                 | Ended::Error(_)
@@ -377,10 +451,15 @@ impl Sandbox {
                 )),
             };
             init_duration = Some(elapsed);
+            self.observe(&PlatformEvent::InitEnd {
+                error_type: outcome
+                    .as_ref()
+                    .and_then(|(o, _)| o.error_type().map(str::to_string)),
+            });
             if let Some((outcome, body)) = outcome {
                 let max_memory = self.max_memory_used();
-                self.reset().await;
-                return Ok(self.finish(
+                let shutdown_log = self.end_environment(shutdown_reason(&outcome)).await;
+                let mut invocation = self.finish(
                     request_id,
                     outcome,
                     body,
@@ -388,7 +467,10 @@ impl Sandbox {
                     init_duration,
                     init_log,
                     max_memory,
-                ));
+                );
+                invocation.shutdown_log = shutdown_log;
+                self.observe_report(&invocation);
+                return Ok(invocation);
             }
         }
 
@@ -403,13 +485,28 @@ impl Sandbox {
             invoked_function_arn: self.config.function_arn(),
             trace_id: trace_id(),
         };
+        let extensions = self.extensions();
+        if let Some(extensions) = &extensions {
+            extensions.update(|r| {
+                r.dispatch(&ExtensionEvent::Invoke {
+                    request_id: request_id.clone(),
+                    deadline_ms,
+                    invoked_function_arn: event.invoked_function_arn.clone(),
+                    trace_id: event.trace_id.clone(),
+                })
+            });
+        }
+        self.observe(&PlatformEvent::InvokeStart {
+            request_id: request_id.clone(),
+        });
         let process = self.process_mut()?;
         while process.api.try_recv().is_some() {}
         process.api.send_event(event)?;
         let handed_out = Instant::now();
-        let mut ended = process
-            .wait(Some(&request_id), handed_out + timeout, limit)
-            .await;
+        let mut ended = tokio::select! {
+            ended = process.wait(Some(&request_id), handed_out + timeout, limit) => ended,
+            failure = extension_failure(extensions.as_deref()) => Ended::Extension(failure),
+        };
         let mut streamed_bytes = None;
         if let Ended::Streaming(stream) = ended {
             let (end, bytes) =
@@ -462,9 +559,34 @@ impl Sandbox {
                 },
                 None,
             ),
+            Ended::Extension(failure) => (extension_outcome(failure), None),
         };
+        self.observe(&PlatformEvent::RuntimeDone {
+            request_id: request_id.clone(),
+            error_type: outcome.error_type().map(str::to_string),
+        });
+        // The invocation completes when every extension has asked for its next event too,
+        // within the same timeout.
+        let (outcome, body) = if outcome.ends_process() {
+            (outcome, body)
+        } else {
+            match self.wait_for_extensions(handed_out + timeout).await {
+                Ended::TimedOut => (Outcome::Timeout, None),
+                Ended::Extension(failure) => (extension_outcome(failure), None),
+                _ => (outcome, body),
+            }
+        };
+        let function_log = match &self.environment {
+            Some(environment) => {
+                let mut log = function_log;
+                log.extend(logs::drain(&environment.logs).await);
+                log
+            }
+            None => function_log,
+        };
+        let mut shutdown_log = Vec::new();
         if outcome.ends_process() {
-            self.reset().await;
+            shutdown_log = self.end_environment(shutdown_reason(&outcome)).await;
         }
         let duration = if outcome == Outcome::Timeout {
             timeout
@@ -482,20 +604,195 @@ impl Sandbox {
         );
         invocation.function_log = function_log;
         invocation.streamed_bytes = streamed_bytes;
+        invocation.shutdown_log = shutdown_log;
+        self.observe_report(&invocation);
         Ok(invocation)
     }
 
-    /// Kills the function process, if any: the next invocation is cold.
-    pub async fn reset(&mut self) {
-        if let Some(mut process) = self.process.take() {
+    /// Shuts the environment down (reason `spindown`), if one is up: the next invocation is
+    /// cold. Returns the lines written meanwhile (the extensions' answers to SHUTDOWN).
+    pub async fn reset(&mut self) -> Vec<String> {
+        self.end_environment(ShutdownReason::Spindown).await
+    }
+
+    /// Shuts the environment down (reason `spindown`) and removes the sandbox's files.
+    /// Returns the lines written meanwhile.
+    pub async fn shutdown(mut self) -> Vec<String> {
+        self.reset().await
+    }
+
+    /// Lambda's shutdown: with external extensions registered, the runtime gets SIGTERM and
+    /// its share of the budget (300 ms, 500 ms with internal extensions) before SIGKILL; then
+    /// each external extension registered for it gets SHUTDOWN with `reason` and the rest of
+    /// the 2,000 ms, and is killed when it has not exited or asked for another event by then.
+    /// Without them the runtime is killed at once, as before.
+    async fn end_environment(&mut self, reason: ShutdownReason) -> Vec<String> {
+        let process = self.process.take();
+        let Some(environment) = self.environment.take() else {
+            if let Some(mut process) = process {
+                process.api.stop();
+                process.kill().await;
+            }
+            return Vec::new();
+        };
+        let extensions = environment.extensions;
+        let (external, internal) = extensions.read(|r| (r.has_external(), r.has_internal()));
+        let started = Instant::now();
+        // The API stays up until the extensions are done: they still call it.
+        let mut process = process;
+        if let Some(process) = &mut process {
+            if external {
+                let share = if internal {
+                    RUNTIME_SHUTDOWN_WITH_INTERNAL
+                } else {
+                    RUNTIME_SHUTDOWN
+                };
+                process.terminate(share).await;
+            } else {
+                process.kill().await;
+            }
+        }
+        if external {
+            self.observe(&PlatformEvent::Shutdown { reason });
+            let left = SHUTDOWN_BUDGET.saturating_sub(started.elapsed());
+            let deadline_ms = report::unix_ms(SystemTime::now() + left);
+            extensions.update(|r| {
+                r.dispatch(&ExtensionEvent::Shutdown {
+                    reason,
+                    deadline_ms,
+                })
+            });
+            let done = extensions.wait_until(|r| r.shutdown_complete().then_some(()));
+            let _ = tokio::time::timeout(left, done).await;
+        }
+        for extension in environment.externals {
+            extension.kill().await;
+        }
+        if let Some(process) = process {
             process.api.stop();
-            process.kill().await;
+        }
+        logs::drain(&environment.logs).await
+    }
+
+    /// The init phase: the external extensions start and register, then the runtime starts;
+    /// it is over when the runtime and every extension have asked for their next event.
+    async fn init(&mut self, deadline: Instant, limit: u64) -> Result<Ended> {
+        let expected = self.externals.iter().map(|e| e.name.clone()).collect();
+        let extensions = Extensions::new(
+            FunctionInfo {
+                function_name: self.config.function_name.clone(),
+                function_version: LATEST.to_string(),
+                handler: environment::HANDLER.to_string(),
+                account_id: ACCOUNT_ID.to_string(),
+            },
+            expected,
+        );
+        let api = RuntimeApi::start_with(Arc::clone(&extensions)).await?;
+        let logs = LogSink::observed(self.config.observers.clone(), &self.log_stream_name);
+        let env = environment::lambda_environment(&EnvironmentSpec {
+            runtime_api: api.address(),
+            function_name: &self.config.function_name,
+            memory_size_mb: self.config.memory_size_mb,
+            version: LATEST,
+            region: &self.config.region,
+            log_stream_name: &self.log_stream_name,
+            task_root: &self.code.task_root,
+            runtime_dir: &self.runtime_dir,
+            user: &self.config.environment,
+        });
+        let code = Arc::clone(&self.code);
+        let opt = self.opt.clone();
+        let launch = Launch {
+            task_root: &code.task_root,
+            env: &env,
+            opt: &opt,
+        };
+        let mut externals = Vec::new();
+        for extension in &self.externals {
+            let program = opt.path_of(extension);
+            let started = ExtensionProcess::spawn(
+                &launch,
+                &extension.launcher,
+                &extension.name,
+                &program,
+                &logs,
+                Arc::clone(&extensions),
+            )
+            .await;
+            match started {
+                Ok(process) => externals.push(process),
+                Err(error) => extensions.update(|r| {
+                    r.launch_failed(
+                        &extension.name,
+                        &format!("fork/exec {}: {error}", program.display()),
+                    )
+                }),
+            }
+        }
+        let environment = self.environment.insert(Environment {
+            extensions: Arc::clone(&extensions),
+            externals,
+            logs: Arc::clone(&logs),
+            api: Some(api),
+        });
+        // Extension init: every external extension registers.
+        let registered = extensions.wait_until(|r| match r.failure() {
+            Some(failure) => Some(Err(failure.clone())),
+            None => r.externals_registered().then_some(Ok(())),
+        });
+        match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), registered).await {
+            Err(_) => return Ok(Ended::TimedOut),
+            Ok(Err(failure)) => return Ok(Ended::Extension(failure)),
+            Ok(Ok(())) => {}
+        }
+        // Runtime init.
+        let api = environment.api.take().context("the Runtime API is gone")?;
+        let process = FunctionProcess::spawn(
+            &launch,
+            &code.launcher,
+            &code.bootstrap,
+            api,
+            Arc::clone(&logs),
+        )
+        .await?;
+        let process = self.process.insert(process);
+        let ended = tokio::select! {
+            ended = process.wait(None, deadline, limit) => ended,
+            failure = extension_failure(Some(&extensions)) => Ended::Extension(failure),
+        };
+        if !matches!(ended, Ended::Next) {
+            return Ok(ended);
+        }
+        Ok(self.wait_for_extensions(deadline).await)
+    }
+
+    /// Waits until every extension has asked for its next event: `Ended::Next`, or
+    /// `Ended::TimedOut` at `deadline`, or `Ended::Extension` when one fails.
+    async fn wait_for_extensions(&self, deadline: Instant) -> Ended {
+        let Some(extensions) = self.extensions() else {
+            return Ended::Next;
+        };
+        let ready = extensions.wait_until(|r| match r.failure() {
+            Some(failure) => Some(Err(failure.clone())),
+            None => r.all_waiting().then_some(Ok(())),
+        });
+        match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), ready).await {
+            Err(_) => Ended::TimedOut,
+            Ok(Err(failure)) => Ended::Extension(failure),
+            Ok(Ok(())) => Ended::Next,
         }
     }
 
-    /// Kills the function process and removes the sandbox's files.
-    pub async fn shutdown(mut self) {
-        self.reset().await;
+    fn observe(&self, event: &PlatformEvent) {
+        self.config.observers.platform(&self.log_stream_name, event);
+    }
+
+    fn observe_report(&self, invocation: &Invocation) {
+        self.observe(&PlatformEvent::Report {
+            request_id: invocation.request_id.clone(),
+            metrics: invocation.metrics.clone(),
+            error_type: invocation.outcome.error_type().map(str::to_string),
+        });
     }
 
     fn process_mut(&mut self) -> Result<&mut FunctionProcess> {
@@ -536,6 +833,13 @@ impl Sandbox {
                 (
                     Bytes::from(report::error_body("Runtime.ExitError", &message)),
                     vec![message, "Runtime.ExitError".to_string()],
+                )
+            }
+            Outcome::ExtensionError { error_type, detail } => {
+                let message = format!("RequestId: {request_id} Error: {detail}");
+                (
+                    Bytes::from(report::error_body(error_type, &message)),
+                    vec![message, error_type.clone()],
                 )
             }
             Outcome::OutOfMemory => {
@@ -598,31 +902,25 @@ impl Sandbox {
             init_log,
             function_log: Vec::new(),
             platform_log,
+            shutdown_log: Vec::new(),
             streamed_bytes: None,
         }
     }
+}
 
-    async fn spawn(&self) -> Result<FunctionProcess> {
-        let api = RuntimeApi::start().await?;
-        let env = environment::lambda_environment(&EnvironmentSpec {
-            runtime_api: api.address(),
-            function_name: &self.config.function_name,
-            memory_size_mb: self.config.memory_size_mb,
-            version: LATEST,
-            region: &self.config.region,
-            log_stream_name: &self.log_stream_name,
-            task_root: &self.code.task_root,
-            runtime_dir: &self.runtime_dir,
-            user: &self.config.environment,
-        });
-        FunctionProcess::spawn(
-            &self.code.launcher,
-            &self.code.bootstrap,
-            &self.code.task_root,
-            api,
-            env,
-        )
-        .await
+/// The outcome of an extension's failure.
+fn extension_outcome(failure: ExtensionFailure) -> Outcome {
+    Outcome::ExtensionError {
+        error_type: failure.error_type,
+        detail: failure.message,
+    }
+}
+
+/// The first failure of an extension; never, when there are none.
+async fn extension_failure(extensions: Option<&Extensions>) -> ExtensionFailure {
+    match extensions {
+        Some(extensions) => extensions.wait_until(|r| r.failure().cloned()).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -14,6 +14,9 @@ use tokio::process::Child;
 
 use super::launcher::{spawn_retrying_busy, Launcher};
 use super::logs::{self, LogSink};
+use super::opt::Opt;
+use crate::emulator::extensions::{ExtensionFailure, Extensions};
+use crate::emulator::lifecycle::LogSource;
 use crate::emulator::memory;
 use crate::emulator::report;
 use crate::emulator::runtime_api::{PostedError, RuntimeApi, RuntimeMessage};
@@ -29,6 +32,111 @@ pub(super) fn memory_poll() -> tokio::time::Interval {
     let mut poll = tokio::time::interval(MEMORY_POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     poll
+}
+
+/// How a process of the sandbox starts: with exactly `env`, in `task_root`, in a process group
+/// of its own, seeing the sandbox's `/opt`, its output collected as log lines.
+pub(super) struct Launch<'a> {
+    pub(super) task_root: &'a Path,
+    pub(super) env: &'a [(String, String)],
+    pub(super) opt: &'a Opt,
+}
+
+impl Launch<'_> {
+    async fn start(
+        &self,
+        launcher: &Launcher,
+        program: &Path,
+        sink: &Arc<LogSink>,
+        source: LogSource,
+    ) -> std::io::Result<(Child, u32)> {
+        let mut command = launcher.command(program);
+        command
+            .env_clear()
+            .envs(self.env.iter().cloned())
+            .current_dir(self.task_root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        command.process_group(0);
+        self.opt
+            .apply(&mut command)
+            .map_err(|e| std::io::Error::other(crate::error::chain_text(&e)))?;
+        let mut child = spawn_retrying_busy(&mut command).await?;
+        let pid = child
+            .id()
+            .ok_or_else(|| std::io::Error::other("the process ended before its pid was read"))?;
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(logs::forward(stdout, Arc::clone(sink), source.clone()));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(logs::forward(stderr, Arc::clone(sink), source));
+        }
+        Ok((child, pid))
+    }
+}
+
+/// An external extension's process: its exit is recorded in the registry (outside a shutdown,
+/// that is `Extension.Crash`) by the task that waits for it.
+pub(super) struct ExtensionProcess {
+    pid: u32,
+    waiter: tokio::task::JoinHandle<()>,
+}
+
+impl ExtensionProcess {
+    /// Starts the extension `name` from `program`.
+    pub(super) async fn spawn(
+        launch: &Launch<'_>,
+        launcher: &Launcher,
+        name: &str,
+        program: &Path,
+        sink: &Arc<LogSink>,
+        extensions: Arc<Extensions>,
+    ) -> std::io::Result<ExtensionProcess> {
+        let (mut child, pid) = launch
+            .start(
+                launcher,
+                program,
+                sink,
+                LogSource::Extension(name.to_string()),
+            )
+            .await?;
+        let name = name.to_string();
+        let waiter = tokio::spawn(async move {
+            let exit = match child.wait().await {
+                Ok(status) => extension_exit(status),
+                Err(error) => format!("exit code unknown ({error})"),
+            };
+            extensions.update(|r| r.exited(&name, &exit));
+        });
+        Ok(ExtensionProcess { pid, waiter })
+    }
+
+    /// Kills its process group and waits (bounded) for the exit to be recorded.
+    pub(super) async fn kill(self) {
+        kill_group(self.pid, libc::SIGKILL);
+        let _ = tokio::time::timeout(REAP_TIMEOUT, self.waiter).await;
+    }
+}
+
+fn kill_group(pid: u32, signal: i32) {
+    #[cfg(unix)]
+    if let Ok(pgid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals the group; it touches no memory.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+}
+
+/// How Lambda words an extension's end: "exit code 3", "signal: killed".
+fn extension_exit(status: ExitStatus) -> String {
+    match status.code() {
+        Some(code) => format!("exit code {code}"),
+        None => describe_status(status),
+    }
 }
 
 /// A running function process.
@@ -55,41 +163,24 @@ pub(super) enum Ended {
     Exited(String),
     TimedOut,
     OutOfMemory,
+    /// An extension failed (crashed, or posted an error).
+    Extension(ExtensionFailure),
 }
 
 impl FunctionProcess {
-    /// Starts `bootstrap` with exactly `env`, in `task_root`, its output collected as log lines.
+    /// Starts `bootstrap` with exactly `env`, in `task_root`, its output collected as log lines
+    /// into `sink`.
     pub(super) async fn spawn(
+        launch: &Launch<'_>,
         launcher: &Launcher,
         bootstrap: &Path,
-        task_root: &Path,
         api: RuntimeApi,
-        env: Vec<(String, String)>,
+        sink: Arc<LogSink>,
     ) -> Result<FunctionProcess> {
-        let mut command = launcher.command(bootstrap);
-        command
-            .env_clear()
-            .envs(env)
-            .current_dir(task_root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        #[cfg(unix)]
-        command.process_group(0);
-        let mut child = spawn_retrying_busy(&mut command)
+        let (child, pid) = launch
+            .start(launcher, bootstrap, &sink, LogSource::Function)
             .await
             .with_context(|| format!("starting {}", bootstrap.display()))?;
-        let pid = child
-            .id()
-            .context("the function process ended before its pid was read")?;
-        let sink = LogSink::new();
-        if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(logs::forward(stdout, Arc::clone(&sink)));
-        }
-        if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(logs::forward(stderr, Arc::clone(&sink)));
-        }
         Ok(FunctionProcess {
             child,
             pid,
@@ -205,6 +296,24 @@ impl FunctionProcess {
     pub(super) fn max_memory_used(&self) -> u64 {
         let hwm = memory::tree_resident(self.pid).map_or(0, |r| r.peak);
         hwm.max(self.sampled_peak)
+    }
+
+    /// Asks the runtime to stop (SIGTERM to its group), waits `grace` for it to exit, then
+    /// kills it: Lambda's shutdown of a runtime beside external extensions.
+    pub(super) async fn terminate(&mut self, grace: Duration) {
+        if self.has_exited() {
+            return;
+        }
+        kill_group(self.pid, libc::SIGTERM);
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
+            self.kill().await;
+        } else {
+            // Whatever else is left of its group.
+            kill_group(self.pid, libc::SIGKILL);
+        }
     }
 
     /// Kills the process group the function runs in (it was started as its leader), then
