@@ -86,6 +86,7 @@ pub mod report;
 pub mod runtime_api;
 pub mod sandbox;
 pub mod streaming;
+pub mod telemetry;
 
 pub use report::Metrics;
 pub use runtime_api::DeadlineHeader;
