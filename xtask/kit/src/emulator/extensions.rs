@@ -19,10 +19,11 @@
 //! events queued for each, and the first failure. The sandbox drives it (dispatching events,
 //! recording exits) and waits on it through [`Extensions::wait_until`].
 //!
-//! For other APIs served beside it (Telemetry, Logs): [`Extensions::name_of`] maps a
-//! `Lambda-Extension-Identifier` to the extension's name, and the sandbox reports its lifecycle
-//! and every log line to the [`LifecycleObserver`]s of its
-//! [`FunctionConfig::observers`](super::FunctionConfig::observers).
+//! For the Telemetry and Logs APIs: [`Extensions::name_of`] maps a `Lambda-Extension-Identifier`
+//! to its extension's name; the sandbox reports its lifecycle and every log line to the
+//! [`LifecycleObserver`](super::lifecycle::LifecycleObserver)s of
+//! [`FunctionConfig::observers`](super::FunctionConfig::observers), and serves the routes their
+//! `routes` gives on each environment's Runtime API address.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

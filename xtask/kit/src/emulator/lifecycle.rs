@@ -3,11 +3,15 @@
 //! shutdown) and every log line of the function and of its extensions, as it is read.
 //!
 //! Observers are set on [`FunctionConfig::observers`](super::FunctionConfig::observers) and
-//! called synchronously from the sandbox (keep them quick: queue, do not block).
+//! called synchronously from the sandbox (keep them quick: queue, do not block). An observer
+//! may also serve routes beside the Runtime and Extensions APIs of each new environment
+//! ([`LifecycleObserver::routes`]), knowing its extensions by their identifiers.
 
 use std::sync::Arc;
 
-use super::extensions::ShutdownReason;
+use axum::Router;
+
+use super::extensions::{Extensions, ShutdownReason};
 use super::report::Metrics;
 
 /// A platform event of one execution environment (`log_stream` names it).
@@ -47,6 +51,12 @@ pub enum LogSource {
 pub trait LifecycleObserver: Send + Sync {
     fn platform(&self, _log_stream: &str, _event: &PlatformEvent) {}
     fn log_line(&self, _log_stream: &str, _source: &LogSource, _line: &str) {}
+    /// Routes to serve on the address of a new environment's Runtime API (`/2022-07-01/telemetry`,
+    /// say), called once per environment before anything in it starts; `extensions` is its
+    /// registry ([`Extensions::name_of`]).
+    fn routes(&self, _log_stream: &str, _extensions: &Arc<Extensions>) -> Option<Router> {
+        None
+    }
 }
 
 /// The observers of a function's sandboxes.
@@ -64,6 +74,14 @@ impl Observers {
         for observer in &self.0 {
             observer.platform(log_stream, event);
         }
+    }
+
+    /// Every observer's routes for a new environment.
+    pub fn routes(&self, log_stream: &str, extensions: &Arc<Extensions>) -> Vec<Router> {
+        self.0
+            .iter()
+            .filter_map(|o| o.routes(log_stream, extensions))
+            .collect()
     }
 
     pub fn log_line(&self, log_stream: &str, source: &LogSource, line: &str) {

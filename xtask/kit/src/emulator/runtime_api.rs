@@ -183,14 +183,15 @@ impl RuntimeApi {
     /// Binds 127.0.0.1 on an ephemeral port and serves the Runtime API and `extensions`'
     /// Extensions API ([`super::extensions`]). Needs a tokio runtime.
     pub async fn start_with(extensions: Arc<Extensions>) -> Result<RuntimeApi> {
-        RuntimeApi::start_with_routes(extensions, Router::new()).await
+        RuntimeApi::start_with_routes(extensions, Vec::new()).await
     }
 
-    /// [`RuntimeApi::start_with`], also serving `more` on the same address (the Telemetry and
-    /// Logs APIs of [`super::telemetry`]).
+    /// [`RuntimeApi::start_with`], also serving `routes` on the same address (the environment's
+    /// Telemetry and Logs APIs, [`super::telemetry`], and those that observers add:
+    /// [`super::lifecycle::LifecycleObserver::routes`]).
     pub async fn start_with_routes(
         extensions: Arc<Extensions>,
-        more: Router,
+        routes: Vec<Router>,
     ) -> Result<RuntimeApi> {
         let (events_tx, events_rx) = mpsc::channel(1);
         let (messages_tx, messages_rx) = mpsc::unbounded_channel();
@@ -207,7 +208,7 @@ impl RuntimeApi {
         let address = listener
             .local_addr()
             .context("reading the Runtime API's address")?;
-        let app = router(shared).merge(more);
+        let app = routes.into_iter().fold(router(shared), Router::merge);
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 eprintln!("emulator: the Runtime API server stopped: {error}");

@@ -5,8 +5,10 @@
 //! - [`code`]: preparing the code (zip extraction, architecture), shared by many sandboxes;
 //! - [`launcher`]: choosing how the bootstrap starts on this host (natively or under qemu);
 //! - [`process`]: supervising the process (Runtime API messages, exit, deadline, memory);
-//! - [`logs`]: collecting its output as CloudWatch lines, bounded;
-//! - this module: the invocation itself and what Lambda reports about it.
+//! - [`logs`]: collecting its output (and its extensions') as CloudWatch lines, bounded;
+//! - `opt`: its layers unpacked into its own `/opt`, and how its processes see it;
+//! - this module: the environment's lifecycle (extensions first, then the runtime; Lambda's
+//!   shutdown), the invocation itself and what Lambda reports about it.
 
 pub mod code;
 mod launcher;
@@ -693,13 +695,15 @@ impl Sandbox {
             },
             expected,
         );
-        // The Telemetry and Logs APIs hear this environment's lifecycle and log lines.
+        // The environment's own Telemetry and Logs APIs hear its lifecycle and log lines,
+        // beside the observers (which may serve routes of their own).
         let telemetry = Telemetry::new(Arc::clone(&extensions));
-        let api = RuntimeApi::start_with_routes(
-            Arc::clone(&extensions),
-            telemetry::router(Arc::clone(&telemetry)),
-        )
-        .await?;
+        let mut routes = self
+            .config
+            .observers
+            .routes(&self.log_stream_name, &extensions);
+        routes.push(telemetry::router(Arc::clone(&telemetry)));
+        let api = RuntimeApi::start_with_routes(Arc::clone(&extensions), routes).await?;
         let mut observers = self.config.observers.clone();
         observers.0.push(telemetry.clone());
         let logs = LogSink::observed(observers, &self.log_stream_name);
