@@ -451,6 +451,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_logs_api_delivers_its_own_schema_as_ndjson_over_tcp() {
+        use tokio::io::AsyncBufReadExt;
+        let socket = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let t = environment();
+        t.platform("s", &PlatformEvent::InitEnd { error_type: None });
+        let body = json!({
+            "schemaVersion": "2021-03-18",
+            "types": ["platform", "function"],
+            "buffering": {"timeoutMs": 25},
+            "destination": {"protocol": "TCP", "port": port},
+        });
+        t.subscribe(Api::Logs, &headers("id-1"), body.to_string().as_bytes())
+            .unwrap();
+        t.platform(
+            "s",
+            &PlatformEvent::InvokeStart {
+                request_id: "r-9".into(),
+            },
+        );
+        t.log_line("s", &LogSource::Function, "a line");
+        let (stream, _) = socket.accept().await.unwrap();
+        let mut lines = tokio::io::BufReader::new(stream).lines();
+        let mut kinds = Vec::new();
+        while kinds.len() < 3 {
+            let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let event: Value = serde_json::from_str(&line).unwrap();
+            kinds.push(event["type"].as_str().unwrap().to_string());
+        }
+        assert_eq!(
+            kinds,
+            ["platform.logsSubscription", "platform.start", "function"]
+        );
+    }
+
+    #[tokio::test]
     async fn lambdas_refusals() {
         let t = environment();
         let body = request(4243, json!(["platform"]), 100);
