@@ -3,6 +3,8 @@
 //! over TCP. A failed delivery is retried with backoff, as Lambda does when the listener is not
 //! up yet or answers an error; after the last try the batch is dropped.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -13,10 +15,58 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{self, Batch};
-use super::subscription::{Destination, Subscription};
+use super::records::Record;
+use super::subscription::{Destination, Stream, Subscription};
+use crate::emulator::report;
 
 /// The waits between tries of one delivery: about 1.5 s in all.
 const RETRY_DELAYS_MS: [u64; 5] = [10, 40, 160, 320, 960];
+
+/// What waits for a subscriber's task, bounded as Lambda bounds a subscriber's buffer: past
+/// [`Queue::limit`] bytes, events are dropped and counted, and the next delivery starts with a
+/// `platform.logsDropped` event that says how many.
+#[derive(Debug, Default)]
+pub struct Queue {
+    limit: usize,
+    queued: AtomicUsize,
+    dropped_records: AtomicU64,
+    dropped_bytes: AtomicU64,
+}
+
+impl Queue {
+    /// A queue of at most `limit` bytes.
+    pub fn new(limit: usize) -> Queue {
+        Queue {
+            limit,
+            ..Queue::default()
+        }
+    }
+
+    /// Whether an event of `bytes` may wait; when not, it is counted as dropped.
+    pub fn admit(&self, bytes: usize) -> bool {
+        if self.queued.load(Ordering::Relaxed) + bytes > self.limit {
+            self.dropped_records.fetch_add(1, Ordering::Relaxed);
+            self.dropped_bytes
+                .fetch_add(bytes as u64, Ordering::Relaxed);
+            return false;
+        }
+        self.queued.fetch_add(bytes, Ordering::Relaxed);
+        true
+    }
+
+    /// An event of `bytes` was taken into a batch.
+    fn taken(&self, bytes: usize) {
+        self.queued.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// The records and bytes dropped since the last call.
+    pub fn take_dropped(&self) -> (u64, u64) {
+        (
+            self.dropped_records.swap(0, Ordering::Relaxed),
+            self.dropped_bytes.swap(0, Ordering::Relaxed),
+        )
+    }
+}
 
 /// What the subscriber's task is sent.
 #[derive(Debug)]
@@ -28,10 +78,25 @@ pub enum Command {
 }
 
 /// Runs until every sender is gone: batches `commands` and delivers them to `subscription`'s
-/// destination.
-pub async fn run(subscription: Subscription, mut commands: mpsc::UnboundedReceiver<Command>) {
+/// destination, each batch led by a `platform.logsDropped` event when `queue` dropped some.
+pub async fn run(
+    subscription: Subscription,
+    queue: Arc<Queue>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
     let mut sink = Sink::new(&subscription.destination);
     let mut batch = Batch::new(subscription.buffering);
+    let dropped = |batch: &mut Batch| {
+        let (records, bytes) = queue.take_dropped();
+        if records == 0 || !subscription.wants(Stream::Platform) {
+            return;
+        }
+        let time_ms = report::unix_ms(std::time::SystemTime::now());
+        let record = Record::LogsDropped { records, bytes };
+        for event in record.render(subscription.api, &subscription.schema_version, time_ms) {
+            batch.push(event.to_string(), std::time::Instant::now());
+        }
+    };
     loop {
         let deadline = batch.deadline();
         let timer = async {
@@ -43,6 +108,10 @@ pub async fn run(subscription: Subscription, mut commands: mpsc::UnboundedReceiv
         tokio::select! {
             command = commands.recv() => match command {
                 Some(Command::Event(event)) => {
+                    queue.taken(event.len());
+                    if batch.is_empty() {
+                        dropped(&mut batch);
+                    }
                     if batch.push(event, std::time::Instant::now()) {
                         sink.deliver(&batch.take()).await;
                     }
@@ -133,5 +202,23 @@ impl Sink {
                 written.is_ok()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_drops_and_counts() {
+        let queue = Queue::new(10);
+        assert!(queue.admit(6));
+        assert!(!queue.admit(5));
+        assert!(!queue.admit(7));
+        assert!(queue.admit(4));
+        assert_eq!(queue.take_dropped(), (2, 12));
+        assert_eq!(queue.take_dropped(), (0, 0));
+        queue.taken(6);
+        assert!(queue.admit(6));
     }
 }

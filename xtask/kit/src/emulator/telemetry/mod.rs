@@ -26,7 +26,7 @@ use axum::routing::put;
 use axum::Router;
 use tokio::sync::{mpsc, oneshot};
 
-use self::delivery::Command;
+use self::delivery::{Command, Queue};
 use self::records::Record;
 use self::subscription::{Api, Subscription, ValidationError};
 use super::extensions::{self, ApiError, Extensions};
@@ -35,6 +35,9 @@ use super::report;
 
 /// The most records kept from the init phase for subscriptions still to come.
 const INIT_BACKLOG: usize = 10_000;
+/// How many batches' worth of bytes (`maxBytes`) may wait for a subscriber before events are
+/// dropped (and a `platform.logsDropped` says so).
+const QUEUED_BATCHES: usize = 4;
 
 /// The Telemetry and Logs APIs of one execution environment.
 pub struct Telemetry {
@@ -55,6 +58,7 @@ struct Inner {
 struct Subscriber {
     name: String,
     subscription: Subscription,
+    queue: Arc<Queue>,
     commands: mpsc::UnboundedSender<Command>,
 }
 
@@ -65,7 +69,10 @@ impl Subscriber {
             return;
         }
         for event in record.render(subscription.api, &subscription.schema_version, time_ms) {
-            let _ = self.commands.send(Command::Event(event.to_string()));
+            let event = event.to_string();
+            if self.queue.admit(event.len()) {
+                let _ = self.commands.send(Command::Event(event));
+            }
         }
     }
 }
@@ -137,11 +144,20 @@ impl Telemetry {
             }
             // A new subscription of the same extension replaces its earlier one.
             state.subscribers.retain(|s| s.name != name);
-            let (commands, queue) = mpsc::unbounded_channel();
-            tokio::spawn(delivery::run(subscription.clone(), queue));
+            let (commands, received) = mpsc::unbounded_channel();
+            // A subscriber that falls behind loses events past four batches' worth of bytes.
+            let queue = Arc::new(Queue::new(
+                QUEUED_BATCHES * subscription.buffering.max_bytes,
+            ));
+            tokio::spawn(delivery::run(
+                subscription.clone(),
+                Arc::clone(&queue),
+                received,
+            ));
             let subscriber = Subscriber {
                 name: name.clone(),
                 subscription,
+                queue,
                 commands,
             };
             for (time_ms, record) in state.backlog.iter().flatten() {

@@ -1,8 +1,8 @@
 //! The records Lambda delivers to subscribers, rendered in the schema of the API they
 //! subscribed with: the Telemetry API's `{"time", "type", "record"}` events (`platform.initStart`,
 //! `platform.initRuntimeDone`, `platform.initReport`, `platform.start`, `platform.runtimeDone`,
-//! `platform.report`, `platform.extension`, `platform.telemetrySubscription`, `function`,
-//! `extension`), or the Logs API's older ones (`platform.start`, `platform.runtimeDone` from
+//! `platform.report`, `platform.extension`, `platform.telemetrySubscription`,
+//! `platform.logsDropped`, `function`, `extension`), or the Logs API's older ones (`platform.start`, `platform.runtimeDone` from
 //! schema 2021-03-18, `platform.end`, `platform.report`, `platform.extension`,
 //! `platform.logsSubscription`, `function`, `extension`). Pure.
 
@@ -51,6 +51,11 @@ pub enum Record {
         api: Api,
         name: String,
         types: Vec<Stream>,
+    },
+    /// Events a subscriber did not take fast enough were dropped.
+    LogsDropped {
+        records: u64,
+        bytes: u64,
     },
     /// A line the function wrote.
     FunctionLine(String),
@@ -106,6 +111,15 @@ impl Record {
                 )]
             }
             (Record::Subscription { .. }, _) => Vec::new(),
+            (Record::LogsDropped { records, bytes }, _) => vec![event(
+                "platform.logsDropped",
+                json!({
+                    "reason": "Consumer seems to have fallen behind as it has not acknowledged \
+                               receipt of logs.",
+                    "droppedRecords": records,
+                    "droppedBytes": bytes,
+                }),
+            )],
             (Record::Start { request_id }, _) => vec![event(
                 "platform.start",
                 json!({ "requestId": request_id, "version": LATEST }),
@@ -382,6 +396,17 @@ mod tests {
         );
         // Each API reports the subscriptions made with it.
         assert!(logs(&subscribed).is_empty());
+        let dropped = Record::LogsDropped {
+            records: 3,
+            bytes: 120,
+        };
+        assert_eq!(dropped.stream(), Stream::Platform);
+        let record = &telemetry(&dropped)[0]["record"];
+        assert_eq!(
+            (&record["droppedRecords"], &record["droppedBytes"]),
+            (&json!(3), &json!(120))
+        );
+        assert_eq!(logs(&dropped)[0]["type"], "platform.logsDropped");
     }
 
     #[test]
