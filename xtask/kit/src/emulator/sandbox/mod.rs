@@ -457,6 +457,7 @@ impl Sandbox {
             };
             init_duration = Some(elapsed);
             self.observe(&PlatformEvent::InitEnd {
+                duration: elapsed,
                 error_type: outcome
                     .as_ref()
                     .and_then(|(o, _)| o.error_type().map(str::to_string)),

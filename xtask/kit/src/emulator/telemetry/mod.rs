@@ -46,7 +46,6 @@ pub struct Telemetry {
 }
 
 struct Inner {
-    init_started: Instant,
     /// The init phase's records, while it lasts.
     backlog: Option<Vec<(u64, Record)>>,
     invoke_started: Option<Instant>,
@@ -84,7 +83,6 @@ impl Telemetry {
         let telemetry = Arc::new(Telemetry {
             extensions,
             state: Mutex::new(Inner {
-                init_started: Instant::now(),
                 backlog: Some(Vec::new()),
                 invoke_started: None,
                 api: None,
@@ -194,7 +192,10 @@ impl LifecycleObserver for Telemetry {
         match event {
             // Emitted when this environment's APIs were made, at the start of init.
             PlatformEvent::InitStart | PlatformEvent::Shutdown { .. } => {}
-            PlatformEvent::InitEnd { error_type } => {
+            PlatformEvent::InitEnd {
+                error_type,
+                duration,
+            } => {
                 for extension in self.extensions.read(|r| r.states()) {
                     self.emit(Record::Extension {
                         name: extension.name,
@@ -202,12 +203,11 @@ impl LifecycleObserver for Telemetry {
                         events: extension.events.iter().map(|e| e.to_string()).collect(),
                     });
                 }
-                let duration = self.state().init_started.elapsed();
                 self.emit(Record::InitRuntimeDone {
                     error_type: error_type.clone(),
                 });
                 self.emit(Record::InitReport {
-                    duration,
+                    duration: *duration,
                     error_type: error_type.clone(),
                 });
                 self.state().backlog = None;
@@ -370,7 +370,13 @@ mod tests {
             &request(port, json!(["platform", "function"]), 25),
         )
         .unwrap();
-        t.platform("s", &PlatformEvent::InitEnd { error_type: None });
+        t.platform(
+            "s",
+            &PlatformEvent::InitEnd {
+                error_type: None,
+                duration: Duration::from_millis(20),
+            },
+        );
         t.platform(
             "s",
             &PlatformEvent::InvokeStart {
@@ -441,7 +447,13 @@ mod tests {
     async fn a_flush_sends_what_is_batched_and_an_ended_environment_what_is_left() {
         let (port, received) = listener().await;
         let t = environment();
-        t.platform("s", &PlatformEvent::InitEnd { error_type: None });
+        t.platform(
+            "s",
+            &PlatformEvent::InitEnd {
+                error_type: None,
+                duration: Duration::from_millis(20),
+            },
+        );
         // Records from before a subscription made after init are not replayed.
         t.log_line("s", &LogSource::Function, "before");
         t.subscribe(
@@ -474,7 +486,13 @@ mod tests {
             .unwrap();
         let port = socket.local_addr().unwrap().port();
         let t = environment();
-        t.platform("s", &PlatformEvent::InitEnd { error_type: None });
+        t.platform(
+            "s",
+            &PlatformEvent::InitEnd {
+                error_type: None,
+                duration: Duration::from_millis(20),
+            },
+        );
         let body = json!({
             "schemaVersion": "2021-03-18",
             "types": ["platform", "function"],
