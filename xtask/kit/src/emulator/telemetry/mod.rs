@@ -310,6 +310,17 @@ mod tests {
         Telemetry::new(extensions)
     }
 
+    /// The environment's init succeeds after 20 ms.
+    fn init_ends(t: &Telemetry) {
+        t.platform(
+            "s",
+            &PlatformEvent::InitEnd {
+                error_type: None,
+                duration: Duration::from_millis(20),
+            },
+        );
+    }
+
     fn headers(id: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert("lambda-extension-identifier", id.parse().unwrap());
@@ -370,13 +381,7 @@ mod tests {
             &request(port, json!(["platform", "function"]), 25),
         )
         .unwrap();
-        t.platform(
-            "s",
-            &PlatformEvent::InitEnd {
-                error_type: None,
-                duration: Duration::from_millis(20),
-            },
-        );
+        init_ends(&t);
         t.platform(
             "s",
             &PlatformEvent::InvokeStart {
@@ -447,13 +452,7 @@ mod tests {
     async fn a_flush_sends_what_is_batched_and_an_ended_environment_what_is_left() {
         let (port, received) = listener().await;
         let t = environment();
-        t.platform(
-            "s",
-            &PlatformEvent::InitEnd {
-                error_type: None,
-                duration: Duration::from_millis(20),
-            },
-        );
+        init_ends(&t);
         // Records from before a subscription made after init are not replayed.
         t.log_line("s", &LogSource::Function, "before");
         t.subscribe(
@@ -486,13 +485,7 @@ mod tests {
             .unwrap();
         let port = socket.local_addr().unwrap().port();
         let t = environment();
-        t.platform(
-            "s",
-            &PlatformEvent::InitEnd {
-                error_type: None,
-                duration: Duration::from_millis(20),
-            },
-        );
+        init_ends(&t);
         let body = json!({
             "schemaVersion": "2021-03-18",
             "types": ["platform", "function"],
