@@ -95,7 +95,7 @@ fn extensions_are_listed_apart_from_the_function() {
         "cargo",
     ])
     .failure();
-    assert!(err.contains("2 Lambda extensions match"), "{err}");
+    assert!(err.contains("3 Lambda extensions match"), "{err}");
     assert!(
         err.contains(&format!("cargo xtask package --manifest-path {manifest} --extension --package logger --bin logger   (extension)")),
         "{err}"
@@ -384,4 +384,51 @@ fn arm64_extension_and_function_run_under_qemu() {
         "{stderr}"
     );
     assert_logged_invoke_then_shutdown(&stderr, "spindown");
+}
+
+/// The `spy` extension subscribes to the Telemetry API from its own listener: through `invoke
+/// --layer`, it is delivered the invocation's `platform.start`, then the line the function
+/// printed, then `platform.runtimeDone`, all with the request id of the invocation's START line.
+/// Cost: packaging the spy layer (its build shares the fixture's dependencies), one invoke
+/// (~3 s).
+#[test]
+fn a_telemetry_subscriber_receives_the_functions_log_lines_and_platform_events() {
+    let layer = package_layer("spy", "x86_64");
+    // A free port for the spy's listener (the extension gets the function's environment).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (ok, stdout, log) = invoke_hello(
+        "x86_64",
+        &[
+            "--layer",
+            layer.to_str().unwrap(),
+            "--env",
+            &format!("SPY_TELEMETRY_PORT={port}"),
+            "--env",
+            "SPY_TIMEOUT_MS=25",
+        ],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(stdout, r#"{"hello":"pi"}"#);
+    let ids = request_ids(&log);
+    assert_eq!(ids.len(), 1, "{log}");
+    let id = &ids[0];
+    let start = at(&log, &format!("[spy] platform.start {id} "));
+    let line = at(
+        &log,
+        "[spy] function hello got {\"name\":\"pi\"} (delivered ",
+    );
+    let done = at(&log, &format!("[spy] platform.runtimeDone {id} Success "));
+    assert!(start < line && line < done, "{log}");
+    // What happened in init before the spy subscribed reached it too.
+    assert!(log.contains("[spy] platform.initStart "), "{log}");
+    assert!(
+        log.contains("[spy] platform.telemetrySubscription spy platform,function "),
+        "{log}"
+    );
+    let late = log[line..].lines().next().unwrap();
+    eprintln!("function line to extension: {late}");
 }

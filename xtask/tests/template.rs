@@ -592,3 +592,102 @@ fn a_function_url_in_metadata_is_in_the_sam_template_and_sams_translation() {
         "{permissions:?}"
     );
 }
+
+/// An extension of the workspace that a function's metadata lists (`layers = ["logger"]`) is a
+/// layer version of the template, which the function's `Layers` refer to: through cfn-lint,
+/// `aws cloudformation package`/`deploy` on moto (the layer version's code is the kit's layer
+/// zip), and `sam build` (the layer's folder holds `extensions/logger`).
+/// Cost: the build of the extensions fixture, shared with tests/extensions.rs (same copy and
+/// target dir), then ~20 s of moto and SAM.
+#[test]
+fn an_extension_the_function_lists_is_a_layer_version_of_the_template() {
+    let fixture = support::fixture_of("extensions", "extensions");
+    let manifest = fixture.join("Cargo.toml");
+    let dir = work_dir("extension-layer");
+    let template = dir.join("cfn.json");
+    let common = [
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--package",
+        "hello",
+        "--arch",
+        "x86_64",
+        "--builder",
+        "cargo",
+        "--runtime",
+        "provided.al2023",
+    ];
+    let mut args = vec!["template", "--format", "cloudformation", "--output"];
+    args.push(template.to_str().unwrap());
+    args.extend(common);
+    xtask(&args).current_dir(OUTSIDE).success();
+    let t = read_json(&template);
+    let layer = &t["Resources"]["LoggerLayer"];
+    assert_eq!(layer["Type"], "AWS::Lambda::LayerVersion");
+    let zip = from_template(&template, &layer["Properties"]["Content"]);
+    assert_eq!(
+        zip,
+        fixture
+            .join("dist/logger/layer-x86_64.zip")
+            .canonicalize()
+            .unwrap()
+    );
+    assert_eq!(
+        layer["Properties"]["CompatibleArchitectures"],
+        json!(["x86_64"])
+    );
+    assert_eq!(
+        t["Resources"]["Hello"]["Properties"]["Layers"],
+        json!([{"Ref": "LoggerLayer"}])
+    );
+    sam_venv(
+        "cfn-lint",
+        &["--ignore-checks", "W3002", "--", template.to_str().unwrap()],
+        &dir,
+    );
+    let moto = Moto::start();
+    let packaged = moto.package(&template, "layers");
+    moto.deploy(&packaged, "hello-with-logger");
+    // moto names the layer after the resource, not its LayerName: the stack's only layer.
+    let layers = moto.aws(&["lambda", "list-layers"], &dir);
+    let name = layers["Layers"][0]["LayerName"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no layer: {layers}"));
+    let published = moto.aws(
+        &[
+            "lambda",
+            "get-layer-version",
+            "--layer-name",
+            name,
+            "--version-number",
+            "1",
+        ],
+        &dir,
+    );
+    assert_eq!(published["Content"]["CodeSha256"], code_sha256(&zip));
+
+    // SAM: the Makefile builds the layer with `package --extension --extract`.
+    let sam_dir = dir.join("sam");
+    let sam_template = sam_dir.join("sam.json");
+    let mut args = vec!["template", "--format", "sam", "--output"];
+    args.push(sam_template.to_str().unwrap());
+    args.extend(common);
+    xtask(&args).current_dir(OUTSIDE).success();
+    let t = read_json(&sam_template);
+    assert_eq!(
+        t["Resources"]["LoggerLayer"]["Type"],
+        "AWS::Serverless::LayerVersion"
+    );
+    sam_venv(
+        "sam",
+        &["validate", "--lint", "--template-file", "sam.json"],
+        &sam_dir,
+    );
+    sam_venv("sam", &["build", "--template-file", "sam.json"], &sam_dir);
+    let built = sam_dir.join(".aws-sam/build/LoggerLayer/extensions/logger");
+    let entries = lambda_zip::read_entries(&std::fs::read(&zip).unwrap()).unwrap();
+    assert_eq!(
+        std::fs::read(&built).unwrap_or_else(|e| panic!("{}: {e}", built.display())),
+        entries[0].contents
+    );
+}

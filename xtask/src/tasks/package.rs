@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use lambda_kit::artifact::deployment;
-use lambda_kit::artifact::layer::LayerZip;
+use lambda_kit::artifact::layer::{self, LayerZip};
 use lambda_kit::aws;
 use lambda_kit::aws::cli::{GlobalOptions, InvokeHint, ZipCommands};
 use lambda_kit::builder::BuildArgs;
@@ -29,7 +29,7 @@ pub struct PackageArgs {
     /// Package an extension (a binary of a package that depends on lambda-extension) as a
     /// layer: a zip with the binary at extensions/<bin> [default output:
     /// dist/<bin>/layer-<arch>.zip].
-    #[arg(long, conflicts_with_all = ["binary", "extract"])]
+    #[arg(long, conflicts_with = "binary")]
     pub extension: bool,
     #[command(flatten)]
     pub build: BuildArgs,
@@ -44,9 +44,9 @@ pub struct PackageArgs {
     /// a workspace of several functions].
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Also write the zip's files (bootstrap, includes) into DIR, with the zip's modes and
-    /// fixed date: what `sam build` runs this for, with DIR = $(ARTIFACTS_DIR) (see
-    /// `cargo xtask template --format sam`).
+    /// Also write the zip's files (bootstrap, includes; a layer's extensions/<bin>) into DIR,
+    /// with the zip's modes and fixed date: what `sam build` runs this for, with DIR =
+    /// $(ARTIFACTS_DIR) (see `cargo xtask template --format sam`).
     #[arg(long, value_name = "DIR", conflicts_with = "all")]
     pub extract: Option<PathBuf>,
     /// Print JSON (path, arch, target, runtime, size, sha256, commands, …) instead of text: one
@@ -88,6 +88,12 @@ pub fn run(args: &PackageArgs) -> Result<()> {
             for lambda in extensions {
                 layers.push(lambda.package_layer(args.output.as_deref())?);
             }
+            if let Some(dir) = &args.extract {
+                for layer in &layers {
+                    let written = layer::extract_layer(&layer.path, dir)?;
+                    report_extracted(written.len(), &layer.path, dir, &cwd);
+                }
+            }
             if !layers.is_empty() {
                 report_layers(&layers, args, &cwd)?;
                 if functions.is_empty() {
@@ -110,12 +116,7 @@ pub fn run(args: &PackageArgs) -> Result<()> {
     if let Some(dir) = &args.extract {
         for z in &zipped {
             let written = deployment::extract_zip(&z.zip.path, dir)?;
-            eprintln!(
-                "extracted {} file(s) of {} into {}",
-                written.len(),
-                paths::shown_from(&z.zip.path, &cwd),
-                paths::shown_from(dir, &cwd)
-            );
+            report_extracted(written.len(), &z.zip.path, dir, &cwd);
         }
     }
     let shell = args.shell.shell();
@@ -158,6 +159,19 @@ pub fn run(args: &PackageArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn report_extracted(
+    files: usize,
+    zip: &std::path::Path,
+    dir: &std::path::Path,
+    cwd: &std::path::Path,
+) {
+    eprintln!(
+        "extracted {files} file(s) of {} into {}",
+        paths::shown_from(zip, cwd),
+        paths::shown_from(dir, cwd)
+    );
 }
 
 /// What `package --extension` prints: each layer, and the command that publishes it (the one

@@ -7,12 +7,17 @@
 //!   package` and `deploy`.
 //! - SAM: nothing is built now. `sam build` runs the Makefile written into the `CodeUri` folder
 //!   (`sam-build/` beside the template), whose targets run this kit's `package --extract`.
+//!
+//! An extension of the workspace that a function's `layers` names (by binary name) becomes a
+//! layer version in the template (packaged now, or built by the Makefile), and the function's
+//! `Layers` refer to it; layer version ARNs are written as they are.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 
+use lambda_kit::artifact::layer;
 use lambda_kit::atomic_file;
 use lambda_kit::builder::Builder;
 use lambda_kit::command::{Cmd, EnvRef, Word};
@@ -20,8 +25,10 @@ use lambda_kit::command::{Shell, ShellArgs};
 use lambda_kit::paths;
 use lambda_kit::pipeline::Lambda;
 use lambda_kit::runtime::Runtime;
-use lambda_kit::template::{self, sam, Format, MakeArg, TemplateFunction, WRITTEN_BY};
-use lambda_kit::workspace::settings::SettingsFlags;
+use lambda_kit::template::{
+    self, sam, Format, MakeArg, TemplateFunction, TemplateLayer, WRITTEN_BY,
+};
+use lambda_kit::workspace::settings::{LayerRef, SettingsFlags};
 use lambda_kit::workspace::FunctionArgs;
 use lambda_kit::workspace::Kind;
 
@@ -135,20 +142,9 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
         refuse_foreign(&makefile)?;
     }
 
+    let layers = extension_layers(&lambdas, args.format, &folder, &cwd)?;
     let mut entries = Vec::new();
     for lambda in &lambdas {
-        // A template names layers by ARN; emitting an extension of the workspace as a
-        // LayerVersion resource is not done yet, so say so before anything is built.
-        let local = lambda.settings.local_layers();
-        if !local.is_empty() {
-            bail!(
-                "{}: the layers {local:?} are local (a zip, or an extension of the workspace), \
-                 and a template names layer versions by ARN: publish the extension with `cargo \
-                 xtask deploy --extension --bin NAME` and pass the ARN it prints with --layer; \
-                 nothing was written",
-                lambda.settings.function_name
-            );
-        }
         let zip = match args.format {
             Format::CloudFormation => {
                 let zip = lambda.package(None)?;
@@ -164,7 +160,7 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
         };
         let package_args = match args.format {
             Format::CloudFormation => Vec::new(),
-            Format::Sam => package_args(lambda, &folder)?,
+            Format::Sam => package_args_of(lambda, &folder)?,
         };
         entries.push(TemplateFunction {
             settings: lambda.settings.clone(),
@@ -175,11 +171,11 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
         });
     }
 
-    let text = template::render(args.format, &entries)?;
+    let text = template::render(args.format, &entries, &layers)?;
     atomic_file::write(&output, text.as_bytes())?;
     if args.format == Format::Sam {
         let kit = relative(&makefile_folder(&folder), &canonical(&repository_root())?)?;
-        let make = sam::render_makefile(&entries, &kit)?;
+        let make = sam::render_makefile(&entries, &layers, &kit)?;
         atomic_file::write(&makefile, make.as_bytes())?;
     }
 
@@ -229,6 +225,82 @@ pub fn run(args: &TemplateArgs) -> Result<()> {
     Ok(())
 }
 
+/// The layers of the extensions of the workspace that `lambdas` list in their `layers` (by
+/// binary name), each once. CloudFormation: packaged now (the template's `Content` is the zip);
+/// SAM: built by the Makefile. An extension is checked against the oldest runtime of the
+/// functions that list it, and declares that runtime and the newer ones.
+fn extension_layers(
+    lambdas: &[Lambda],
+    format: Format,
+    folder: &Path,
+    cwd: &Path,
+) -> Result<Vec<TemplateLayer>> {
+    let mut wanted: Vec<(&str, Runtime)> = Vec::new();
+    for lambda in lambdas {
+        for layer in &lambda.settings.layers {
+            match LayerRef::of(layer) {
+                LayerRef::Arn(_) => {}
+                // Refused before anything is built.
+                LayerRef::Zip(path) => bail!(
+                    "{}: the layer {} is a zip, which only local runs (invoke, serve) take; a \
+                     template names a layer version by ARN, or an extension of the workspace by \
+                     its binary name (the template then publishes it); nothing was written",
+                    lambda.settings.function_name,
+                    path.display()
+                ),
+                LayerRef::Extension(name) => {
+                    let runtime = lambda.settings.runtime;
+                    match wanted.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, oldest)) if runtime.glibc() < oldest.glibc() => *oldest = runtime,
+                        Some(_) => {}
+                        None => wanted.push((name, runtime)),
+                    }
+                }
+            }
+        }
+    }
+    let mut layers = Vec::new();
+    for (name, runtime) in wanted {
+        let mut extension = lambdas[0]
+            .workspace_extension(name, "template")
+            .with_context(|| format!("the layer `{name}` a function lists"))?;
+        extension.settings.runtime = runtime;
+        let arch = extension.build.arch;
+        layers.push(match format {
+            Format::CloudFormation => {
+                let zip = extension.package_layer(None)?;
+                eprintln!(
+                    "packaged the layer {} (CodeSha256 {})",
+                    paths::shown_from(&zip.path, cwd),
+                    zip.sha256
+                );
+                TemplateLayer {
+                    extension: name.to_string(),
+                    arch,
+                    zip: relative(folder, &canonical(&zip.path)?)?,
+                    compatible_runtimes: zip.compatible_runtimes,
+                    package_args: Vec::new(),
+                }
+            }
+            Format::Sam => {
+                let mut package_args = vec![MakeArg::Literal("--extension".to_string())];
+                package_args.extend(package_args_of(&extension, folder)?);
+                TemplateLayer {
+                    extension: name.to_string(),
+                    arch,
+                    zip: "unused.zip".to_string(),
+                    compatible_runtimes: layer::RUNTIMES
+                        .into_iter()
+                        .filter(|r| r.glibc() >= runtime.glibc())
+                        .collect(),
+                    package_args,
+                }
+            }
+        });
+    }
+    Ok(layers)
+}
+
 fn canonical(path: &Path) -> Result<PathBuf> {
     std::fs::canonicalize(path).with_context(|| format!("reading the path {}", path.display()))
 }
@@ -267,7 +339,7 @@ fn refuse_foreign(path: &Path) -> Result<()> {
 /// The `package` arguments of the Makefile's target for `function`: the workspace (when it is
 /// not the kit's own), the function, and what decides the build. Settings that do not change
 /// the artifact (memory, environment, …) live in the template only.
-fn package_args(lambda: &Lambda, template_folder: &Path) -> Result<Vec<MakeArg>> {
+fn package_args_of(lambda: &Lambda, template_folder: &Path) -> Result<Vec<MakeArg>> {
     let (function, settings, build) = (&lambda.function, &lambda.settings, &lambda.build);
     let lit = |s: &str| MakeArg::Literal(s.to_string());
     let mut out = Vec::new();

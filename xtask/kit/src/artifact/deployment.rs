@@ -211,23 +211,34 @@ pub fn extract_zip(zip: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     // Checks the names: nothing may land outside `dir`.
     let (bootstrap, others) = lambda_zip::split_bootstrap(entries)
         .with_context(|| format!("reading {}", zip.display()))?;
-    let epoch = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ZIP_EPOCH_SECONDS);
     let mut written = Vec::new();
     for entry in std::iter::once(bootstrap).chain(others) {
         if entry.name.ends_with('/') {
             continue; // a folder entry: its files make it
         }
-        let path = dir.join(&entry.name);
         let mode = entry.unix_mode.unwrap_or(0o644) & 0o777;
-        atomic_file::write_with_mode(&path, &entry.contents, mode)?;
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|file| file.set_modified(epoch))
-            .with_context(|| format!("setting the modification time of {}", path.display()))?;
-        written.push(path);
+        written.push(write_extracted(dir, &entry.name, mode, &entry.contents)?);
     }
     Ok(written)
+}
+
+/// Writes one file of a zip, whose `name` was checked to stay inside `dir`, atomically with
+/// `mode` and the zip's fixed date (see [`extract_zip`]).
+pub(crate) fn write_extracted(
+    dir: &Path,
+    name: &str,
+    mode: u32,
+    contents: &[u8],
+) -> Result<PathBuf> {
+    let epoch = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ZIP_EPOCH_SECONDS);
+    let path = dir.join(name);
+    atomic_file::write_with_mode(&path, contents, mode)?;
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|file| file.set_modified(epoch))
+        .with_context(|| format!("setting the modification time of {}", path.display()))?;
+    Ok(path)
 }
 
 #[cfg(test)]

@@ -156,6 +156,16 @@ pub fn read_layer(path: &Path) -> Result<Vec<LayerFile>> {
     Ok(files)
 }
 
+/// Writes the files of the layer zip at `zip` into `dir` as [`super::deployment::extract_zip`]
+/// writes a function's (modes kept, the zip's fixed date): what `sam build` wants in
+/// $(ARTIFACTS_DIR) for a layer, whose root is that folder.
+pub fn extract_layer(zip: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    read_layer(zip)?
+        .iter()
+        .map(|file| super::deployment::write_extracted(dir, &file.name, file.mode, &file.contents))
+        .collect()
+}
+
 /// The extensions a layer's files start: its executables directly in `extensions/`.
 pub fn extensions_of(files: &[LayerFile]) -> Vec<&LayerFile> {
     files
@@ -186,6 +196,29 @@ mod tests {
         assert_eq!(entries[0].unix_mode, Some(0o100755));
         assert_eq!(entries[0].last_modified, Some(DateTime::DEFAULT));
         assert_eq!(entries[0].contents, FAKE);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn extracting_a_layer_writes_its_executable_under_extensions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("layer.zip");
+        std::fs::write(&zip, extension_layer_zip(FAKE, "logger").unwrap()).unwrap();
+        let out = dir.path().join("artifacts");
+        let written = extract_layer(&zip, &out).unwrap();
+        let binary = out.join("extensions/logger");
+        assert_eq!(written, std::slice::from_ref(&binary));
+        assert_eq!(std::fs::read(&binary).unwrap(), FAKE);
+        let meta = std::fs::metadata(&binary).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+        // The zip's date, 1980-01-01: an unchanged build uploads an unchanged folder.
+        let since_epoch = meta
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(since_epoch.as_secs(), 315_532_800);
     }
 
     #[test]

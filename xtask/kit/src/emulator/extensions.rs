@@ -150,7 +150,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: u16, error_type: &str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: u16, error_type: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             error_type: error_type.to_string(),
@@ -418,27 +418,48 @@ impl Registry {
         self.extensions.iter().any(|e| e.kind == Kind::External)
     }
 
-    /// Lambda's `EXTENSION` log lines for the init phase, one per extension:
-    /// `EXTENSION\tName: logger\tState: Ready\tEvents: [INVOKE,SHUTDOWN]`.
-    pub fn log_lines(&self) -> Vec<String> {
+    /// Each registered extension, its state (`Ready`, `Registered`, `InitError`, `Exited`) and
+    /// the events it registered for: what the `EXTENSION` log line and the Telemetry API's
+    /// `platform.extension` event say.
+    pub fn states(&self) -> Vec<ExtensionState> {
         self.extensions
             .iter()
-            .map(|e| {
-                let state = match (&self.failure, e.exited) {
+            .map(|e| ExtensionState {
+                name: e.name.clone(),
+                state: match (&self.failure, e.exited) {
                     (Some(f), _) if f.extension == e.name => "InitError",
                     (_, true) => "Exited",
                     _ if e.waiting => "Ready",
                     _ => "Registered",
-                };
-                let events: Vec<&str> = e.events.iter().map(|t| t.as_str()).collect();
+                },
+                events: e.events.iter().map(|t| t.as_str()).collect(),
+            })
+            .collect()
+    }
+
+    /// Lambda's `EXTENSION` log lines for the init phase, one per extension:
+    /// `EXTENSION\tName: logger\tState: Ready\tEvents: [INVOKE,SHUTDOWN]`.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.states()
+            .into_iter()
+            .map(|e| {
                 format!(
-                    "EXTENSION\tName: {}\tState: {state}\tEvents: [{}]",
+                    "EXTENSION\tName: {}\tState: {}\tEvents: [{}]",
                     e.name,
-                    events.join(",")
+                    e.state,
+                    e.events.join(",")
                 )
             })
             .collect()
     }
+}
+
+/// An extension as [`Registry::states`] describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionState {
+    pub name: String,
+    pub state: &'static str,
+    pub events: Vec<&'static str>,
 }
 
 /// What `register` answers with: the function the extension runs beside.
@@ -508,7 +529,7 @@ pub fn router(extensions: Arc<Extensions>) -> Router {
         .with_state(extensions)
 }
 
-fn error_response(error: ApiError) -> Response {
+pub(super) fn error_response(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
     let body = serde_json::json!({ "errorMessage": error.message, "errorType": error.error_type });
     (
@@ -526,7 +547,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-fn identifier(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub(super) fn identifier(headers: &HeaderMap) -> Result<&str, ApiError> {
     match header(headers, "lambda-extension-identifier") {
         "" => Err(ApiError::new(
             403,

@@ -20,7 +20,11 @@ pub enum PlatformEvent {
     /// The init phase starts (extensions, then the runtime).
     InitStart,
     /// The init phase ended: `error_type` is `None` when it succeeded.
-    InitEnd { error_type: Option<String> },
+    InitEnd {
+        error_type: Option<String>,
+        /// How long init took: the Init Duration of the REPORT.
+        duration: std::time::Duration,
+    },
     /// An invocation was handed to the runtime (and to the extensions registered for INVOKE).
     InvokeStart { request_id: String },
     /// The runtime answered (or failed) the invocation; extensions may still be busy.

@@ -57,6 +57,8 @@
 //! - [`pool::Pool`] holds up to N sandboxes of one function (reserved concurrency, idle
 //!   timeout); [`invoke_api::router`] puts a pool behind AWS's `Invoke` endpoint
 //!   (`cargo xtask serve`), with 429 `TooManyRequestsException` when all N are busy.
+//! - [`telemetry`]: the Telemetry and Logs APIs each environment serves beside its Runtime and
+//!   Extensions APIs, pushing platform events and log lines to the extensions that subscribe.
 //! - [`runtime_api::RuntimeApi`] is the Runtime API server alone; [`report`] holds the pure
 //!   formatting and parsing of `START`/`END`/`REPORT` lines.
 //!
@@ -86,6 +88,7 @@ pub mod report;
 pub mod runtime_api;
 pub mod sandbox;
 pub mod streaming;
+pub mod telemetry;
 
 pub use report::Metrics;
 pub use runtime_api::DeadlineHeader;

@@ -186,8 +186,9 @@ impl RuntimeApi {
         RuntimeApi::start_with_routes(extensions, Vec::new()).await
     }
 
-    /// [`RuntimeApi::start_with`], also serving `routes` on the same address (the Telemetry
-    /// and Logs APIs that observers add: [`super::lifecycle::LifecycleObserver::routes`]).
+    /// [`RuntimeApi::start_with`], also serving `routes` on the same address (the environment's
+    /// Telemetry and Logs APIs, [`super::telemetry`], and those that observers add:
+    /// [`super::lifecycle::LifecycleObserver::routes`]).
     pub async fn start_with_routes(
         extensions: Arc<Extensions>,
         routes: Vec<Router>,

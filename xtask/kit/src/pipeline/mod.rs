@@ -146,6 +146,24 @@ impl Lambda {
         Ok(zip)
     }
 
+    /// The extension of the same workspace whose binary is `name` (what a function's `layers`
+    /// call it), with its own settings from the metadata and the same build; `task` goes into
+    /// the commands of the error that lists the workspace's binaries when none is `name`.
+    pub fn workspace_extension(&self, name: &str, task: &str) -> Result<Lambda> {
+        let selection = workspace::Selection {
+            bin: Some(name.to_string()),
+            kind: Some(Kind::Extension),
+            ..Default::default()
+        };
+        let found = self.workspace.select(&selection, task)?.remove(0);
+        Ok(Lambda {
+            settings: found.settings(&SettingsFlags::default())?,
+            function: found.clone(),
+            workspace: Arc::clone(&self.workspace),
+            build: self.build.clone(),
+        })
+    }
+
     /// The extension's layer zip, packaged first when missing or when `rebuild` asks for it:
     /// what `invoke`/`serve` take for a function whose metadata lists the extension.
     pub fn ensure_layer(&self, rebuild: bool) -> Result<PathBuf> {

@@ -1,6 +1,8 @@
 //! Plain CloudFormation: an `AWS::Lambda::Function` per function whose `Code` is the kit's zip
 //! (a local path that `aws cloudformation package` uploads and rewrites), and an
-//! `AWS::IAM::Role` for each function that has no role configured.
+//! `AWS::IAM::Role` for each function that has no role configured; an `AWS::Lambda::LayerVersion`
+//! per extension of the workspace the functions list (its `Content` the kit's layer zip, which
+//! `aws cloudformation package` uploads too).
 
 use std::collections::BTreeMap;
 
@@ -8,16 +10,34 @@ use serde_json::{json, Value};
 
 use super::{
     description, get_att_arn, outputs, role_logical_id, url_logical_id, FunctionProperties,
-    Properties, Resource, Template, TemplateFunction,
+    LayerProperties, Plan, Properties, Resource, Template, TemplateFunction, TemplateLayer,
 };
 use crate::workspace::function_url::{UrlAuth, UrlSettings};
 use crate::workspace::settings::Tracing;
 
-pub(super) fn template(functions: &[TemplateFunction], ids: &[String]) -> Template {
+pub(super) fn template(
+    functions: &[TemplateFunction],
+    layers: &[TemplateLayer],
+    plan: Plan,
+) -> Template {
     let mut resources = BTreeMap::new();
-    for (function, id) in functions.iter().zip(ids) {
+    for (layer, id) in layers.iter().zip(&plan.ids.layers) {
+        let mut properties = LayerProperties::common(layer);
+        // Uploaded by `aws cloudformation package` as a function's `Code` is.
+        properties.content = Some(layer.zip.clone());
+        resources.insert(
+            id.clone(),
+            Resource {
+                kind: "AWS::Lambda::LayerVersion",
+                metadata: None,
+                properties: Properties::Layer(properties),
+            },
+        );
+    }
+    let ids = &plan.ids.functions;
+    for ((function, id), layers) in functions.iter().zip(ids).zip(plan.function_layers) {
         let settings = &function.settings;
-        let mut properties = FunctionProperties::common(function);
+        let mut properties = FunctionProperties::common(function, layers);
         // `aws cloudformation package` uploads the zip and writes {S3Bucket, S3Key = the zip's
         // MD5} here: an unchanged zip keeps the same key, so a redeploy changes nothing.
         properties.code = Some(function.zip.clone());
@@ -47,7 +67,7 @@ pub(super) fn template(functions: &[TemplateFunction], ids: &[String]) -> Templa
         transform: None,
         description: description(functions),
         resources,
-        outputs: outputs(functions, ids),
+        outputs: outputs(functions, layers, &plan.ids),
     }
 }
 
@@ -147,12 +167,12 @@ mod tests {
     use serde_json::json;
 
     use crate::arch::Arch;
-    use crate::template::tests::{full, function, parse};
+    use crate::template::tests::{assert_layers_wired, full, function, parse, with_layer};
     use crate::template::{render, Format};
 
     #[test]
     fn a_function_and_its_role() {
-        let t = parse(&render(Format::CloudFormation, &[full()]).unwrap());
+        let t = parse(&render(Format::CloudFormation, &[full()], &[]).unwrap());
         assert!(t.get("Transform").is_none());
         let f = &t["Resources"]["CalculatePi"];
         assert_eq!(f["Type"], "AWS::Lambda::Function");
@@ -205,7 +225,7 @@ mod tests {
             auth: UrlAuth::None,
             invoke_mode: InvokeMode::ResponseStream,
         });
-        let t = parse(&render(Format::CloudFormation, &[f.clone()]).unwrap());
+        let t = parse(&render(Format::CloudFormation, &[f.clone()], &[]).unwrap());
         let r = &t["Resources"];
         assert_eq!(r["FUrl"]["Type"], "AWS::Lambda::Url");
         assert_eq!(
@@ -232,7 +252,7 @@ mod tests {
             auth: UrlAuth::AwsIam,
             invoke_mode: InvokeMode::Buffered,
         });
-        let t = parse(&render(Format::CloudFormation, &[f]).unwrap());
+        let t = parse(&render(Format::CloudFormation, &[f], &[]).unwrap());
         let kinds: Vec<&str> = t["Resources"]
             .as_object()
             .unwrap()
@@ -244,11 +264,31 @@ mod tests {
     }
 
     #[test]
+    fn an_extension_of_the_workspace_is_a_layer_version_the_function_refers_to() {
+        let (f, layer) = with_layer("logger");
+        let t = parse(&render(Format::CloudFormation, &[f], &[layer]).unwrap());
+        let l = &t["Resources"]["LoggerLayer"];
+        assert_eq!(l["Type"], "AWS::Lambda::LayerVersion");
+        assert_eq!(
+            l["Properties"],
+            json!({
+                "LayerName": "logger",
+                "Description": "Lambda extension logger (extensions/logger): written by cargo \
+                                xtask template",
+                "Content": "../dist/logger/layer-arm64.zip",
+                "CompatibleArchitectures": ["arm64"],
+                "CompatibleRuntimes": ["provided.al2", "provided.al2023"],
+            })
+        );
+        assert_layers_wired(&t, "LoggerLayer");
+    }
+
+    #[test]
     fn a_configured_role_means_no_role_resource() {
         let mut f = full();
         f.settings.role = Some("arn:aws:iam::123456789012:role/lambda".into());
         for format in [Format::CloudFormation, Format::Sam] {
-            let t = parse(&render(format, &[f.clone()]).unwrap());
+            let t = parse(&render(format, &[f.clone()], &[]).unwrap());
             assert_eq!(t["Resources"].as_object().unwrap().len(), 1);
             assert_eq!(
                 t["Resources"]["CalculatePi"]["Properties"]["Role"],
@@ -259,7 +299,7 @@ mod tests {
 
     #[test]
     fn unset_settings_are_left_out() {
-        let t = parse(&render(Format::CloudFormation, &[function("f", Arch::Arm64)]).unwrap());
+        let t = parse(&render(Format::CloudFormation, &[function("f", Arch::Arm64)], &[]).unwrap());
         let p = t["Resources"]["F"]["Properties"].as_object().unwrap();
         for absent in [
             "Description",
@@ -282,7 +322,7 @@ mod tests {
             function("calculate-pi", Arch::X86_64),
             function("calculate-pi-arm64", Arch::Arm64),
         ];
-        let t = parse(&render(Format::CloudFormation, &functions).unwrap());
+        let t = parse(&render(Format::CloudFormation, &functions, &[]).unwrap());
         let ids: Vec<&String> = t["Resources"].as_object().unwrap().keys().collect();
         assert_eq!(
             ids,

@@ -19,7 +19,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::arch::Arch;
-use crate::workspace::settings::FunctionSettings;
+use crate::runtime::Runtime;
+use crate::workspace::settings::{FunctionSettings, LayerRef};
 
 /// Which template to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,6 +51,21 @@ pub struct TemplateFunction {
     pub function_url: Option<UrlSettings>,
 }
 
+/// An extension of the workspace that the template publishes as a layer version, for the
+/// functions whose `layers` name it (by its binary name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateLayer {
+    /// The extension's binary name: the layer's name, its entry `extensions/<name>`, and what
+    /// a function's `layers` calls it.
+    pub extension: String,
+    pub arch: Arch,
+    pub compatible_runtimes: Vec<Runtime>,
+    /// CloudFormation's `Content`: the layer zip, relative to the template's folder.
+    pub zip: String,
+    /// SAM's Makefile: the `package --extension` arguments that build this layer.
+    pub package_args: Vec<MakeArg>,
+}
+
 /// An argument of the kit's command in the Makefile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MakeArg {
@@ -72,6 +88,16 @@ pub enum TemplateError {
         second: String,
     },
     InvalidPath {
+        function_name: String,
+        path: String,
+    },
+    /// A function's `layers` names an extension the template has no layer for.
+    UnknownExtension {
+        function_name: String,
+        extension: String,
+    },
+    /// A function's `layers` names a layer zip: local runs only.
+    ZipLayer {
         function_name: String,
         path: String,
     },
@@ -104,6 +130,23 @@ impl fmt::Display for TemplateError {
                 "function `{function_name}`: `{path}` must be relative to the template's folder, \
                  with `/` separators and none of \" $ ` \\"
             ),
+            TemplateError::UnknownExtension {
+                function_name,
+                extension,
+            } => write!(
+                f,
+                "function `{function_name}`: its layer `{extension}` is not an extension of the \
+                 workspace; name a layer version by its ARN or an extension by its binary name"
+            ),
+            TemplateError::ZipLayer {
+                function_name,
+                path,
+            } => write!(
+                f,
+                "function `{function_name}`: the layer {path} is a zip, which only local runs \
+                 take; a template names layer versions by ARN, or an extension of the workspace \
+                 by its binary name (the template publishes it)"
+            ),
         }
     }
 }
@@ -128,9 +171,24 @@ pub fn role_logical_id(function_logical_id: &str) -> String {
     format!("{function_logical_id}Role")
 }
 
-/// Logical ids of `functions`, in order, unique across every resource the template holds (the
-/// functions and the roles it creates).
-pub fn assign_logical_ids(functions: &[TemplateFunction]) -> Result<Vec<String>, TemplateError> {
+/// The logical id of an extension's layer version: `<LogicalId>Layer`.
+pub fn layer_logical_id(extension: &str) -> String {
+    format!("{}Layer", derive_logical_id(extension))
+}
+
+/// The logical ids of a template's resources, in the order of their inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogicalIds {
+    pub functions: Vec<String>,
+    pub layers: Vec<String>,
+}
+
+/// Logical ids of `functions` and `layers`, in order, unique across every resource the template
+/// holds (the functions, the layers and the roles it creates).
+pub fn assign_logical_ids(
+    functions: &[TemplateFunction],
+    layers: &[TemplateLayer],
+) -> Result<LogicalIds, TemplateError> {
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     let mut claim = |id: String, what: String| -> Result<(), TemplateError> {
         if let Some(first) = taken.get(&id) {
@@ -155,7 +213,17 @@ pub fn assign_logical_ids(functions: &[TemplateFunction]) -> Result<Vec<String>,
         claim(id.clone(), format!("function `{name}`"))?;
         ids.push(id);
     }
-    // Roles after all functions, so that a function always comes first in the message.
+    // Layers and roles after all functions, so that a function always comes first in the
+    // message.
+    let mut layer_ids = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let id = layer_logical_id(&layer.extension);
+        claim(
+            id.clone(),
+            format!("the layer of extension `{}`", layer.extension),
+        )?;
+        layer_ids.push(id);
+    }
     for (function, id) in functions.iter().zip(&ids) {
         if function.settings.role.is_none() {
             claim(
@@ -164,7 +232,10 @@ pub fn assign_logical_ids(functions: &[TemplateFunction]) -> Result<Vec<String>,
             )?;
         }
     }
-    Ok(ids)
+    Ok(LogicalIds {
+        functions: ids,
+        layers: layer_ids,
+    })
 }
 
 /// A path a template or Makefile may hold: relative, `/`-separated, nothing a shell or make
@@ -173,29 +244,82 @@ fn valid_relative(path: &str) -> bool {
     !path.is_empty() && !path.starts_with('/') && !path.contains(['\\', '"', '$', '`', ':', '\n'])
 }
 
-fn check(functions: &[TemplateFunction]) -> Result<Vec<String>, TemplateError> {
+/// What a template is rendered from once its inputs are checked: the logical ids, and each
+/// function's `Layers` (ARNs as written, `Ref`s to the layer versions of extensions).
+struct Plan {
+    ids: LogicalIds,
+    function_layers: Vec<Vec<Value>>,
+}
+
+fn check(functions: &[TemplateFunction], layers: &[TemplateLayer]) -> Result<Plan, TemplateError> {
     if functions.is_empty() {
         return Err(TemplateError::NoFunctions);
     }
-    for function in functions {
-        let paths = function
-            .package_args
+    let paths = functions
+        .iter()
+        .map(|f| (&f.settings.function_name, &f.package_args, &f.zip))
+        .chain(
+            layers
+                .iter()
+                .map(|l| (&l.extension, &l.package_args, &l.zip)),
+        );
+    for (name, package_args, zip) in paths {
+        let paths = package_args
             .iter()
             .filter_map(|arg| match arg {
                 MakeArg::FromMakefile(path) => Some(path),
                 MakeArg::Literal(_) => None,
             })
-            .chain([&function.zip]);
+            .chain([zip]);
         for path in paths {
             if !valid_relative(path) {
                 return Err(TemplateError::InvalidPath {
-                    function_name: function.settings.function_name.clone(),
+                    function_name: name.clone(),
                     path: path.clone(),
                 });
             }
         }
     }
-    assign_logical_ids(functions)
+    let ids = assign_logical_ids(functions, layers)?;
+    let function_layers = functions
+        .iter()
+        .map(|function| function_layers(function, layers, &ids.layers))
+        .collect::<Result<_, _>>()?;
+    Ok(Plan {
+        ids,
+        function_layers,
+    })
+}
+
+/// A function's `Layers`, in the order its settings list them: an ARN as it is, an extension
+/// of the workspace as a `Ref` to its layer version (which is the version's ARN).
+fn function_layers(
+    function: &TemplateFunction,
+    layers: &[TemplateLayer],
+    layer_ids: &[String],
+) -> Result<Vec<Value>, TemplateError> {
+    let function_name = &function.settings.function_name;
+    function
+        .settings
+        .layers
+        .iter()
+        .map(|layer| match LayerRef::of(layer) {
+            LayerRef::Arn(arn) => Ok(Value::String(arn.to_string())),
+            LayerRef::Zip(_) => Err(TemplateError::ZipLayer {
+                function_name: function_name.clone(),
+                path: layer.clone(),
+            }),
+            LayerRef::Extension(name) => layers
+                .iter()
+                .zip(layer_ids)
+                .find(|(l, _)| l.extension == name)
+                .map(|(_, id)| json!({ "Ref": id }))
+                .ok_or_else(|| TemplateError::UnknownExtension {
+                    function_name: function_name.clone(),
+                    extension: name.to_string(),
+                }),
+        })
+        .collect()
 }
 
 /// `to` relative to the folder `from`, `/`-separated; both absolute and normalized (no `.` or
@@ -251,8 +375,45 @@ struct Resource {
 enum Properties {
     /// A struct, so that the properties come out in the order written there.
     Function(Box<FunctionProperties>),
+    Layer(LayerProperties),
     /// The role: sorted keys read fine there.
     Other(Value),
+}
+
+/// `AWS::Lambda::LayerVersion` and `AWS::Serverless::LayerVersion` differ in the code's
+/// property only (`Content` / `ContentUri`).
+#[derive(Serialize)]
+struct LayerProperties {
+    #[serde(rename = "LayerName")]
+    layer_name: String,
+    #[serde(rename = "Description")]
+    description: String,
+    #[serde(rename = "Content", skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+    #[serde(rename = "ContentUri", skip_serializing_if = "Option::is_none")]
+    content_uri: Option<String>,
+    #[serde(rename = "CompatibleArchitectures")]
+    compatible_architectures: [&'static str; 1],
+    #[serde(rename = "CompatibleRuntimes")]
+    compatible_runtimes: Vec<&'static str>,
+}
+
+impl LayerProperties {
+    /// What both formats write alike; the caller sets the content.
+    fn common(layer: &TemplateLayer) -> Self {
+        LayerProperties {
+            // The name `deploy --extension` publishes it under.
+            layer_name: layer.extension.clone(),
+            description: format!(
+                "Lambda extension {} (extensions/{}): {WRITTEN_BY}",
+                layer.extension, layer.extension
+            ),
+            content: None,
+            content_uri: None,
+            compatible_architectures: [layer.arch.lambda_name()],
+            compatible_runtimes: layer.compatible_runtimes.iter().map(|r| r.name()).collect(),
+        }
+    }
 }
 
 /// `AWS::Lambda::Function` and `AWS::Serverless::Function` share every property but the code's
@@ -282,7 +443,7 @@ struct FunctionProperties {
     #[serde(rename = "Environment", skip_serializing_if = "Option::is_none")]
     environment: Option<Environment>,
     #[serde(rename = "Layers", skip_serializing_if = "Vec::is_empty")]
-    layers: Vec<String>,
+    layers: Vec<Value>,
     #[serde(rename = "TracingConfig", skip_serializing_if = "Option::is_none")]
     tracing_config: Option<Value>,
     #[serde(rename = "Tracing", skip_serializing_if = "Option::is_none")]
@@ -301,8 +462,8 @@ struct Environment {
 }
 
 impl FunctionProperties {
-    /// What both formats write alike; the caller fills in the rest.
-    fn common(function: &TemplateFunction) -> Self {
+    /// What both formats write alike; the caller fills in the rest. `layers`: its `Layers`.
+    fn common(function: &TemplateFunction, layers: Vec<Value>) -> Self {
         let settings = &function.settings;
         FunctionProperties {
             function_name: settings.function_name.clone(),
@@ -318,7 +479,7 @@ impl FunctionProperties {
             environment: (!settings.environment.is_empty()).then(|| Environment {
                 variables: settings.environment.clone(),
             }),
-            layers: settings.layers.clone(),
+            layers,
             tracing_config: None,
             tracing: None,
             tags: None,
@@ -348,9 +509,22 @@ fn description(functions: &[TemplateFunction]) -> String {
     format!("Lambda functions {}: {WRITTEN_BY}", names.join(", "))
 }
 
-fn outputs(functions: &[TemplateFunction], ids: &[String]) -> BTreeMap<String, Output> {
+fn outputs(
+    functions: &[TemplateFunction],
+    layers: &[TemplateLayer],
+    ids: &LogicalIds,
+) -> BTreeMap<String, Output> {
     let mut outputs = BTreeMap::new();
-    for (id, function) in ids.iter().zip(functions) {
+    for (id, layer) in ids.layers.iter().zip(layers) {
+        outputs.insert(
+            format!("{id}Arn"),
+            Output {
+                description: format!("ARN of the layer version of extension {}", layer.extension),
+                value: json!({ "Ref": id }),
+            },
+        );
+    }
+    for (id, function) in ids.functions.iter().zip(functions) {
         let name = &function.settings.function_name;
         outputs.insert(
             format!("{id}Arn"),
@@ -378,12 +552,17 @@ fn url_logical_id(id: &str) -> String {
     format!("{id}Url")
 }
 
-/// The template as pretty JSON with a final newline.
-pub fn render(format: Format, functions: &[TemplateFunction]) -> Result<String, TemplateError> {
-    let ids = check(functions)?;
+/// The template of `functions` and the extension `layers` they use, as pretty JSON with a
+/// final newline.
+pub fn render(
+    format: Format,
+    functions: &[TemplateFunction],
+    layers: &[TemplateLayer],
+) -> Result<String, TemplateError> {
+    let plan = check(functions, layers)?;
     let template = match format {
-        Format::CloudFormation => cloudformation::template(functions, &ids),
-        Format::Sam => sam::template(functions, &ids),
+        Format::CloudFormation => cloudformation::template(functions, layers, plan),
+        Format::Sam => sam::template(functions, layers, plan),
     };
     let mut text = serde_json::to_string_pretty(&template).expect("plain data serializes");
     text.push('\n');
@@ -430,6 +609,89 @@ pub(crate) mod tests {
         f
     }
 
+    /// The layer of extension `name` and a function `hello` that lists it between two ARNs.
+    pub fn with_layer(name: &str) -> (TemplateFunction, TemplateLayer) {
+        let mut f = function("hello", Arch::Arm64);
+        f.settings.layers = vec![
+            "arn:aws:lambda:us-east-1:123456789012:layer:first:1".into(),
+            name.into(),
+            "arn:aws:lambda:us-east-1:123456789012:layer:last:2".into(),
+        ];
+        let layer = TemplateLayer {
+            extension: name.into(),
+            arch: Arch::Arm64,
+            compatible_runtimes: vec![Runtime::ProvidedAl2, Runtime::ProvidedAl2023],
+            zip: format!("../dist/{name}/layer-arm64.zip"),
+            package_args: vec![
+                MakeArg::Literal("--extension".into()),
+                MakeArg::Literal("--bin".into()),
+                MakeArg::Literal(name.into()),
+            ],
+        };
+        (f, layer)
+    }
+
+    /// The `Layers` of a template's function `Hello`: an extension's `Ref` between the ARNs,
+    /// in the order of the settings.
+    pub fn assert_layers_wired(t: &Value, layer_id: &str) {
+        assert_eq!(
+            t["Resources"]["Hello"]["Properties"]["Layers"],
+            json!([
+                "arn:aws:lambda:us-east-1:123456789012:layer:first:1",
+                {"Ref": layer_id},
+                "arn:aws:lambda:us-east-1:123456789012:layer:last:2",
+            ])
+        );
+        assert_eq!(
+            t["Outputs"][format!("{layer_id}Arn")]["Value"],
+            json!({"Ref": layer_id})
+        );
+    }
+
+    #[test]
+    fn a_layer_named_by_a_function_must_be_given_and_not_a_zip() {
+        let (f, layer) = with_layer("logger");
+        for format in [Format::CloudFormation, Format::Sam] {
+            assert_eq!(
+                render(format, std::slice::from_ref(&f), &[]),
+                Err(TemplateError::UnknownExtension {
+                    function_name: "hello".into(),
+                    extension: "logger".into(),
+                })
+            );
+        }
+        let mut zipped = f.clone();
+        zipped.settings.layers.push("/w/layer.zip".into());
+        assert_eq!(
+            render(
+                Format::CloudFormation,
+                &[zipped],
+                std::slice::from_ref(&layer)
+            ),
+            Err(TemplateError::ZipLayer {
+                function_name: "hello".into(),
+                path: "/w/layer.zip".into(),
+            })
+        );
+        // A layer's paths are checked as a function's are.
+        let mut absolute = layer.clone();
+        absolute.zip = "/abs/layer.zip".into();
+        assert!(matches!(
+            render(Format::CloudFormation, std::slice::from_ref(&f), &[absolute]),
+            Err(TemplateError::InvalidPath { function_name, .. }) if function_name == "logger"
+        ));
+        // `logger-layer` the function and `logger`'s layer would both be LoggerLayer.
+        let clash = function("logger-layer", Arch::Arm64);
+        assert_eq!(
+            assign_logical_ids(&[clash], &[layer]).unwrap_err(),
+            TemplateError::DuplicateLogicalId {
+                logical_id: "LoggerLayer".into(),
+                first: "function `logger-layer`".into(),
+                second: "the layer of extension `logger`".into(),
+            }
+        );
+    }
+
     pub fn parse(text: &str) -> Value {
         serde_json::from_str(text).unwrap()
     }
@@ -451,7 +713,7 @@ pub(crate) mod tests {
             function("my_fn", Arch::Arm64),
         ];
         assert_eq!(
-            assign_logical_ids(&functions).unwrap_err(),
+            assign_logical_ids(&functions, &[]).unwrap_err(),
             TemplateError::DuplicateLogicalId {
                 logical_id: "MyFn".into(),
                 first: "function `my-fn`".into(),
@@ -467,28 +729,34 @@ pub(crate) mod tests {
             function("a-role", Arch::X86_64),
         ];
         assert!(matches!(
-            assign_logical_ids(&functions),
+            assign_logical_ids(&functions, &[]),
             Err(TemplateError::DuplicateLogicalId { logical_id, .. }) if logical_id == "ARole"
         ));
         // With a role of its own, `a` makes no `ARole`.
         let mut with_role = functions.clone();
         with_role[0].settings.role = Some("arn:aws:iam::123456789012:role/r".into());
-        assert_eq!(assign_logical_ids(&with_role).unwrap(), ["A", "ARole"]);
+        assert_eq!(
+            assign_logical_ids(&with_role, &[]).unwrap().functions,
+            ["A", "ARole"]
+        );
     }
 
     #[test]
     fn bad_names_and_paths_are_refused() {
         assert!(matches!(
-            assign_logical_ids(&[function("___", Arch::X86_64)]),
+            assign_logical_ids(&[function("___", Arch::X86_64)], &[]),
             Err(TemplateError::EmptyLogicalId { .. })
         ));
-        assert_eq!(render(Format::Sam, &[]), Err(TemplateError::NoFunctions));
+        assert_eq!(
+            render(Format::Sam, &[], &[]),
+            Err(TemplateError::NoFunctions)
+        );
         for bad in ["/abs/lambda.zip", "C:/x.zip", "a\\b.zip", "$(x).zip", ""] {
             let mut f = function("x", Arch::X86_64);
             f.zip = bad.into();
             assert!(
                 matches!(
-                    render(Format::CloudFormation, &[f]),
+                    render(Format::CloudFormation, &[f], &[]),
                     Err(TemplateError::InvalidPath { .. })
                 ),
                 "{bad}"
@@ -497,15 +765,15 @@ pub(crate) mod tests {
         let mut f = function("x", Arch::X86_64);
         f.package_args
             .push(MakeArg::FromMakefile("../\"quoted\"".into()));
-        assert!(render(Format::Sam, &[f]).is_err());
+        assert!(render(Format::Sam, &[f], &[]).is_err());
     }
 
     #[test]
     fn same_settings_same_bytes_and_a_fixed_key_order() {
         let functions = [full(), function("calculate-pi-arm", Arch::Arm64)];
         for format in [Format::CloudFormation, Format::Sam] {
-            let a = render(format, &functions).unwrap();
-            assert_eq!(a, render(format, &functions.clone()).unwrap());
+            let a = render(format, &functions, &[]).unwrap();
+            assert_eq!(a, render(format, &functions.clone(), &[]).unwrap());
             assert!(a.starts_with("{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n"));
             assert!(a.ends_with("}\n"));
             let body = &a[a.find("\"FunctionName\"").unwrap()..];
@@ -525,8 +793,8 @@ pub(crate) mod tests {
         let mut reordered = full();
         reordered.settings.environment = full().settings.environment.into_iter().rev().collect();
         assert_eq!(
-            render(Format::CloudFormation, &[reordered]).unwrap(),
-            render(Format::CloudFormation, &[full()]).unwrap()
+            render(Format::CloudFormation, &[reordered], &[]).unwrap(),
+            render(Format::CloudFormation, &[full()], &[]).unwrap()
         );
     }
 

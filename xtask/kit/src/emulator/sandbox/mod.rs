@@ -33,7 +33,7 @@ use super::extensions::{
     RUNTIME_SHUTDOWN_WITH_INTERNAL, SHUTDOWN_BUDGET,
 };
 use super::lifecycle::Observers;
-use super::lifecycle::PlatformEvent;
+use super::lifecycle::{LifecycleObserver, PlatformEvent};
 use super::report::{self, Metrics, ReportStatus, BYTES_PER_MB, LATEST};
 use super::runtime_api::{
     DeadlineHeader, Event, PostedError, RuntimeApi, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
@@ -42,6 +42,7 @@ use super::streaming::{
     self, ResponseHead, ResponsePart, ResponseSender, ResponseStream, StreamFrame,
     MAX_STREAMED_BYTES,
 };
+use super::telemetry::{self, Telemetry};
 use crate::arch::Arch;
 pub use code::{FunctionCode, PreparedCode};
 
@@ -272,6 +273,8 @@ pub struct Sandbox {
 /// What lives from an environment's init to its shutdown, beside the runtime's process.
 struct Environment {
     extensions: Arc<Extensions>,
+    /// Its Telemetry and Logs APIs (their subscribers are its extensions).
+    telemetry: Arc<Telemetry>,
     externals: Vec<ExtensionProcess>,
     logs: Arc<LogSink>,
     /// The API until the runtime starts and takes it: extensions call it from the start.
@@ -454,6 +457,7 @@ impl Sandbox {
             };
             init_duration = Some(elapsed);
             self.observe(&PlatformEvent::InitEnd {
+                duration: elapsed,
                 error_type: outcome
                     .as_ref()
                     .and_then(|(o, _)| o.error_type().map(str::to_string)),
@@ -656,6 +660,9 @@ impl Sandbox {
         }
         if external {
             self.observe(&PlatformEvent::Shutdown { reason });
+            // The runtime's streams are closed: its last records go to the subscribers while
+            // they still run (at most a quarter of the budget).
+            environment.telemetry.flush(SHUTDOWN_BUDGET / 4).await;
             let left = SHUTDOWN_BUDGET.saturating_sub(started.elapsed());
             let deadline_ms = report::unix_ms(SystemTime::now() + left);
             extensions.update(|r| {
@@ -689,12 +696,18 @@ impl Sandbox {
             },
             expected,
         );
-        let routes = self
+        // The environment's own Telemetry and Logs APIs hear its lifecycle and log lines,
+        // beside the observers (which may serve routes of their own).
+        let telemetry = Telemetry::new(Arc::clone(&extensions));
+        let mut routes = self
             .config
             .observers
             .routes(&self.log_stream_name, &extensions);
+        routes.push(telemetry::router(Arc::clone(&telemetry)));
         let api = RuntimeApi::start_with_routes(Arc::clone(&extensions), routes).await?;
-        let logs = LogSink::observed(self.config.observers.clone(), &self.log_stream_name);
+        let mut observers = self.config.observers.clone();
+        observers.0.push(telemetry.clone());
+        let logs = LogSink::observed(observers, &self.log_stream_name);
         let env = environment::lambda_environment(&EnvironmentSpec {
             runtime_api: api.address(),
             function_name: &self.config.function_name,
@@ -736,6 +749,7 @@ impl Sandbox {
             }
         }
         let environment = self.environment.insert(Environment {
+            telemetry,
             extensions: Arc::clone(&extensions),
             externals,
             logs: Arc::clone(&logs),
@@ -791,6 +805,9 @@ impl Sandbox {
 
     fn observe(&self, event: &PlatformEvent) {
         self.config.observers.platform(&self.log_stream_name, event);
+        if let Some(environment) = &self.environment {
+            environment.telemetry.platform(&self.log_stream_name, event);
+        }
     }
 
     fn observe_report(&self, invocation: &Invocation) {
