@@ -3,10 +3,12 @@
 //! it keeps a margin for sending the response, then projects the computation's cost from work
 //! already done and stops as soon as it cannot finish, saying how many digits would.
 //!
-//! The projections are power laws measured on this code: the spigot's work grows with the
-//! square of N (N steps on numbers of N·log2(10) bits), Chudnovsky's with about N^1.5
-//! (num-bigint's Toom-3 multiplication, times log factors): from 10,000 to 1,000,000 digits its
-//! time grows about 800-fold.
+//! The projections are power laws: the spigot's work grows with the square of N (N steps on
+//! numbers of N·log2(10) bits). Chudnovsky's is projected as N^1.5, the exponent measured when
+//! it ran on num-bigint; on pi-arith's transforms its time grows about as N^1.2 to N^1.3
+//! (100,000 to 10,000,000 digits), so the projection errs on the side of refusing: from its
+//! 1/16 probe it overestimates about twofold, and may refuse a request that needs more than
+//! about half the time left.
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,7 +17,8 @@ use crate::pi::{self, Algorithm};
 
 /// The spigot's cost exponent: T(N) ∝ N².
 pub const SPIGOT_EXPONENT: f64 = 2.0;
-/// Chudnovsky's cost exponent, rounded up from the measured ~1.45.
+/// Chudnovsky's cost exponent: cautious (see the module's doc; measured ~1.45 on num-bigint,
+/// ~1.25 on pi-arith).
 pub const CHUDNOVSKY_EXPONENT: f64 = 1.5;
 /// The spigot projects its cost only once it has spent this share of its budget: early
 /// batches cost more than the quadratic model says (start-up, and code translation under
@@ -31,6 +34,11 @@ pub const CHUDNOVSKY_PROBE_DIVISORS: [usize; 4] = [1024, 256, 64, 16];
 /// Small probes overestimate (fixed costs weigh more): they refuse only when the projection is
 /// more than this many times the budget; the last, largest probe decides at 1×.
 pub const SMALL_PROBE_TOLERANCE: f64 = 2.0;
+// A small probe takes a fraction of a millisecond (977 of 1,000,000 digits: ~0.1 ms) and its
+// projection multiplies it by up to 1024^1.5: one preemption of a few milliseconds on a busy
+// host, or a CPU-quota pause on a small Lambda function, would refuse a request that fits
+// (measured: 1,000,000 digits "would take 154.7 s" on a loaded 2-core machine, where they take
+// 0.7 s). So a small probe refuses only when the next probe confirms it; see `probe_verdict`.
 
 /// 2000-01-01T00:00:00Z in milliseconds since the epoch. No real deadline is older; a value
 /// below it is a relative timeout (cargo-lambda's local runtime sends `600000`, its 600 s
@@ -216,11 +224,12 @@ pub fn digits_within(
         Algorithm::Chudnovsky => {
             if n >= CHUDNOVSKY_PROBE_FROM {
                 let last = CHUDNOVSKY_PROBE_DIVISORS.len() - 1;
+                let mut unconfirmed = None;
                 for (index, divisor) in CHUDNOVSKY_PROBE_DIVISORS.into_iter().enumerate() {
                     let probe = n / divisor;
                     let probe_start = Instant::now();
                     pi::chudnovsky::digits(probe);
-                    project(
+                    let projection = project(
                         algorithm,
                         n,
                         probe,
@@ -232,10 +241,33 @@ pub fn digits_within(
                         } else {
                             SMALL_PROBE_TOLERANCE
                         },
-                    )?;
+                    );
+                    probe_verdict(projection, index == last, &mut unconfirmed)?;
                 }
             }
             Ok(pi::chudnovsky::digits(n))
+        }
+    }
+}
+
+/// Whether the probes so far refuse the request: the last probe's projection decides alone; a
+/// smaller probe's refusal counts only when the next probe refuses too (`unconfirmed` holds the
+/// previous probe's), so that one probe slowed by a pause that has nothing to do with its size
+/// cannot refuse.
+pub fn probe_verdict(
+    projection: Result<(), NotEnoughTime>,
+    last: bool,
+    unconfirmed: &mut Option<NotEnoughTime>,
+) -> Result<(), NotEnoughTime> {
+    match projection {
+        Ok(()) => {
+            *unconfirmed = None;
+            Ok(())
+        }
+        Err(refusal) if last || unconfirmed.is_some() => Err(refusal),
+        Err(refusal) => {
+            *unconfirmed = Some(refusal);
+            Ok(())
         }
     }
 }
@@ -449,6 +481,37 @@ mod tests {
             2.0
         )
         .is_err());
+    }
+
+    #[test]
+    fn one_slow_small_probe_does_not_refuse_but_two_in_a_row_do() {
+        // 977 of 1,000,000 digits slowed to 4.7 ms by a pause: "154.7 s" against 54 s.
+        let paused = || {
+            project(
+                Algorithm::Chudnovsky,
+                1_000_000,
+                976,
+                Duration::from_micros(4_700),
+                Duration::from_secs(54),
+                CHUDNOVSKY_EXPONENT,
+                SMALL_PROBE_TOLERANCE,
+            )
+        };
+        assert!(paused().is_err());
+        let fine = || Ok(());
+
+        let mut unconfirmed = None;
+        assert!(probe_verdict(paused(), false, &mut unconfirmed).is_ok());
+        assert!(probe_verdict(fine(), false, &mut unconfirmed).is_ok());
+        assert!(unconfirmed.is_none(), "a good probe forgets the pause");
+        assert!(probe_verdict(paused(), false, &mut unconfirmed).is_ok());
+        let refusal = probe_verdict(paused(), false, &mut unconfirmed).unwrap_err();
+        assert_eq!(refusal.requested, 1_000_000);
+
+        // The last probe decides alone.
+        let mut unconfirmed = None;
+        assert!(probe_verdict(paused(), true, &mut unconfirmed).is_err());
+        assert!(probe_verdict(fine(), true, &mut unconfirmed).is_ok());
     }
 
     #[test]

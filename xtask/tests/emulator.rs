@@ -577,9 +577,16 @@ impl Server {
         Server::start_with(&["--zip".as_ref(), zip.as_os_str()], &[])
     }
 
-    /// `serve` with `code` (`--zip …` or `--bootstrap …`) and `extra` options.
+    /// `serve` with `code` (`--zip …` or `--bootstrap …`) and `extra` options; a 60 s timeout
+    /// unless `extra` sets one.
     fn start_with(code: &[&std::ffi::OsStr], extra: &[&str]) -> Server {
-        let mut child = xtask(["serve", "--port", "0", "--timeout", "60"])
+        let timeout: &[&str] = if extra.contains(&"--timeout") {
+            &[]
+        } else {
+            &["--timeout", "60"]
+        };
+        let mut child = xtask(["serve", "--port", "0"])
+            .args(timeout)
             .args(code)
             .args(extra)
             .spawn();
@@ -807,6 +814,127 @@ print(json.dumps({
             !Path::new(&format!("/proc/{pid}")).exists(),
             "function process {pid} outlived serve"
         );
+    }
+}
+
+/// boto3 asks for `argv[2]` through InvokeWithResponseStream and then through the buffered
+/// Invoke; FLINT (python-flint's `arb.pi()`) computes the first `argv[3]` digits on its own. The
+/// big strings stay in Python: it prints their SHA-256 and what the test checks about them.
+const TEN_MILLION_CLIENT: &str = r#"
+import hashlib, json, math, sys, time, boto3, flint
+from botocore.config import Config
+url, payload, n = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
+client = boto3.client("lambda", endpoint_url=url, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing",
+                      config=Config(retries={"total_max_attempts": 1}, read_timeout=600))
+sha256 = lambda text: hashlib.sha256(text.encode()).hexdigest()
+start = time.monotonic()
+got = client.invoke_with_response_stream(FunctionName="calculate-pi", Payload=payload)
+chunks, complete = [], None
+for event in got["EventStream"]:
+    if "PayloadChunk" in event:
+        chunks.append(event["PayloadChunk"]["Payload"])
+    elif "InvokeComplete" in event:
+        complete = event["InvokeComplete"]
+streamed_s = time.monotonic() - start
+# lambda_runtime's HTTP-integration prelude and eight NUL bytes come first (docs/function.md).
+prelude, separator, document = b"".join(chunks).partition(b"\0" * 8)
+answer = json.loads(document)
+start = time.monotonic()
+buffered = client.invoke(FunctionName="calculate-pi", Payload=payload)
+buffered_s = time.monotonic() - start
+start = time.monotonic()
+flint.ctx.prec = int((n + 30) * math.log2(10)) + 64
+reference = flint.arb.pi().str(n + 30, radius=False).replace(".", "")[:n]
+flint_s = time.monotonic() - start
+pi = answer["pi"]
+print(json.dumps({
+    "status": got["StatusCode"], "content_type": got["ResponseStreamContentType"],
+    "chunks": len(chunks), "complete": complete, "prelude": json.loads(prelude),
+    "separator": len(separator), "document_bytes": len(document),
+    "compact_json": json.dumps(answer, separators=(",", ":")).encode() == document,
+    "keys": list(answer), "digits": answer["digits"], "pi_start": pi[:7], "pi_length": len(pi),
+    "pi_sha256": sha256(pi.replace(".", "", 1)), "flint_sha256": sha256(reference),
+    "flint_length": len(reference),
+    "buffered_status": buffered["StatusCode"], "buffered_error": buffered.get("FunctionError"),
+    "buffered_body": json.loads(buffered["Payload"].read()),
+    "seconds": {"streamed": streamed_s, "buffered": buffered_s, "flint": flint_s},
+}))
+"#;
+
+/// Ten million digits (a 10,000,028-byte answer, over the 6 MB a buffered call may return) from
+/// the real release bootstrap under `serve`: through boto3's InvokeWithResponseStream they
+/// come back as the JSON document in many chunks, their digits FLINT's; through the buffered
+/// Invoke the same request gets an error that names streaming, and the process stays warm.
+/// 256 MB is the smallest memory size whose default ceiling allows 10,000,000 Chudnovsky digits
+/// (docs/function.md); the 300 s timeout leaves the deadline rule's cautious projection room on
+/// a loaded machine. Cost: the digits computed twice and FLINT's once; 73 s on this shared
+/// 2-core machine with other builds running (26 s streamed, 28 s buffered, 15 s FLINT).
+#[test]
+fn ten_million_digits_stream_through_serve_and_a_buffered_call_is_told_to_stream() {
+    let zip = zip(Arch::X86_64);
+    let mut server = Server::start_with(
+        &["--zip".as_ref(), zip.as_os_str()],
+        &["--memory-size", "256", "--timeout", "300"],
+    );
+    let n = 10_000_000;
+    let got = python_json(
+        TEN_MILLION_CLIENT,
+        &[
+            &server.url,
+            r#"{"digits": "10_000_000", "algorithm": "chudnovsky"}"#,
+            &n.to_string(),
+        ],
+    );
+    eprintln!("seconds: {}", got["seconds"]);
+    assert_eq!(got["status"], 200);
+    assert_eq!(got["content_type"], "application/vnd.amazon.eventstream");
+    assert!(got["complete"].get("ErrorCode").is_none(), "{got}");
+    // 10,000,028 bytes in chunks of 64 KiB, after the prelude.
+    assert!(got["chunks"].as_u64().unwrap() >= 100, "{got}");
+    assert_eq!(got["prelude"]["statusCode"], 200);
+    assert_eq!(got["separator"], 8);
+    assert_eq!(got["document_bytes"], n + 28);
+    assert_eq!(got["compact_json"], true, "not the function's own JSON");
+    assert_eq!(got["keys"], serde_json::json!(["digits", "pi"]));
+    assert_eq!(got["digits"], n);
+    assert_eq!(got["pi_start"], "3.14159");
+    assert_eq!(got["pi_length"], n + 1);
+    assert_eq!(got["flint_length"], n);
+    assert_eq!(
+        got["pi_sha256"], got["flint_sha256"],
+        "the streamed digits are not FLINT's"
+    );
+
+    assert_eq!(got["buffered_status"], 200);
+    assert_eq!(got["buffered_error"], "Unhandled");
+    assert_eq!(
+        got["buffered_body"]["errorType"],
+        "Function.ResponseSizeTooLarge"
+    );
+    let message = got["buffered_body"]["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("(6291556 bytes)") && message.contains("InvokeWithResponseStream"),
+        "{message}"
+    );
+
+    let (status, log) = server.stop();
+    assert!(status.success(), "{status}");
+    let reports: Vec<_> = log.lines().filter_map(parse_report).collect();
+    assert_eq!(reports.len(), 2, "{log}");
+    assert!(reports[0].init_duration_ms.is_some(), "{log}");
+    assert!(
+        reports[1].init_duration_ms.is_none(),
+        "the refused buffered call cost a cold start:\n{log}"
+    );
+    assert_eq!(
+        reports[1].error_type.as_deref(),
+        Some("Function.ResponseSizeTooLarge")
+    );
+    for report in &reports {
+        eprintln!("{report:?}");
+        assert_eq!(report.memory_size_mb, 256);
+        assert!(report.max_memory_used_mb < 256, "{report:?}");
     }
 }
 

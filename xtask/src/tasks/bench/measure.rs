@@ -1,5 +1,6 @@
 //! The benchmark's effects: invocations through the Runtime API emulator, the timing runners
-//! (`examples/pi_timing.rs`) built for glibc and musl, node, and facts about the machine.
+//! (`examples/pi_timing.rs`) built for glibc and musl, the plain baseline
+//! (`examples/baseline.rs`) built for musl, node, and facts about the machine.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,8 +18,11 @@ use crate::repository::repository_root;
 /// The benchmark's function: this repository's pi function.
 pub const BENCHMARKED_PACKAGE: &str = "calculate-pi";
 
-/// The timing runner every program timed outside the function is built from.
+/// The timing runner the programs timed outside the function are built from.
 pub const RUNNER_EXAMPLE: &str = "pi_timing";
+/// The baseline alone, without the function's allocator: built for musl it runs on musl's own
+/// malloc, as the plain transcription built for musl does (pi_timing uses dlmalloc on musl).
+pub const BASELINE_EXAMPLE: &str = "baseline";
 pub const GLIBC_TARGET: &str = "x86_64-unknown-linux-gnu";
 pub const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
 /// The JavaScript BigInt spigot, relative to the project root.
@@ -91,6 +95,11 @@ pub fn parse_runner_line(stdout: &str) -> Result<RunnerLine> {
 
 /// Builds `examples/pi_timing.rs` in release for `target` and returns the executable.
 pub fn build_runner(target: &str) -> Result<PathBuf> {
+    build_example(RUNNER_EXAMPLE, target)
+}
+
+/// Builds the example `name` in release for `target` and returns the executable.
+pub fn build_example(name: &str, target: &str) -> Result<PathBuf> {
     let mut command = Command::new(command::cargo());
     command.current_dir(repository_root()).args([
         "build",
@@ -99,14 +108,14 @@ pub fn build_runner(target: &str) -> Result<PathBuf> {
         "--package",
         BENCHMARKED_PACKAGE,
         "--example",
-        RUNNER_EXAMPLE,
+        name,
         "--target",
         target,
         "--message-format",
         "json-render-diagnostics",
     ]);
     eprintln!("$ {}", command::display(&command));
-    let doing = format!("building the timing runner for {target}");
+    let doing = format!("building examples/{name}.rs for {target}");
     let output = command::output(command.stderr(Stdio::inherit()), &doing)?;
     if !output.status.success() {
         bail!(
@@ -115,8 +124,8 @@ pub fn build_runner(target: &str) -> Result<PathBuf> {
             output.status
         );
     }
-    executable_from_messages(&String::from_utf8_lossy(&output.stdout), RUNNER_EXAMPLE)
-        .with_context(|| format!("{doing}: cargo named no executable for {RUNNER_EXAMPLE}"))
+    executable_from_messages(&String::from_utf8_lossy(&output.stdout), name)
+        .with_context(|| format!("{doing}: cargo named no executable for {name}"))
 }
 
 /// The executable of target `name` in cargo's `--message-format json` output.
@@ -208,6 +217,15 @@ fn shown_command(command: &Command) -> String {
     words.push(shown);
     words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
     words.join(" ")
+}
+
+/// A `baseline <digits>` command (`examples/baseline.rs`).
+pub fn baseline_command(baseline: &Path, digits: u64) -> Command {
+    let mut command = Command::new(baseline);
+    command
+        .current_dir(repository_root())
+        .arg(digits.to_string());
+    command
 }
 
 /// A `pi_timing <algorithm> <digits>` command.

@@ -201,6 +201,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     // The programs beside the function, and the reference digits.
     let glibc = measure::build_runner(measure::GLIBC_TARGET)?;
     let musl = measure::build_runner(measure::MUSL_TARGET)?;
+    let musl_baseline = measure::build_example(measure::BASELINE_EXAMPLE, measure::MUSL_TARGET)?;
     eprintln!(
         "Timing the programs beside the function ({} run(s) each)",
         args.baseline_runs
@@ -213,19 +214,22 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         None,
     )?;
     results.programs.push(baseline_glibc);
-    for (kind, runner, algorithm) in [
-        (ProgramKind::BaselineMusl, &musl, "baseline"),
-        (ProgramKind::SpigotMusl, &musl, "spigot"),
-    ] {
-        let (runs, _) = measure::time_program(
-            kind,
-            || measure::runner_command(runner, algorithm, args.digits),
-            args.baseline_runs,
-            args.digits,
-            Some(&reference),
-        )?;
-        results.programs.push(runs);
-    }
+    let (baseline_musl, _) = measure::time_program(
+        ProgramKind::BaselineMusl,
+        || measure::baseline_command(&musl_baseline, args.digits),
+        args.baseline_runs,
+        args.digits,
+        Some(&reference),
+    )?;
+    results.programs.push(baseline_musl);
+    let (spigot_musl, _) = measure::time_program(
+        ProgramKind::SpigotMusl,
+        || measure::runner_command(&musl, "spigot", args.digits),
+        args.baseline_runs,
+        args.digits,
+        Some(&reference),
+    )?;
+    results.programs.push(spigot_musl);
     match measure::find_node() {
         Ok((node, version)) => {
             let (runs, _) = measure::time_program(

@@ -220,7 +220,9 @@ pub fn targets(results: &BenchResults) -> Vec<Target> {
         };
         push(
             format!(
-                "Chudnovsky, {} digits, in-process on one thread: ≤ {CHUDNOVSKY_VS_FLINT:.0}×                  FLINT's time, decimal string included (median ÷ median; goal                  {CHUDNOVSKY_VS_FLINT_GOAL}×)",
+                "Chudnovsky, {} digits, in-process on one thread: ≤ {CHUDNOVSKY_VS_FLINT:.0}× \
+                 FLINT's time, decimal string included (median ÷ median; goal \
+                 {CHUDNOVSKY_VS_FLINT_GOAL}×)",
                 with_commas(chudnovsky_digits)
             ),
             Goal::AtMost(CHUDNOVSKY_VS_FLINT),
