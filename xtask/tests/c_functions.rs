@@ -85,6 +85,18 @@ fn digests(arch: &'static str) -> &'static (Value, String) {
     cell.get_or_init(|| package(fixture(), "digests", arch))
 }
 
+/// The default builder made a static binary, after saying that zig compiles `krate`'s C.
+fn assert_built_with_zig(report: &Value, stderr: &str, krate: &str) {
+    assert!(
+        stderr.contains("C toolchain for ")
+            && stderr.contains(": zig 0.15.2 (")
+            && stderr.contains(krate),
+        "the kit says zig compiles {krate}:\n{stderr}"
+    );
+    assert_eq!(report["linkage"], "static", "{report}");
+    assert_eq!(report["builder"], "cargo");
+}
+
 fn invoke(root: &Path, package: &str, arch: &str, payload: &str) -> Xtask {
     xtask([
         "invoke",
@@ -104,14 +116,7 @@ fn invoke(root: &Path, package: &str, arch: &str, payload: &str) -> Xtask {
 fn bundled_sqlite_builds_with_zig_for_both_architectures_and_answers() {
     for arch in ["x86_64", "arm64"] {
         let (report, stderr) = notes(arch);
-        assert!(
-            stderr.contains("C toolchain for ")
-                && stderr.contains(": zig 0.15.2 (")
-                && stderr.contains("libsqlite3-sys"),
-            "the kit says which C toolchain it uses:\n{stderr}"
-        );
-        assert_eq!(report["linkage"], "static", "{report}");
-        assert_eq!(report["builder"], "cargo");
+        assert_built_with_zig(report, stderr, "libsqlite3-sys");
         // --rebuild: cargo finds it fresh; the command it says it runs is one to paste.
         let output = invoke(
             fixture(),
@@ -227,12 +232,7 @@ fn code_sha256(report: &Value) -> String {
 fn an_aws_lc_function_builds_for_both_architectures_and_answers() {
     for arch in ["x86_64", "arm64"] {
         let (report, stderr) = digests(arch);
-        assert!(
-            stderr.contains(": zig 0.15.2 (") && stderr.contains("aws-lc-sys"),
-            "the kit says zig compiles aws-lc-sys:\n{stderr}"
-        );
-        assert_eq!(report["linkage"], "static", "{report}");
-        assert_eq!(report["builder"], "cargo");
+        assert_built_with_zig(report, stderr, "aws-lc-sys");
         // FIPS 180-2's "abc" and RFC 4231's test case 2.
         let output = invoke(
             fixture(),
