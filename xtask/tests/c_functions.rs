@@ -5,14 +5,16 @@
 //! without zig the kit says what to install before building anything.
 //!
 //! Cost (one target dir for the fixture, shared by the tests and kept between runs; measured
-//! on 2026-12-06 on the 2-core machine shared with other builds, load 7–11): the file before
-//! `digests`, cold (fixture target dirs removed), 734 s wall, 353 CPU-s, most of it
-//! `bucket-keys` (aws-sdk-s3: aws-lc-sys and ring) for x86_64; `notes` (rusqlite `bundled`)
-//! for both architectures and its relocated arm64 copy; the missing-zig test under a second
-//! (it stops before building). `digests` (aws-lc-rs) then adds 274 s wall, ~80 CPU-s: its
-//! x86_64 build reuses bucket-keys' AWS-LC (the same features), its arm64 builds compile
-//! AWS-LC's C twice (here and in the relocated copy) on the Rust dependencies notes' arm64
-//! builds already compiled. The SDK function for arm64 too would add a second SDK build.
+//! on 2026-12-06 on the 2-core machine shared with other builds, so wall times are rough):
+//! the whole file cold (fixture target dirs removed), before `digests`: 734 s wall, 353 CPU-s
+//! (load 7–11); with it: 583 s wall, 417 CPU-s (load 3–7). Most of it is `bucket-keys`
+//! (aws-sdk-s3: aws-lc-sys and ring) for x86_64; then `notes` (rusqlite `bundled`) for both
+//! architectures and its relocated arm64 copy; the missing-zig test stops before building.
+//! `digests` (aws-lc-rs) adds ~64 CPU-s (on the warm rest: 274 s wall at load ~9): its x86_64
+//! build reuses bucket-keys' AWS-LC (the same features), its arm64 builds compile AWS-LC's C
+//! twice (here and in the relocated copy) on the Rust dependencies notes' arm64 builds already
+//! compiled. The SDK function for arm64 instead would add a second SDK build (~370–540 CPU-s
+//! optimised, docs/kit.md's table).
 #![cfg(target_os = "linux")] // builds and runs Linux Lambda binaries
 
 use std::path::{Path, PathBuf};
