@@ -18,21 +18,35 @@ use lambda_kit::command;
 /// The cross release the kit is set up for (its container paths, the rustup shim).
 pub const CROSS_VERSION: &str = "0.2.5";
 
-/// The toolchain image cross runs in the tests, for both of Cross.toml's targets.
-pub const CROSS_IMAGE: &str = "localhost/calculate-pi-cross:bookworm";
+/// The toolchain image cross runs in the tests, for both of Cross.toml's targets. (The tag
+/// changes with a recipe change that would break builds of earlier checkouts sharing this
+/// machine's image store: the musl linker `ENV` that recipe 2 added.)
+pub const CROSS_IMAGE: &str = "localhost/calculate-pi-cross:bookworm-2";
 
 /// The label holding the recipe hash of [`CROSS_IMAGE`].
 pub const RECIPE_LABEL: &str = "calculate-pi.recipe";
 
 const SUITE: &str = "bookworm";
 /// gcc links build scripts and the x86_64 glibc host side; the aarch64 cross gcc and C library
-/// link aarch64-unknown-linux-gnu (musl targets link with rust-lld from the mounted toolchain).
-/// musl-tools gives C dependencies a compiler for x86_64-unknown-linux-musl (`musl-gcc`, which
-/// cc-rs finds by itself); Debian has none for aarch64 musl (docs/cross.md).
+/// link aarch64-unknown-linux-gnu. musl-tools gives C dependencies a compiler for
+/// x86_64-unknown-linux-musl (`musl-gcc`); Debian has none for aarch64 musl (docs/cross.md).
 const IMAGE_PACKAGES: &str = "gcc,libc6-dev,gcc-aarch64-linux-gnu,libc6-dev-arm64-cross,musl-tools";
-const IMAGE_ENV: &str = "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc";
+/// What cross 0.2.5's own images set: the x86_64 musl image names its musl-cross-make gcc as
+/// the target's C compiler *and* linker (`ENV` beats a workspace's `.cargo/config.toml`, so the
+/// kit passes the linker it wants). Here `x86_64-linux-musl-gcc` is Debian's `musl-gcc` under
+/// that image's name ([`MUSL_TOOL_LINKS`]).
+const IMAGE_ENV: &[&str] = &[
+    "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc",
+    "CC_x86_64_unknown_linux_musl=x86_64-linux-musl-gcc",
+    "CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=x86_64-linux-musl-gcc",
+];
+/// The names cross's x86_64 musl image gives its tools, pointing at Debian's.
+const MUSL_TOOL_LINKS: &[(&str, &str)] = &[
+    ("x86_64-linux-musl-gcc", "/usr/bin/musl-gcc"),
+    ("x86_64-linux-musl-ar", "/usr/bin/ar"),
+];
 /// Bump to rebuild the image when the recipe changes in a way the other parts do not show.
-const RECIPE_VERSION: &str = "1";
+const RECIPE_VERSION: &str = "3";
 
 /// Podman's settings for the tests: runc, the host's network, explicit ulimits (sandboxes and
 /// containers often forbid raising them, and crun's cgroup handling fails in some).
@@ -124,7 +138,16 @@ pub fn debian_mirror() -> String {
 /// The hash of everything that decides the image's content. (Package versions float with the
 /// mirror; a snapshot.debian.org mirror pins them too.)
 pub fn recipe_hash(mirror: &str) -> String {
-    let recipe = [RECIPE_VERSION, SUITE, IMAGE_PACKAGES, mirror, IMAGE_ENV].join("\n");
+    let links: Vec<String> = MUSL_TOOL_LINKS
+        .iter()
+        .map(|(name, to)| format!("{name}->{to}"))
+        .collect();
+    let recipe = [RECIPE_VERSION, SUITE, IMAGE_PACKAGES, mirror]
+        .into_iter()
+        .chain(IMAGE_ENV.iter().copied())
+        .chain(links.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join("\n");
     Sha256::digest(recipe.as_bytes())
         .iter()
         .take(8)
@@ -189,14 +212,19 @@ pub fn ensure_cross_image() -> Result<()> {
             }
         }
     }
-    import_tree(
-        rootfs.path(),
-        CROSS_IMAGE,
-        &[
-            format!("ENV {IMAGE_ENV}"),
-            format!("LABEL {RECIPE_LABEL}={hash}"),
-        ],
-    )
+    let bin = rootfs.path().join("usr/local/bin");
+    std::fs::create_dir_all(&bin).context("making the image's /usr/local/bin")?;
+    for (name, to) in MUSL_TOOL_LINKS {
+        std::os::unix::fs::symlink(to, bin.join(name))
+            .with_context(|| format!("linking {name} to {to} in the image"))?;
+    }
+    // One change per variable: `podman import` reads `ENV A=1 B=2` as A="1 B=2".
+    let changes: Vec<String> = IMAGE_ENV
+        .iter()
+        .map(|variable| format!("ENV {variable}"))
+        .chain([format!("LABEL {RECIPE_LABEL}={hash}")])
+        .collect();
+    import_tree(rootfs.path(), CROSS_IMAGE, &changes)
 }
 
 /// `tar -C dir -c . | podman import [--change …] - image`.

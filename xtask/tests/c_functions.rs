@@ -4,10 +4,17 @@
 //! through `cargo xtask invoke` (arm64 under qemu); a relocated copy gives the same bytes; and
 //! without zig the kit says what to install before building anything.
 //!
-//! Cost on the 2-core machine, cold (one target dir for the fixture, shared by the tests and
-//! kept between runs): `notes` (rusqlite `bundled`) ~20 s per architecture, its relocated
-//! arm64 copy ~20 s more; `bucket-keys` (aws-sdk-s3: aws-lc-sys and ring) ~2 min for x86_64
-//! only; the missing-zig test under a second (it stops before building).
+//! Cost (one target dir for the fixture, shared by the tests and kept between runs; measured
+//! on 2026-12-06 on the 2-core machine shared with other builds, so wall times are rough):
+//! the whole file cold (fixture target dirs removed), before `digests`: 734 s wall, 353 CPU-s
+//! (load 7–11); with it: 583 s wall, 417 CPU-s (load 3–7). Most of it is `bucket-keys`
+//! (aws-sdk-s3: aws-lc-sys and ring) for x86_64; then `notes` (rusqlite `bundled`) for both
+//! architectures and its relocated arm64 copy; the missing-zig test stops before building.
+//! `digests` (aws-lc-rs) adds ~64 CPU-s (on the warm rest: 274 s wall at load ~9): its x86_64
+//! build reuses bucket-keys' AWS-LC (the same features), its arm64 builds compile AWS-LC's C
+//! twice (here and in the relocated copy) on the Rust dependencies notes' arm64 builds already
+//! compiled. The SDK function for arm64 instead would add a second SDK build (~370–540 CPU-s
+//! optimised, docs/kit.md's table).
 #![cfg(target_os = "linux")] // builds and runs Linux Lambda binaries
 
 use std::path::{Path, PathBuf};
@@ -72,6 +79,26 @@ fn notes(arch: &'static str) -> &'static (Value, String) {
     cell.get_or_init(|| package(fixture(), "notes", arch))
 }
 
+/// `digests` (aws-lc-rs, so aws-lc-sys) packaged once per architecture.
+fn digests(arch: &'static str) -> &'static (Value, String) {
+    static X86: OnceLock<(Value, String)> = OnceLock::new();
+    static ARM: OnceLock<(Value, String)> = OnceLock::new();
+    let cell = if arch == "x86_64" { &X86 } else { &ARM };
+    cell.get_or_init(|| package(fixture(), "digests", arch))
+}
+
+/// The default builder made a static binary, after saying that zig compiles `krate`'s C.
+fn assert_built_with_zig(report: &Value, stderr: &str, krate: &str) {
+    assert!(
+        stderr.contains("C toolchain for ")
+            && stderr.contains(": zig 0.15.2 (")
+            && stderr.contains(krate),
+        "the kit says zig compiles {krate}:\n{stderr}"
+    );
+    assert_eq!(report["linkage"], "static", "{report}");
+    assert_eq!(report["builder"], "cargo");
+}
+
 fn invoke(root: &Path, package: &str, arch: &str, payload: &str) -> Xtask {
     xtask([
         "invoke",
@@ -91,14 +118,7 @@ fn invoke(root: &Path, package: &str, arch: &str, payload: &str) -> Xtask {
 fn bundled_sqlite_builds_with_zig_for_both_architectures_and_answers() {
     for arch in ["x86_64", "arm64"] {
         let (report, stderr) = notes(arch);
-        assert!(
-            stderr.contains("C toolchain for ")
-                && stderr.contains(": zig 0.15.2 (")
-                && stderr.contains("libsqlite3-sys"),
-            "the kit says which C toolchain it uses:\n{stderr}"
-        );
-        assert_eq!(report["linkage"], "static", "{report}");
-        assert_eq!(report["builder"], "cargo");
+        assert_built_with_zig(report, stderr, "libsqlite3-sys");
         // --rebuild: cargo finds it fresh; the command it says it runs is one to paste.
         let output = invoke(
             fixture(),
@@ -181,16 +201,62 @@ fn a_c_build_failure_names_the_crate_and_the_next_step() {
 #[test]
 fn a_relocated_copy_gives_the_same_zip() {
     // Another folder (with a space, which the compiler wrappers must quote), another target
-    // dir, another wrapper folder: the same CodeSha256.
+    // dir, another wrapper folder: the same CodeSha256, for SQLite's C and for AWS-LC's (C and
+    // assembly). arm64: the relocated copy shares that
+    // architecture's Rust dependencies between the two functions.
     let relocated = copy_of("relocated copy/deeper/c-functions");
-    let (moved, stderr) = package(&relocated, "notes", "arm64");
-    assert!(stderr.contains("zig 0.15.2"), "{stderr}");
-    let (original, _) = notes("arm64");
-    assert_eq!(
-        moved["sha256"], original["sha256"],
-        "the relocated copy's zip differs"
-    );
-    assert_ne!(moved["path"], original["path"]);
+    for (function, original) in [("notes", notes("arm64")), ("digests", digests("arm64"))] {
+        let (moved, stderr) = package(&relocated, function, "arm64");
+        assert!(stderr.contains("zig 0.15.2"), "{stderr}");
+        let (original, _) = original;
+        assert_eq!(
+            moved["sha256"], original["sha256"],
+            "the relocated copy's {function} zip differs"
+        );
+        assert_ne!(moved["path"], original["path"]);
+        eprintln!(
+            "{function} arm64 from two folders: CodeSha256 {}",
+            code_sha256(&moved)
+        );
+    }
+}
+
+/// CodeSha256, as Lambda reports it: base64 of the zip's SHA-256.
+fn code_sha256(report: &Value) -> String {
+    let zip = std::fs::read(report["path"].as_str().unwrap()).unwrap();
+    lambda_kit::artifact::lambda_zip::code_sha256(&zip)
+}
+
+/// The Done-when of issue 16 for AWS-LC: a function on aws-lc-rs (so aws-lc-sys, the C under
+/// rustls and every aws-sdk-* crate) packages with the default builder for both architectures
+/// and answers through `invoke`, arm64 under qemu, with AWS-LC's known-answer values.
+#[test]
+fn an_aws_lc_function_builds_for_both_architectures_and_answers() {
+    for arch in ["x86_64", "arm64"] {
+        let (report, stderr) = digests(arch);
+        assert_built_with_zig(report, stderr, "aws-lc-sys");
+        // FIPS 180-2's "abc" and RFC 4231's test case 2.
+        let output = invoke(
+            fixture(),
+            "digests",
+            arch,
+            r#"{"message": "what do ya want for nothing?", "key": "Jefe"}"#,
+        )
+        .success();
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            answer["hmac_sha256"],
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+            "{arch}: {answer}"
+        );
+        let output = invoke(fixture(), "digests", arch, r#"{"message": "abc"}"#).success();
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            answer["sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "{arch}: {answer}"
+        );
+        eprintln!("digests {arch}: CodeSha256 {}", code_sha256(report));
+    }
 }
 
 #[test]

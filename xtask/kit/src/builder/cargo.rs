@@ -73,7 +73,7 @@ pub fn c_toolchain(
 }
 
 /// The variable cargo reads for a target's linker.
-fn linker_variable(target: &str) -> String {
+pub fn linker_variable(target: &str) -> String {
     format!(
         "CARGO_TARGET_{}_LINKER",
         target.to_uppercase().replace(['-', '.'], "_")
@@ -93,6 +93,26 @@ pub fn musl_linker_for(workspace_root: &Path, target: &str) -> Option<(String, S
             .is_ok_and(|text| text.contains(&format!("[target.{target}]")))
     });
     (!configured).then(|| (variable, "rust-lld".to_string()))
+}
+
+/// The linker a musl target's `[target.<triple>] linker` names in the workspace's
+/// `.cargo/config.toml` (or `.cargo/config`), if any.
+pub fn configured_linker(workspace_root: &Path, target: &str) -> Option<String> {
+    ["config.toml", "config"].iter().find_map(|name| {
+        let text = std::fs::read_to_string(workspace_root.join(".cargo").join(name)).ok()?;
+        linker_in_config(&text, target)
+    })
+}
+
+/// `[target.<target>] linker = "…"` of a cargo configuration file's text.
+pub fn linker_in_config(config: &str, target: &str) -> Option<String> {
+    let config: toml::Table = config.parse().ok()?;
+    config
+        .get("target")?
+        .get(target)?
+        .get("linker")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Adds the target's standard library with rustup when it is missing, saying so; run in the

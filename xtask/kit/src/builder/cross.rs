@@ -10,6 +10,11 @@
 //!   rust-src` (which changes later local builds' bytes) on every build;
 //! - its own target folder (`target/cross`), since its flags differ from the cargo builder's and
 //!   each would otherwise rebuild the other's output;
+//! - the musl targets' linker said as `CARGO_TARGET_<TRIPLE>_LINKER` (forwarded, like every
+//!   `CARGO_*` variable): cross's musl images set it to their gcc in `ENV`, which beats the
+//!   workspace's `.cargo/config.toml`; the kit passes the workspace's choice, else `rust-lld`,
+//!   so cross links as the cargo builder does (and a C dependency's objects, compiled by the
+//!   image's `CC_<target>`, are linked with Rust's own musl);
 //! - the engine that answered (`CROSS_CONTAINER_ENGINE=podman` when Docker's daemon did not),
 //!   and `--platform linux/amd64` on an arm64 host, where cross's images are amd64 only.
 
@@ -129,6 +134,9 @@ pub fn command(
                 path_name,
             ),
         );
+    if let Some((variable, linker)) = container_linker(workspace_root, target) {
+        cross.env(variable, linker);
+    }
     if let Some(shim_dir) = write_rustup_shim(cross_target_dir)? {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let path =
@@ -156,6 +164,20 @@ pub fn command(
         cross.env("CROSS_CONTAINER_OPTS", opts);
     }
     Ok(cross)
+}
+
+/// The linker cross's container is to use for a musl `target`, as the variable cargo reads:
+/// yours when you set the variable (cross forwards it as it is), else the workspace's
+/// `.cargo/config.toml` choice, else `rust-lld`, over the image's `ENV`. `None` for other
+/// targets, whose image's C linker is the one to use.
+pub fn container_linker(workspace_root: &Path, target: &str) -> Option<(String, String)> {
+    let variable = crate::builder::cargo::linker_variable(target);
+    if !target.ends_with("-linux-musl") || std::env::var_os(&variable).is_some() {
+        return None;
+    }
+    let linker = crate::builder::cargo::configured_linker(workspace_root, target)
+        .unwrap_or_else(|| "rust-lld".to_string());
+    Some((variable, linker))
 }
 
 /// The shim that makes cross 0.2.5 read `rustup toolchain list` right: rustup ≥ 1.28 prints
@@ -352,6 +374,45 @@ mod tests {
         }
         assert_eq!(
             explain_failure(Some(101), "error[E0425]: cannot find value", "IMG"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_workspaces_linker_is_read_from_its_cargo_config() {
+        use crate::builder::cargo::linker_in_config;
+        let config = "[alias]\nxtask = \"run\"\n\n[target.x86_64-unknown-linux-musl]\nlinker = \"rust-lld\"\n";
+        assert_eq!(
+            linker_in_config(config, "x86_64-unknown-linux-musl").as_deref(),
+            Some("rust-lld")
+        );
+        assert_eq!(linker_in_config(config, "aarch64-unknown-linux-musl"), None);
+        assert_eq!(
+            linker_in_config("not toml [", "x86_64-unknown-linux-musl"),
+            None
+        );
+        let dir = tempfile::tempdir().unwrap();
+        // No configuration: rust-lld, over the image's gcc.
+        assert_eq!(
+            container_linker(dir.path(), "x86_64-unknown-linux-musl"),
+            Some((
+                "CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER".to_string(),
+                "rust-lld".to_string()
+            ))
+        );
+        std::fs::create_dir(dir.path().join(".cargo")).unwrap();
+        std::fs::write(
+            dir.path().join(".cargo/config.toml"),
+            "[target.x86_64-unknown-linux-musl]\nlinker = \"x86_64-linux-musl-gcc\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            container_linker(dir.path(), "x86_64-unknown-linux-musl").map(|(_, l)| l),
+            Some("x86_64-linux-musl-gcc".to_string())
+        );
+        // glibc targets keep the image's linker.
+        assert_eq!(
+            container_linker(dir.path(), "aarch64-unknown-linux-gnu"),
             None
         );
     }
