@@ -215,7 +215,7 @@ pub fn ensure_cross_image() -> Result<()> {
     let bin = rootfs.path().join("usr/local/bin");
     std::fs::create_dir_all(&bin).context("making the image's /usr/local/bin")?;
     for (name, to) in MUSL_TOOL_LINKS {
-        std::os::unix::fs::symlink(to, bin.join(name))
+        symlink(to, &bin.join(name))
             .with_context(|| format!("linking {name} to {to} in the image"))?;
     }
     // One change per variable: `podman import` reads `ENV A=1 B=2` as A="1 B=2".
@@ -225,6 +225,21 @@ pub fn ensure_cross_image() -> Result<()> {
         .chain([format!("LABEL {RECIPE_LABEL}={hash}")])
         .collect();
     import_tree(rootfs.path(), CROSS_IMAGE, &changes)
+}
+
+/// A symbolic link inside the image's root file system (built on Linux only: debootstrap).
+fn symlink(to: &str, link: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(to, link)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (to, link);
+        Err(std::io::Error::other(
+            "the toolchain image is built on Linux only",
+        ))
+    }
 }
 
 /// `tar -C dir -c . | podman import [--change …] - image`.

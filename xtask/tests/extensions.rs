@@ -7,6 +7,7 @@
 //! the fixture (and its target dir) serves every test here.
 //! Cost: one cold build of the fixture (lambda-extension, lambda_runtime; ~1-2 min on 2 cores),
 //! one more for arm64 (~1-2 min), then seconds per test.
+#![cfg(target_os = "linux")] // builds and runs Linux extensions and functions
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -10,6 +10,7 @@ pub mod digits;
 pub mod http;
 pub mod moto;
 pub mod run;
+#[cfg(unix)] // Ctrl-C is a signal
 pub mod serve;
 
 #[allow(unused_imports)] // each test file uses its part

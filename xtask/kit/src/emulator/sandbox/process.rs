@@ -133,7 +133,7 @@ impl ExtensionProcess {
 
     /// Kills its process group and waits (bounded) for the exit to be recorded.
     pub(super) async fn kill(self) {
-        kill_group(self.pid, libc::SIGKILL);
+        kill_group(self.pid, Signal::Kill);
         let _ = tokio::time::timeout(REAP_TIMEOUT, self.waiter).await;
         // Its last lines (its answer to SHUTDOWN) are read to the pipes' end, not left to the
         // log's settling time; bounded, for a pipe some orphan still holds open.
@@ -142,14 +142,28 @@ impl ExtensionProcess {
     }
 }
 
-fn kill_group(pid: u32, signal: i32) {
+/// The signals the sandbox sends (named here: Windows' libc has no SIGKILL, and the kit is
+/// checked for Windows even though the emulator runs only on Linux).
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    Term,
+    Kill,
+}
+
+fn kill_group(pid: u32, signal: Signal) {
     #[cfg(unix)]
     if let Ok(pgid) = i32::try_from(pid) {
+        let signal = match signal {
+            Signal::Term => libc::SIGTERM,
+            Signal::Kill => libc::SIGKILL,
+        };
         // SAFETY: kill(2) with a negative pid signals the group; it touches no memory.
         unsafe {
             libc::kill(-pgid, signal);
         }
     }
+    #[cfg(not(unix))]
+    let _ = (pid, signal);
 }
 
 /// How Lambda words an extension's end: "exit code 3", "signal: killed".
@@ -325,7 +339,7 @@ impl FunctionProcess {
         if self.has_exited() {
             return;
         }
-        kill_group(self.pid, libc::SIGTERM);
+        kill_group(self.pid, Signal::Term);
         if tokio::time::timeout(grace, self.child.wait())
             .await
             .is_err()
@@ -333,7 +347,7 @@ impl FunctionProcess {
             self.kill().await;
         } else {
             // Whatever else is left of its group.
-            kill_group(self.pid, libc::SIGKILL);
+            kill_group(self.pid, Signal::Kill);
         }
     }
 
