@@ -28,6 +28,10 @@ ARG RUST_VERSION
 # The image's toolchain, not rust-toolchain.toml's: the file also lists components and targets
 # that rustup would try to download during the build.
 ENV RUSTUP_TOOLCHAIN=${RUST_VERSION}
+# rust-lld, as .cargo/config.toml says: a base image whose ENV names a gcc linker for the musl
+# targets (cross's images do) would otherwise win over the config file and give other bytes.
+ENV CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
+    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld
 WORKDIR /src
 RUN case "${TARGETARCH}" in \
         amd64) echo x86_64-unknown-linux-musl ;; \
